@@ -1,0 +1,57 @@
+# The two set-up commands of the README: `make demo` and `make test`. Both build their own venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TASK ?= Threading
+VARIANT ?= D0
+SEED ?= 0
+N ?= 2
+# Headless rendering: OSMesa on CPU machines (EGL needs a GPU); override with MUJOCO_GL=egl.
+export MUJOCO_GL ?= osmesa
+export PYOPENGL_PLATFORM ?= $(MUJOCO_GL)
+
+.PHONY: demo test test-slow bench lint format sysdeps clean
+
+# Debian's OSMesa for headless rendering; installed only when missing (needs root or sudo).
+sysdeps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then \
+	  echo "installing libosmesa6 (headless OpenGL for MuJoCo)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libosmesa6 >/dev/null; \
+	fi
+
+$(VENV)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.core
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: sysdeps $(VENV)/.core
+	$(VENV)/bin/dexmg demo --task $(TASK) --variant $(VARIANT) --seed $(SEED) --n $(N) --out out/demo-$(TASK)-$(VARIANT)
+
+test: sysdeps $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -m "not slow" -q
+
+test-slow: sysdeps $(VENV)/.dev
+	$(VENV)/bin/pytest -m slow -q
+
+bench: sysdeps $(VENV)/.dev
+	$(VENV)/bin/pytest benchmarks -q -p no:randomly --benchmark-columns=mean,rounds
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks out

@@ -1,0 +1,1 @@
+"""Reference policies (BC-RNN, BC-RNN-GMM, Diffusion Policy); torch comes with `baselines`."""

@@ -1,0 +1,1 @@
+"""Data on disk: scripted/recorded source demos (HDF5) now, Minari datasets later."""

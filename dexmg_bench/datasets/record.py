@@ -1,0 +1,108 @@
+"""Record scripted source demos and replay recorded ones (the simulator side of ``source.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from dexmg_bench import __version__
+from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, SourceFile
+from dexmg_bench.envs import NAMESPACE, task_entry
+from dexmg_bench.envs.experts import make_expert
+
+
+def make_task_env(task: str, variant: str = "D0", **kwargs: Any) -> Any:
+    """The unwrapped env of ``DexMG/<task>-<variant>`` (no time limit, full method access)."""
+    entry = task_entry(task)
+    return gym.make(f"{NAMESPACE}/{task}-{variant}-v{entry.version}", **kwargs).unwrapped
+
+
+def run_expert(
+    env: Any, seed: int, *, horizon: int, on_frame: Callable[[np.ndarray], None] | None = None
+) -> tuple[SourceDemo, dict[str, Any]]:
+    """One scripted episode from ``reset(seed)``; the expert's noise comes from the same seed."""
+    env.reset(seed=seed)
+    expert = make_expert(env, np.random.default_rng(seed))
+    recorder = DemoRecorder(env, seed)
+    info: dict[str, Any] = {}
+    for _ in range(horizon):
+        action = expert.act()
+        recorder.before_step(action)
+        _, _, terminated, _, info = env.step(action)
+        recorder.after_step()
+        if on_frame is not None:
+            on_frame(env.render())
+        if expert.done or terminated:
+            break
+    success = bool(info.get("success", False))
+    demo = recorder.finish(success) if success else _unsegmented(recorder)
+    return demo, info
+
+
+def _unsegmented(recorder: DemoRecorder) -> SourceDemo:
+    """A failed episode may not reach every subtask signal: keep it without boundaries."""
+    try:
+        return recorder.finish(False)
+    except ValueError:
+        recorder.signals = {}
+        return recorder.finish(False)
+
+
+def record_source_demos(
+    task: str,
+    *,
+    variant: str = "D0",
+    n: int = 10,
+    seed: int = 0,
+    max_attempts: int | None = None,
+    progress: bool = True,
+) -> tuple[SourceFile, int]:
+    """Run the scripted expert from seeds ``seed, seed+1, ...`` until ``n`` demos succeed.
+
+    Returns:
+        The source file (only successful demos) and the number of attempts it took.
+    """
+    from tqdm import tqdm
+
+    env = make_task_env(task, variant)
+    horizon = task_entry(task).max_episode_steps
+    max_attempts = max_attempts or 3 * n
+    demos: list[SourceDemo] = []
+    attempts = 0
+    with tqdm(total=n, desc=f"{task}-{variant} scripted demos", disable=not progress) as bar:
+        while len(demos) < n and attempts < max_attempts:
+            demo, _ = run_expert(env, seed + attempts, horizon=horizon)
+            attempts += 1
+            if demo.success:
+                demos.append(demo)
+                bar.update(1)
+            bar.set_postfix(attempts=attempts)
+    env.close()
+    if len(demos) < n:
+        raise RuntimeError(f"only {len(demos)}/{n} scripted demos succeeded in {attempts} attempts")
+    source = SourceFile(
+        env_id=f"{NAMESPACE}/{task}-{variant}-v{task_entry(task).version}",
+        task=task,
+        variant=variant,
+        origin="scripted",
+        code_version=__version__,
+        demos=tuple(demos),
+    )
+    return source, attempts
+
+
+def replay_demo(
+    env: Any, demo: SourceDemo, *, on_frame: Callable[[np.ndarray], None] | None = None
+) -> bool:
+    """Replay a demo's actions from its first state; True if the task succeeds at the end."""
+    env.reset(seed=demo.seed)
+    env.set_state(demo.states[0])
+    info: dict[str, Any] = {"success": False}
+    for action in demo.actions:
+        _, _, _, _, info = env.step(action)
+        if on_frame is not None:
+            on_frame(env.render())
+    return bool(info["success"])

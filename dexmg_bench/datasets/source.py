@@ -1,0 +1,267 @@
+"""Source demonstrations: the few demos the generator multiplies, with their datagen info.
+
+One HDF5 file per task (robomimic-like layout, our own fields)::
+
+    /                  attrs: format_version, env_id, task, variant, origin, code_version
+    /demo_<k>/         attrs: seed, success, num_steps
+        actions            (T, A)        the actions, in env order
+        states             (T + 1, S)    ``env.get_state()`` before each step and after the last
+        datagen/eef_pose       (T, n_arms, 4, 4)   world end-effector poses before each step
+        datagen/target_pose    (T, n_arms, 4, 4)   the world targets the actions command
+        datagen/hand           (T, n_arms, H)      hand commands (1 for a gripper, 6 for a hand)
+        datagen/object_pose/<obj>   (T, 4, 4)      world object poses before each step
+        signals/<arm>/<subtask>     (T,) bool      subtask termination signals before each step
+        boundaries/<arm>            (n_subtasks,)  end step (exclusive) of each subtask of that arm
+
+A subtask ends at the first step its signal turns on after the previous subtask's end; each arm's
+last subtask ends with the demo, so coordination subtasks that finish the task end together.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+FORMAT_VERSION = 1
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+ORIGINS = ("scripted", "human", "replayed", "generated")
+
+
+@dataclass(frozen=True)
+class SourceDemo:
+    """One demonstration, frozen in memory (arrays are read-only copies)."""
+
+    seed: int
+    actions: np.ndarray
+    states: np.ndarray
+    eef_pose: np.ndarray
+    target_pose: np.ndarray
+    hand: np.ndarray
+    object_pose: dict[str, np.ndarray]
+    signals: dict[str, dict[str, np.ndarray]]
+    boundaries: dict[str, np.ndarray]
+    success: bool
+
+    @property
+    def num_steps(self) -> int:
+        """Number of actions."""
+        return int(self.actions.shape[0])
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of source demos plus what produced them."""
+
+    env_id: str
+    task: str
+    variant: str
+    origin: str
+    code_version: str
+    demos: tuple[SourceDemo, ...]
+
+
+def segment_boundaries(
+    signals: dict[str, np.ndarray], subtasks: tuple[str, ...], num_steps: int
+) -> np.ndarray:
+    """End steps (exclusive) of each subtask from its termination signal.
+
+    Raises:
+        ValueError: if a subtask's signal never turns on after the previous subtask ended.
+    """
+    ends = []
+    start = 0
+    for name in subtasks[:-1]:
+        on = np.flatnonzero(np.asarray(signals[name], bool)[start:])
+        if on.size == 0:
+            raise ValueError(f"subtask {name!r} never ends after step {start}")
+        start = start + int(on[0]) + 1
+        ends.append(start)
+    ends.append(num_steps)
+    return np.asarray(ends, dtype=np.int64)
+
+
+class DemoRecorder:
+    """Collects one episode's datagen info step by step (call ``before_step`` then ``env.step``)."""
+
+    def __init__(self, env: Any, seed: int):
+        self.env = env
+        self.seed = seed
+        self.actions: list[np.ndarray] = []
+        self.states: list[np.ndarray] = [env.get_state()]
+        self.eef: list[np.ndarray] = []
+        self.target: list[np.ndarray] = []
+        self.hand: list[np.ndarray] = []
+        self.objects: dict[str, list[np.ndarray]] = {n: [] for n in env.object_names}
+        self.signals: dict[str, dict[str, list[bool]]] = {
+            arm: {s: [] for s in names} for arm, names in env.subtask_names.items()
+        }
+
+    def before_step(self, action: np.ndarray) -> None:
+        """Record the state-dependent info for the action about to be applied."""
+        env = self.env
+        action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        self.actions.append(action)
+        self.eef.append(env.eef_poses())
+        self.target.append(env.action_to_target_pose(action))
+        arm_actions = action.reshape(len(env.subtask_names), -1)
+        self.hand.append(arm_actions[:, 6:].copy())
+        for name, pose in env.object_poses().items():
+            self.objects[name].append(pose)
+        sig = env.subtask_signals()
+        for arm, names in self.signals.items():
+            for s in names:
+                names[s].append(bool(sig[arm][s]))
+
+    def after_step(self) -> None:
+        """Record the state reached by the step."""
+        self.states.append(self.env.get_state())
+
+    def finish(self, success: bool) -> SourceDemo:
+        """Freeze the recording, computing per-arm subtask boundaries."""
+        n = len(self.actions)
+        signals = {
+            a: {s: np.asarray(v, bool) for s, v in d.items()} for a, d in self.signals.items()
+        }
+        boundaries = {
+            arm: segment_boundaries(signals[arm], self.env.subtask_names[arm], n) for arm in signals
+        }
+        return SourceDemo(
+            seed=self.seed,
+            actions=np.asarray(self.actions),
+            states=np.asarray(self.states),
+            eef_pose=np.asarray(self.eef),
+            target_pose=np.asarray(self.target),
+            hand=np.asarray(self.hand),
+            object_pose={k: np.asarray(v) for k, v in self.objects.items()},
+            signals=signals,
+            boundaries=boundaries,
+            success=success,
+        )
+
+
+def write_source_file(path: str | Path, source: SourceFile) -> None:
+    """Write demos atomically: a crash never leaves a half-written file at ``path``."""
+    if source.origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}. Got {source.origin!r}.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    comp = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+    with h5py.File(tmp, "w") as f:
+        f.attrs.update(
+            format_version=FORMAT_VERSION,
+            env_id=source.env_id,
+            task=source.task,
+            variant=source.variant,
+            origin=source.origin,
+            code_version=source.code_version,
+        )
+        for k, d in enumerate(source.demos):
+            g = f.create_group(f"demo_{k}")
+            g.attrs.update(seed=d.seed, success=d.success, num_steps=d.num_steps)
+            g.create_dataset("actions", data=d.actions, **comp)
+            g.create_dataset("states", data=d.states, **comp)
+            dg = g.create_group("datagen")
+            dg.create_dataset("eef_pose", data=d.eef_pose, **comp)
+            dg.create_dataset("target_pose", data=d.target_pose, **comp)
+            dg.create_dataset("hand", data=d.hand, **comp)
+            for name, pose in d.object_pose.items():
+                dg.create_dataset(f"object_pose/{name}", data=pose, **comp)
+            for arm, sig in d.signals.items():
+                for s, v in sig.items():
+                    g.create_dataset(f"signals/{arm}/{s}", data=v)
+                g.create_dataset(f"boundaries/{arm}", data=d.boundaries[arm])
+    tmp.replace(path)
+
+
+def _read_demo(g: h5py.Group) -> SourceDemo:
+    missing = [k for k in ("actions", "states", "datagen", "signals", "boundaries") if k not in g]
+    if missing:
+        raise ValueError(f"{g.file.filename}:{g.name} lacks {missing} (not a source-demo file?)")
+    dg = g["datagen"]
+
+    def frozen(x: Any) -> np.ndarray:
+        a = np.array(x)
+        a.flags.writeable = False
+        return a
+
+    return SourceDemo(
+        seed=int(g.attrs["seed"]),
+        actions=frozen(g["actions"]),
+        states=frozen(g["states"]),
+        eef_pose=frozen(dg["eef_pose"]),
+        target_pose=frozen(dg["target_pose"]),
+        hand=frozen(dg["hand"]),
+        object_pose={k: frozen(v) for k, v in dg["object_pose"].items()},
+        signals={a: {s: frozen(v) for s, v in sg.items()} for a, sg in g["signals"].items()},
+        boundaries={a: frozen(v) for a, v in g["boundaries"].items()},
+        success=bool(g.attrs["success"]),
+    )
+
+
+def kebab(name: str) -> str:
+    """``PieceAssembly`` -> ``piece-assembly`` (dataset and file names)."""
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+def shipped_source_file(task: str) -> Path:
+    """The scripted source demos shipped with the package (wheel) or the repository (checkout)."""
+    name = f"{kebab(task)}.hdf5"
+    candidates = (
+        _PACKAGE_DIR / "_shipped" / "source" / name,  # inside an installed wheel
+        _PACKAGE_DIR.parent / "datasets" / "source" / name,  # in a source checkout
+    )
+    for path in candidates:
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no shipped source demos for {task!r}; looked in {candidates}")
+
+
+def read_source_file(path: str | Path) -> SourceFile:
+    """Load every demo of a file, with clear errors for files that are not source demos."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no source-demo file at {path}")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(
+            f"{path} is not a readable HDF5 file (truncated or corrupt?): {err}"
+        ) from err
+    with handle as f:
+        version = int(f.attrs.get("format_version", -1))
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{path}: format_version {version}, expected {FORMAT_VERSION}")
+        required = ("env_id", "task", "variant", "origin", "code_version")
+        missing = [a for a in required if a not in f.attrs]
+        if missing:
+            raise ValueError(f"{path} lacks file attributes {missing} (not a source-demo file?)")
+        names = sorted((k for k in f if k.startswith("demo_")), key=lambda k: int(k[5:]))
+        return SourceFile(
+            env_id=str(f.attrs["env_id"]),
+            task=str(f.attrs["task"]),
+            variant=str(f.attrs["variant"]),
+            origin=str(f.attrs["origin"]),
+            code_version=str(f.attrs["code_version"]),
+            demos=tuple(_read_demo(f[k]) for k in names),
+        )
+
+
+def metadata_json(source: SourceFile) -> str:
+    """File-level metadata as JSON (for dataset cards and logs)."""
+    return json.dumps(
+        {
+            "env_id": source.env_id,
+            "task": source.task,
+            "variant": source.variant,
+            "origin": source.origin,
+            "code_version": source.code_version,
+            "num_demos": len(source.demos),
+        },
+        sort_keys=True,
+    )

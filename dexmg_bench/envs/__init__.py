@@ -1,0 +1,100 @@
+"""DexMG environments, registered with Gymnasium under the ``DexMG`` namespace.
+
+Registration is explicit and in this one file (Gymnasium's pattern). Every task gets
+``DexMG/<Task>-<Variant>-v<N>``; ``gym.make("DexMG/<Task>-<Variant>")`` resolves to the newest
+version. Entry points are strings, so importing this module does not import any simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One task of the suite as the registry and ``dexmg envs`` list it."""
+
+    name: str
+    entry_point: str
+    embodiment: str
+    variants: tuple[str, ...]
+    max_episode_steps: int
+    action_dim: int
+    version: int = 0
+    dataset: str = ""
+
+
+GRIPPERS = "two Panda arms, parallel grippers"
+
+TASKS: tuple[TaskEntry, ...] = (
+    TaskEntry(
+        name="PieceAssembly",
+        entry_point="dexmg_bench.envs.tasks.piece_assembly:PieceAssemblyEnv",
+        embodiment=GRIPPERS,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=300,
+        action_dim=14,
+        dataset="dexmg/piece-assembly",
+    ),
+    TaskEntry(
+        name="Threading",
+        entry_point="dexmg_bench.envs.tasks.threading:ThreadingEnv",
+        embodiment=GRIPPERS,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=400,
+        action_dim=14,
+        dataset="dexmg/threading",
+    ),
+    TaskEntry(
+        name="Transport",
+        entry_point="dexmg_bench.envs.tasks.transport:TransportEnv",
+        embodiment=GRIPPERS,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=1200,
+        action_dim=14,
+        dataset="dexmg/transport",
+    ),
+)
+
+NAMESPACE = "DexMG"
+
+
+def env_ids(*, versioned: bool = True) -> list[str]:
+    """Every registered DexMG id, ``DexMG/<Task>-<Variant>[-vN]``."""
+    suffix = "-v{v}" if versioned else ""
+    return [
+        f"{NAMESPACE}/{t.name}-{v}" + suffix.format(v=t.version) for t in TASKS for v in t.variants
+    ]
+
+
+def task_entry(name: str) -> TaskEntry:
+    """The entry of a task by name (``Threading``), with close matches in the error."""
+    for t in TASKS:
+        if t.name == name:
+            return t
+    import difflib
+
+    close = difflib.get_close_matches(name, [t.name for t in TASKS], n=3)
+    hint = f" Did you mean {close}?" if close else ""
+    raise ValueError(f"unknown task {name!r}; tasks: {[t.name for t in TASKS]}.{hint}")
+
+
+def _register_all() -> None:
+    for t in TASKS:
+        for variant in t.variants:
+            env_id = f"{NAMESPACE}/{t.name}-{variant}-v{t.version}"
+            if env_id in gym.registry:
+                continue
+            gym.register(
+                id=env_id,
+                entry_point=t.entry_point,
+                max_episode_steps=t.max_episode_steps,
+                kwargs={"variant": variant},
+            )
+
+
+_register_all()
+
+__all__ = ["NAMESPACE", "TASKS", "TaskEntry", "env_ids", "task_entry"]

@@ -1,0 +1,33 @@
+"""Scripted source-demo experts: waypoints in object frames, followed with a pose controller.
+
+Demos they record are *scripted*, never human. ``make_expert(env, rng)`` picks the task's expert.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dexmg_bench.envs.base import BimanualEnv
+from dexmg_bench.envs.experts.base import Expert
+
+# Env class name -> "module:ExpertClass" (imported lazily, like Gymnasium entry points).
+EXPERTS = {
+    "PieceAssemblyEnv": "dexmg_bench.envs.experts.piece_assembly:PieceAssemblyExpert",
+    "ThreadingEnv": "dexmg_bench.envs.experts.threading:ThreadingExpert",
+    "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
+}
+
+
+def make_expert(env: BimanualEnv, rng: np.random.Generator) -> Expert:
+    """The scripted expert of ``env``'s task; call after ``env.reset``."""
+    import importlib
+
+    name = type(env).__name__
+    if name not in EXPERTS:
+        raise ValueError(f"no scripted expert for {name}; experts exist for {sorted(EXPERTS)}")
+    module, cls = EXPERTS[name].split(":")
+    expert_cls: type[Expert] = getattr(importlib.import_module(module), cls)
+    return expert_cls(env, rng)
+
+
+__all__ = ["EXPERTS", "Expert", "make_expert"]

@@ -1,0 +1,1 @@
+"""Per-robot constants: joint, actuator and site names, rest postures (playground pattern)."""

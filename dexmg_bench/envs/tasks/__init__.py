@@ -1,0 +1,1 @@
+"""One module per task: config dataclass, variants, env class, success terms."""

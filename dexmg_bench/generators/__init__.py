@@ -1,0 +1,1 @@
+"""DexMimicGen data generation (per-arm subtasks, action queues) and the Demo-Noise baseline."""

@@ -1,0 +1,1 @@
+"""Leaderboard code: submission schema, grading, the board page (data lives in leaderboard/)."""

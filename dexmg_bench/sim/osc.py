@@ -1,0 +1,140 @@
+"""Operational-space control (OSC) of several torque-driven arms, the control law of robosuite.
+
+Per control substep and per arm (Khatib 1987, as robosuite's ``OSC_POSE`` computes it):
+
+    F = kp * (p* - p) - kd * v,          T = kp * e_R(R*, R) - kd * w
+    tau = J_p^T Lambda_p F + J_r^T Lambda_r T + bias + N^T M (kp_null (q0 - q) - kd_null qd)
+
+with Lambda = (J M^-1 J^T)^+, kd = 2 sqrt(kp) * damping_ratio, N = I - M^-1 J^T Lambda J J the
+dynamically consistent null-space projector, and bias = gravity + Coriolis. The arms are computed in
+one batch; each arm only sees its own block of the mass matrix, as in robosuite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from dexmg_bench.sim.physics import Physics
+
+
+@dataclass(frozen=True, kw_only=True)
+class OSCGains:
+    """Gains of the pose controller; the defaults are robosuite's ``OSC_POSE`` defaults."""
+
+    kp_pos: float = 150.0
+    kp_ori: float = 150.0
+    damping_ratio: float = 1.0
+    kp_null: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("kp_pos", "kp_ori", "damping_ratio", "kp_null"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0. Got {getattr(self, name)}.")
+
+
+@dataclass(frozen=True)
+class ArmBinding:
+    """Where one arm lives in the model: its joints, torque actuators and end-effector site."""
+
+    joints: tuple[str, ...]
+    actuators: tuple[str, ...]
+    eef_site: str
+    rest_qpos: tuple[float, ...]
+
+
+class OSC:
+    """Batched OSC for ``n`` arms with the same number of joints."""
+
+    def __init__(self, physics: Physics, arms: tuple[ArmBinding, ...], gains: OSCGains):
+        self.physics = physics
+        self.gains = gains
+        m = physics.model
+        self.n_arms = len(arms)
+        self.qpos_idx = np.array([[physics.joint_qpos_adr(j) for j in a.joints] for a in arms])
+        self.dof_idx = np.array([[physics.joint_dof_adr(j) for j in a.joints] for a in arms])
+        self.act_idx = np.array([[physics.id("actuator", n) for n in a.actuators] for a in arms])
+        self.site_ids = [physics.id("site", a.eef_site) for a in arms]
+        self.rest_qpos = np.array([a.rest_qpos for a in arms], dtype=np.float64)
+        n_j = self.dof_idx.shape[1]
+        self._jac = np.zeros((self.n_arms, 6, m.nv))
+        self._mass = np.zeros((m.nv, m.nv))
+        self._eye = np.eye(n_j)
+        self._block = (self.dof_idx[:, :, None], self.dof_idx[:, None, :])
+        self.goal_pos = np.zeros((self.n_arms, 3))
+        self.goal_rot = np.tile(np.eye(3), (self.n_arms, 1, 1))
+        kp = np.array([gains.kp_pos] * 3 + [gains.kp_ori] * 3)
+        self._kp = kp
+        self._kd = 2.0 * np.sqrt(kp) * gains.damping_ratio
+        self._kd_null = 2.0 * np.sqrt(gains.kp_null)
+
+    def eef_pos_rot(self) -> tuple[np.ndarray, np.ndarray]:
+        """Current end-effector positions (n,3) and rotations (n,3,3) in the world frame."""
+        d = self.physics.data
+        pos = np.stack([d.site_xpos[s] for s in self.site_ids])
+        rot = np.stack([d.site_xmat[s].reshape(3, 3) for s in self.site_ids])
+        return pos, rot
+
+    def set_goal(self, goal_pos: np.ndarray, goal_rot: np.ndarray) -> None:
+        """Fix the world-frame target of every arm until the next call."""
+        self.goal_pos = np.asarray(goal_pos, dtype=np.float64).reshape(self.n_arms, 3)
+        self.goal_rot = np.asarray(goal_rot, dtype=np.float64).reshape(self.n_arms, 3, 3)
+
+    def torques(self) -> np.ndarray:
+        """Joint torques (n, n_joints) for the current state and goal."""
+        m, d = self.physics.model, self.physics.data
+        for i, site in enumerate(self.site_ids):
+            mujoco.mj_jacSite(m, d, self._jac[i, :3], self._jac[i, 3:], site)
+        mujoco.mj_fullM(m, self._mass, d.qM)
+        jac = np.take_along_axis(self._jac, self.dof_idx[:, None, :].repeat(6, axis=1), axis=2)
+        mass = self._mass[self._block]
+        q, qd = d.qpos[self.qpos_idx], d.qvel[self.dof_idx]
+        pos, rot = self.eef_pos_rot()
+        vel = np.einsum("aij,aj->ai", jac, qd)
+        pos_err = self.goal_pos - pos
+        # robosuite's orientation_error: half the sum of cross products of matching axes.
+        ori_err = 0.5 * np.cross(rot.transpose(0, 2, 1), self.goal_rot.transpose(0, 2, 1)).sum(1)
+        err = np.concatenate([pos_err, ori_err], axis=1)
+        wrench_des = self._kp * err - self._kd * vel
+        mass_inv = np.linalg.inv(mass)
+        jt = jac.transpose(0, 2, 1)
+        lam_full_inv = jac @ mass_inv @ jt
+        lam_pos = np.linalg.inv(lam_full_inv[:, :3, :3])
+        lam_ori = np.linalg.inv(lam_full_inv[:, 3:, 3:])
+        lam_full = np.linalg.inv(lam_full_inv)
+        wrench = np.concatenate(
+            [
+                np.einsum("aij,aj->ai", lam_pos, wrench_des[:, :3]),
+                np.einsum("aij,aj->ai", lam_ori, wrench_des[:, 3:]),
+            ],
+            axis=1,
+        )
+        tau = np.einsum("aij,aj->ai", jt, wrench) + d.qfrc_bias[self.dof_idx]
+        jbar = mass_inv @ jt @ lam_full
+        null = self._eye - jbar @ jac
+        pose_tau = np.einsum(
+            "aij,aj->ai", mass, self.gains.kp_null * (self.rest_qpos - q) - self._kd_null * qd
+        )
+        tau += np.einsum("aji,aj->ai", null, pose_tau)
+        return tau
+
+    def apply(self) -> None:
+        """Write the torques into the arm actuators (MuJoCo clamps them to their limits)."""
+        self.physics.data.ctrl[self.act_idx] = self.torques()
+
+    def step(self, n_substeps: int) -> None:
+        """Advance physics, recomputing the torques in every substep (500 Hz control).
+
+        ``mj_step1`` brings positions, Jacobians and the mass matrix up to date before the torques
+        are computed, and a final ``mj_forward`` makes everything read afterwards (observations,
+        poses) agree with the new state. So a state restored with ``set_state`` continues exactly
+        as the original episode did.
+        """
+        m, d = self.physics.model, self.physics.data
+        for _ in range(n_substeps):
+            mujoco.mj_step1(m, d)
+            self.apply()
+            mujoco.mj_step2(m, d)
+        mujoco.mj_forward(m, d)

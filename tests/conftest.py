@@ -1,0 +1,33 @@
+"""Shared fixtures: sandboxed global state (Minari path, Gymnasium registry) and a seeded rng."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MUJOCO_GL", "osmesa")
+
+
+@pytest.fixture(autouse=True)
+def _minari_in_tmp(tmp_path, monkeypatch):
+    """Datasets written by a test never land in the user's ~/.minari."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh, seeded generator."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def restore_registry():
+    """Undo any registration a test makes."""
+    import gymnasium as gym
+
+    saved = dict(gym.registry)
+    yield
+    gym.registry.clear()
+    gym.registry.update(saved)
