@@ -85,6 +85,11 @@ class BimanualEnv(gym.Env):
             [[p.id("actuator", n) for n in panda.FINGER_ACTUATORS[a]] for a in ARMS]
         )
         self._object_ids = {name: p.id("body", name) for name in self.object_names}
+        self._object_geoms = {name: p.body_geoms(name) for name in self.object_names}
+        self._pad_geoms = {
+            arm: (p.body_geoms(panda.LEFT_PAD_BODY[arm]), p.body_geoms(panda.RIGHT_PAD_BODY[arm]))
+            for arm in ARMS
+        }
         self.hand_dim = 1
         self.arm_action_dim = 6 + self.hand_dim
         self.action_layout = {
@@ -196,6 +201,14 @@ class BimanualEnv(gym.Env):
             drot = mat_to_axis_angle(target[i, :3, :3] @ eef[i, :3, :3].T) / panda.MAX_DROT
             rows.append(np.concatenate([dpos, drot, hand[i]]))
         return np.clip(np.concatenate(rows), -1.0, 1.0)
+
+    def grasped(self, arm: str, obj: str) -> bool:
+        """Whether both finger pads of ``arm``'s gripper touch object ``obj`` (robosuite's test)."""
+        left_pad, right_pad = self._pad_geoms[arm]
+        geoms = self._object_geoms[obj]
+        return self.physics.contact_between(left_pad, geoms) and self.physics.contact_between(
+            right_pad, geoms
+        )
 
     def hand_command(self) -> np.ndarray:
         """The last hand command per arm (n_arms, hand_dim)."""

@@ -103,10 +103,10 @@ class DexMimicGen:
         pending: dict[tuple[str, str], int] = {}  # (arm, subtask) -> deadline step
         current = {arm: 0 for arm in ARMS}
         fired: set[tuple[str, str]] = set()
-        info: dict[str, Any] = {"success": False}
+        info: dict[str, Any] = {"success": False, "subtask_signals": env.subtask_signals()}
         failure: str | None = None
         steps = 0
-        while (tick := scheduler.step(env)) is not None:
+        while (tick := scheduler.step(env, info["subtask_signals"])) is not None:
             if steps >= self.horizon:
                 failure = "horizon"
                 break

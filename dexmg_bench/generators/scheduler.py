@@ -6,8 +6,8 @@ Tick semantics, in order:
 
 1. **Pull.** Every arm whose queue is empty and that has subtasks left tries to start its next
    subtask. A ``sequential`` subtask starts only once the other arm has *completed* its ``after``
-   subtask (its last action was emitted on an earlier tick), so the post-subtask's first action
-   comes at the earliest on the tick after the pre-subtask's last. Starting means: pick a source
+   subtask (its last action was emitted on an earlier tick) or the env reports that subtask's
+   termination signal (``step(sim, signals)``), whichever comes first. Starting means: pick a source
    demo, transform its segment by ``world_T_obj_now @ inv(world_T_obj_src)`` of the subtask's
    reference object (identity for ``replay``), and queue ``plan_subtask`` from the current EEF
    pose. For a ``coordination`` subtask the first arm of the pair to start fixes the source demo
@@ -191,12 +191,17 @@ class Scheduler:
             return self._initial_hands[ARMS.index(arm)]
         return fallback
 
-    def _try_pull(self, arm: str, eef: np.ndarray, objects: Mapping) -> None:
+    def _try_pull(
+        self, arm: str, eef: np.ndarray, objects: Mapping, signals: Mapping[str, Mapping[str, bool]]
+    ) -> None:
         st, other = self._arms[arm], other_arm(arm)
         index = st.next
         sub = self.spec.subtasks[arm][index]
         if sub.kind == "sequential":
-            if self._arms[other].completed <= self.spec.index(other, str(sub.after)):
+            pre_index = self.spec.index(other, str(sub.after))
+            pre_signal = self.spec.subtasks[other][pre_index].signal_name
+            done = self._arms[other].completed > pre_index
+            if not (done or signals.get(other, {}).get(pre_signal, False)):
                 return
         key = self._pair_key(arm, index, sub) if sub.kind == "coordination" else None
         if key is not None and key in self._coord:
@@ -256,8 +261,17 @@ class Scheduler:
         )
         return status, emit, noise
 
-    def step(self, sim: SimInterface) -> Tick | None:
-        """Advance one tick; ``None`` once both arms are done (see the module docstring)."""
+    def step(
+        self, sim: SimInterface, signals: Mapping[str, Mapping[str, bool]] | None = None
+    ) -> Tick | None:
+        """Advance one tick; ``None`` once both arms are done (see the module docstring).
+
+        Args:
+            sim: current end-effector and object poses.
+            signals: the env's subtask termination signals now (``{arm: {signal: bool}}``). A
+                pre-subtask whose signal is on counts as done for ordering constraints even
+                while its arm is still finishing its segment (e.g. retreating after a release).
+        """
         if self.finished:
             return None
         pulling = [
@@ -273,7 +287,7 @@ class Scheduler:
                 if st.last_target is None:
                     st.last_target = eef[ARMS.index(arm)].copy()
                 if arm in pulling:
-                    self._try_pull(arm, eef, objects)
+                    self._try_pull(arm, eef, objects, signals or {})
         remaining = {arm: self._arms[arm].remaining for arm in ARMS}
         emitted = {arm: self._emit(arm, remaining) for arm in ARMS}
         finishing = [a for a in ARMS if emitted[a][1] and self._arms[a].remaining == 0]

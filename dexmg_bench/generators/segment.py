@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from dexmg_bench.generators.spec import ARMS, TaskSpec
+from dexmg_bench.generators.spec import ARMS, TaskSpec, other_arm
 
 DEFAULT_TOLERANCE = 5
 
@@ -204,6 +204,48 @@ def apply_offsets(
     return out
 
 
+def signal_onsets(demo: DemoLike, spec: TaskSpec, ends: Mapping[str, np.ndarray]) -> dict:
+    """Per arm, the step each subtask's signal first turns on inside its segment (else its end).
+
+    For all but an arm's last subtask this is its end; the last subtask's signal usually turns
+    on before the demo ends (e.g. a release followed by a retreat).
+    """
+    out = {}
+    for arm in ARMS:
+        onsets, start = [], 0
+        for sub, end in zip(spec.subtasks[arm], ends[arm], strict=True):
+            sig = np.asarray(demo.signals.get(arm, {}).get(sub.signal_name, ()), bool)[start:end]
+            on = np.flatnonzero(sig)
+            onsets.append(start + int(on[0]) + 1 if on.size else int(end))
+            start = int(end)
+        out[arm] = np.asarray(onsets, dtype=np.int64)
+    return out
+
+
+def defer_sequential(
+    ends: Mapping[str, np.ndarray], spec: TaskSpec, onsets: Mapping[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Start each sequential subtask no earlier than its pre-subtask's signal fires in the demo.
+
+    In a source demo the post-subtask arm usually waits (e.g. holds its piece up) until the
+    other arm's pre-subtask is done. Left in the post-subtask's segment, that wait would be
+    replayed *after* the ordering constraint has already made the arm wait, doubling it; moved
+    into the previous subtask of the same arm, it is replayed while the other arm works.
+    ``onsets`` (from ``signal_onsets``) says when each pre-subtask is done; default its end.
+    """
+    onsets = ends if onsets is None else onsets
+    out = {arm: np.array(ends[arm], dtype=np.int64) for arm in ARMS}
+    for arm in ARMS:
+        for i, sub in enumerate(spec.subtasks[arm]):
+            if sub.kind != "sequential" or i == 0:
+                continue
+            other = other_arm(arm)
+            pre_end = int(onsets[other][spec.index(other, str(sub.after))])
+            if out[arm][i - 1] < pre_end < out[arm][i]:
+                out[arm][i - 1] = pre_end
+    return out
+
+
 def segment_demo(
     demo: DemoLike,
     spec: TaskSpec,
@@ -230,9 +272,10 @@ def segment_demo(
     raw = signal_ends(demo, spec) if ends is None else {a: np.asarray(ends[a]) for a in ARMS}
     try:
         _check_ends(raw, spec, num_steps)
-        final = apply_offsets(
+        aligned = apply_offsets(
             align_coordination(raw, spec, num_steps, tolerance), spec, num_steps, rng
         )
+        final = defer_sequential(aligned, spec, signal_onsets(demo, spec, aligned))
     except ValueError as err:
         raise ValueError(f"demo {source}: {err}") from None
     out = {}

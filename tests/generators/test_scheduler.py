@@ -188,6 +188,18 @@ def test_ordering_constraint_delays_post_subtask(rng) -> None:
     assert len(ticks) == 29
 
 
+def test_ordering_constraint_released_by_the_env_signal(rng) -> None:
+    """An env signal of the pre-subtask releases the post-subtask before the segment ends."""
+    post = sub("insert2", kind="sequential", after="insert1")
+    spec, lib = setup([(sub("grasp1"), 5), (sub("insert1"), 20)], [(sub("grasp2"), 3), (post, 4)])
+    scheduler, sim, ticks = Scheduler(spec, lib, rng), FakeSim(), []
+    while (tick := scheduler.step(sim, {"right": {"insert1": len(ticks) >= 10}})) is not None:
+        sim.apply(tick)
+        ticks.append(tick)
+    assert first_tick(ticks, "left", "insert2") == 10
+    assert last_tick(ticks, "right", "insert1") == 24
+
+
 def test_ordering_constraint_already_met_does_not_wait(rng) -> None:
     """A post-subtask whose pre-subtask is long done starts immediately."""
     post = sub("b2", kind="sequential", after="a1")

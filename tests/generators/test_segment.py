@@ -142,3 +142,26 @@ def test_build_library_layout(rng) -> None:
         assert all(len(row) == 3 for row in lib[arm])
     assert [s.source for s in lib["right"][0]] == [0, 1, 2]
     assert [s.end for s in lib["right"][0]] == [10, 11, 12]
+
+
+def test_sequential_wait_moves_into_the_previous_subtask():
+    """A post-subtask starts where its pre-subtask ends, not earlier (no doubled waiting)."""
+    from dexmg_bench.generators.segment import defer_sequential
+    from dexmg_bench.generators.spec import spec_from_dict
+
+    spec = spec_from_dict(
+        {
+            "task": "PieceAssembly",
+            "right": [{"name": "grasp", "object_ref": "a"}, {"name": "insert", "object_ref": "b"}],
+            "left": [
+                {"name": "grasp", "object_ref": "c"},
+                {"name": "stack", "object_ref": "a", "kind": "sequential", "after": "insert"},
+            ],
+        }
+    )
+    ends = {"right": np.array([40, 150]), "left": np.array([60, 237])}
+    out = defer_sequential(ends, spec)
+    np.testing.assert_array_equal(out["left"], [150, 237])
+    np.testing.assert_array_equal(out["right"], [40, 150])
+    late = {"right": np.array([40, 50]), "left": np.array([60, 237])}  # pre ends first: unchanged
+    np.testing.assert_array_equal(defer_sequential(late, spec)["left"], [60, 237])

@@ -41,7 +41,7 @@ Partial terms: ``piece1_assembled`` (piece 1 seated on the base and not grasped)
   lifted 2 cm) -> ``insert_piece2`` (object ``piece1``, sequential: starts after right
   ``insert_piece1``; the task's success).
 
-**Scripted expert success** (50 seeded resets each): D0 ?, D1 ?, D2 ?.
+**Scripted expert success** (50 seeded resets each): D0 100%, D1 96%, D2 98%.
 
 ## Version History
 * v0: initial release.
@@ -212,15 +212,6 @@ class PieceAssemblyEnv(BimanualEnv):
         "left": ("grasp_piece2", "insert_piece2"),
     }
 
-    def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: object):
-        super().__init__(variant, render_mode, **overrides)
-        p = self.physics
-        self._piece_geoms = {name: p.body_geoms(name) for name in ("piece1", "piece2")}
-        self._pads = {
-            arm: (p.body_geoms(panda.LEFT_PAD_BODY[arm]), p.body_geoms(panda.RIGHT_PAD_BODY[arm]))
-            for arm in panda.ARMS
-        }
-
     def _scene_xml(self) -> str:
         return tabletop_xml(
             arms=tuple(
@@ -253,13 +244,8 @@ class PieceAssemblyEnv(BimanualEnv):
                 f"{name}_joint", np.array([*xy, TABLE_TOP_Z + z]), yaw_quat(yaw)
             )
 
-    def _grasped(self, arm: str, piece: str) -> bool:
-        left_pad, right_pad = self._pads[arm]
-        geoms, p = self._piece_geoms[piece], self.physics
-        return p.contact_between(left_pad, geoms) and p.contact_between(right_pad, geoms)
-
     def _held_by_any(self, piece: str) -> bool:
-        return any(self._grasped(arm, piece) for arm in panda.ARMS)
+        return any(self.grasped(arm, piece) for arm in panda.ARMS)
 
     @staticmethod
     def _seated(lower: np.ndarray, upper: np.ndarray, dz: float) -> bool:
@@ -275,8 +261,8 @@ class PieceAssemblyEnv(BimanualEnv):
         return {
             "success": p1_seated and p2_seated and not p1_held and not p2_held,
             "piece1_assembled": p1_seated and not p1_held,
-            "piece1_grasped": self._grasped("right", "piece1"),
-            "piece2_grasped": self._grasped("left", "piece2"),
+            "piece1_grasped": self.grasped("right", "piece1"),
+            "piece2_grasped": self.grasped("left", "piece2"),
         }
 
     def subtask_signals(self) -> dict[str, dict[str, bool]]:

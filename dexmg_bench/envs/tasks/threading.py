@@ -137,12 +137,6 @@ class ThreadingEnv(BimanualEnv):
         p = self.physics
         self._tip = p.id("site", "needle_tip")
         self._ring = p.id("site", "ring_center")
-        self._needle_geoms = p.body_geoms("needle")
-        self._stand_geoms = p.body_geoms("stand")
-        self._pads = {
-            arm: (p.body_geoms(panda.LEFT_PAD_BODY[arm]), p.body_geoms(panda.RIGHT_PAD_BODY[arm]))
-            for arm in panda.ARMS
-        }
 
     def _scene_xml(self) -> str:
         return tabletop_xml(
@@ -165,11 +159,6 @@ class ThreadingEnv(BimanualEnv):
             quat = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
             self.physics.set_free_joint(f"{name}_joint", np.array([x, y, TABLE_TOP_Z + z]), quat)
 
-    def _grasped(self, arm: str, geoms: frozenset[int]) -> bool:
-        left_pad, right_pad = self._pads[arm]
-        p = self.physics
-        return p.contact_between(left_pad, geoms) and p.contact_between(right_pad, geoms)
-
     def tip_to_ring(self) -> float:
         """Distance (m) from the needle tip to the ring centre."""
         d = self.physics.data
@@ -179,8 +168,8 @@ class ThreadingEnv(BimanualEnv):
         """Success: the tip is inside the ring; grasps are reported as partial terms."""
         return {
             "success": self.tip_to_ring() < RING_INNER_RADIUS,
-            "needle_grasped": self._grasped("left", self._needle_geoms),
-            "stand_grasped": self._grasped("right", self._stand_geoms),
+            "needle_grasped": self.grasped("left", "needle"),
+            "stand_grasped": self.grasped("right", "stand"),
         }
 
     def subtask_signals(self) -> dict[str, dict[str, bool]]:
@@ -191,11 +180,11 @@ class ThreadingEnv(BimanualEnv):
         success = self.tip_to_ring() < RING_INNER_RADIUS
         return {
             "right": {
-                "grasp_stand": bool(stand_up and self._grasped("right", self._stand_geoms)),
+                "grasp_stand": bool(stand_up and self.grasped("right", "stand")),
                 "thread": bool(success),
             },
             "left": {
-                "grasp_needle": bool(needle_up and self._grasped("left", self._needle_geoms)),
+                "grasp_needle": bool(needle_up and self.grasped("left", "needle")),
                 "thread": bool(success),
             },
         }

@@ -44,10 +44,11 @@ bin's rim). Partial terms: ``lid_off`` (the lid rests on the right table clear o
 * right: ``remove_lid`` (object ``lid``, parallel) -> ``grasp_payload`` (object ``payload``,
   parallel) -> ``handover`` (object ``payload``, coordination with left ``handover``, scheme
   ``replay``).
-* left: ``dispose_trash`` (object ``trash``, parallel) -> ``handover`` (object ``payload``,
+* left: ``grasp_trash`` (object ``trash``, parallel; held above the bin rim) ->
+  ``dispose_trash`` (object ``trash_bin``, parallel) -> ``handover`` (object ``payload``,
   coordination with right ``handover``) -> ``place_payload`` (object ``target_bin``, parallel).
 
-**Scripted expert success** (50 seeded resets each): D0 ?, D1 ?, D2 ?.
+**Scripted expert success** (50 seeded resets each): D0 100%, D1 94%, D2 92%.
 
 ## Version History
 * v0: initial release.
@@ -216,17 +217,8 @@ class TransportEnv(BimanualEnv):
     object_names = ("lid", "payload", "trash", "start_bin", "target_bin", "trash_bin")
     subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {
         "right": ("remove_lid", "grasp_payload", "handover"),
-        "left": ("dispose_trash", "handover", "place_payload"),
+        "left": ("grasp_trash", "dispose_trash", "handover", "place_payload"),
     }
-
-    def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: object):
-        super().__init__(variant, render_mode, **overrides)
-        p = self.physics
-        self._geoms = {name: p.body_geoms(name) for name in ("lid", "payload", "trash")}
-        self._pads = {
-            arm: (p.body_geoms(panda.LEFT_PAD_BODY[arm]), p.body_geoms(panda.RIGHT_PAD_BODY[arm]))
-            for arm in panda.ARMS
-        }
 
     def _scene_xml(self) -> str:
         return tabletop_xml(
@@ -263,11 +255,6 @@ class TransportEnv(BimanualEnv):
         p.set_free_joint("trash_joint", pos, _yaw_quat(rng.uniform(*c.trash_yaw)))
 
     # ------------------------------------------------------------------ success terms
-    def _grasped(self, arm: str, obj: str) -> bool:
-        left_pad, right_pad = self._pads[arm]
-        geoms, p = self._geoms[obj], self.physics
-        return p.contact_between(left_pad, geoms) and p.contact_between(right_pad, geoms)
-
     def _inside(self, obj: str, bin_name: str, inner: tuple[float, float]) -> bool:
         poses = self.object_poses()
         local = np.linalg.inv(poses[bin_name]) @ poses[obj][:, 3]
@@ -291,25 +278,27 @@ class TransportEnv(BimanualEnv):
             "lid_off": self.lid_off(),
             "trash_in_trash_bin": trash_in,
             "payload_in_target_bin": payload_in,
-            "lid_grasped": self._grasped("right", "lid"),
-            "trash_grasped": self._grasped("left", "trash"),
-            "payload_grasped_right": self._grasped("right", "payload"),
-            "payload_grasped_left": self._grasped("left", "payload"),
+            "lid_grasped": self.grasped("right", "lid"),
+            "trash_grasped": self.grasped("left", "trash"),
+            "payload_grasped_right": self.grasped("right", "payload"),
+            "payload_grasped_left": self.grasped("left", "payload"),
         }
 
     def subtask_signals(self) -> dict[str, dict[str, bool]]:
-        """Lid set aside and released; hammer lifted; hammer held by the left arm only; placed."""
+        """Lid aside and released; trash lifted, then in its bin; hammer lifted, handed, placed."""
         poses = self.object_poses()
         payload_up = poses["payload"][2, 3] > TABLE_TOP_Z + BIN_HEIGHT + 0.03
-        right_holds = self._grasped("right", "payload")
-        handed_over = self._grasped("left", "payload") and not right_holds and payload_up
+        trash_up = poses["trash"][2, 3] > TABLE_TOP_Z + BIN_HEIGHT + 0.02
+        right_holds = self.grasped("right", "payload")
+        handed_over = self.grasped("left", "payload") and not right_holds and payload_up
         return {
             "right": {
-                "remove_lid": self.lid_off() and not self._grasped("right", "lid"),
+                "remove_lid": self.lid_off() and not self.grasped("right", "lid"),
                 "grasp_payload": bool(right_holds and payload_up),
                 "handover": bool(handed_over),
             },
             "left": {
+                "grasp_trash": bool(self.grasped("left", "trash") and trash_up),
                 "dispose_trash": self._inside("trash", "trash_bin", TRASH_BIN_INNER),
                 "handover": bool(handed_over),
                 "place_payload": self._inside("payload", "target_bin", BIG_BIN_INNER),
