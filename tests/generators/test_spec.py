@@ -78,7 +78,9 @@ def test_shipped_specs_load_and_match_env(task: str) -> None:
 def test_shipped_kinds() -> None:
     """The task docstrings' subtask kinds are what the specs declare."""
     transport = load_spec(spec_path("Transport"))
-    assert transport.subtasks["right"][2].replay and transport.subtasks["left"][1].replay
+    right_handover = transport.subtasks["right"][transport.index("right", "handover")]
+    left_handover = transport.subtasks["left"][transport.index("left", "handover")]
+    assert right_handover.replay and left_handover.replay
     pieces = load_spec(spec_path("PieceAssembly"))
     assert pieces.subtasks["left"][1].after == "insert_piece1"
     thread = load_spec(spec_path("Threading"))
