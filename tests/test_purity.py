@@ -1,4 +1,4 @@
-"""Import-purity test: ``dexmg_bench.geometry`` must import with mujoco and robosuite blocked."""
+"""Import purity: the numpy-only modules load with the simulator packages blocked."""
 
 import subprocess
 import sys
@@ -7,51 +7,59 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+PKG_DIR = str(REPO / "dexmg_bench")
 
 # Installed first in every subprocess: a meta-path finder that refuses the simulator packages.
 BLOCKER = textwrap.dedent(
     """
+    import importlib
     import importlib.abc
     import sys
+    import types
 
-    BLOCKED = {"mujoco", "robosuite"}
+    BLOCKED = {blocked!r}
 
     class _Blocker(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name.partition(".")[0] in BLOCKED:
-                raise ImportError(f"blocked import of {name!r} (geometry must stay pure)")
+                raise ImportError(f"blocked import of {{name!r}}")
             return None
 
     sys.meta_path.insert(0, _Blocker())
     """
 )
 
-# Imports the subpackage without running dexmg_bench/__init__.py (which imports the envs), then
+# Imports the modules without running dexmg_bench/__init__.py (which registers the envs), then
 # checks that nothing outside numpy, the stdlib and dexmg_bench itself was loaded.
-IMPORT_GEOMETRY = textwrap.dedent(
+IMPORT = textwrap.dedent(
     """
-    import types
-
     before = set(sys.modules)
     stub = types.ModuleType("dexmg_bench")
     stub.__path__ = [{pkg_dir!r}]
     sys.modules["dexmg_bench"] = stub
-
-    import dexmg_bench.geometry as geometry
-
-    assert geometry.__file__.startswith({pkg_dir!r}), geometry.__file__
-    for name in geometry.__all__:
-        getattr(geometry, name)
+    for name in {modules!r}:
+        mod = importlib.import_module(name)
+        assert mod.__file__.startswith({pkg_dir!r}), mod.__file__
+        for attr in getattr(mod, "__all__", ()):
+            getattr(mod, attr)
     roots = {{m.partition(".")[0] for m in set(sys.modules) - before}}
     # cython_runtime is registered by numpy's compiled extensions, not a separate package.
     allowed = {{"numpy", "dexmg_bench", "cython_runtime"}}
-    extra = roots - set(sys.stdlib_module_names) - allowed
-    extra = {{r for r in extra if not r.startswith("_")}}
-    assert not extra, f"geometry pulled in non-numpy packages: {{sorted(extra)}}"
+    extra = {{r for r in roots - set(sys.stdlib_module_names) - allowed if not r.startswith("_")}}
+    assert not extra, f"pure modules pulled in {{sorted(extra)}}"
     assert not BLOCKED & set(sys.modules)
     """
 )
+
+PURE = {
+    "geometry": ["dexmg_bench.geometry"],
+    "generators": [
+        f"dexmg_bench.generators.{m}"
+        for m in ("transform", "scheduler", "spec", "select", "segment")
+    ],
+}
+SIMULATOR = ("mujoco", "robosuite", "gymnasium")
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
@@ -66,16 +74,19 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_geometry_imports_without_simulator() -> None:
-    """``dexmg_bench.geometry`` imports with mujoco and robosuite blocked."""
-    pkg_dir = str(REPO / "dexmg_bench")
-    result = _run(BLOCKER + IMPORT_GEOMETRY.format(pkg_dir=pkg_dir))
+@pytest.mark.parametrize("group", sorted(PURE))
+def test_pure_modules_import_without_the_simulator(group: str) -> None:
+    """Geometry and the pure generator modules import with mujoco/robosuite/gymnasium blocked."""
+    code = BLOCKER.format(blocked=set(SIMULATOR)) + IMPORT.format(
+        pkg_dir=PKG_DIR, modules=PURE[group]
+    )
+    result = _run(code)
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("module", ["mujoco", "robosuite", "mujoco.viewer"])
+@pytest.mark.parametrize("module", ["mujoco", "robosuite", "mujoco.viewer", "gymnasium"])
 def test_blocker_blocks(module: str) -> None:
     """The blocker really refuses the simulator packages, so the purity test is meaningful."""
-    result = _run(BLOCKER + f"import {module}\n")
+    result = _run(BLOCKER.format(blocked=set(SIMULATOR)) + f"import {module}\n")
     assert result.returncode != 0
     assert "blocked import of" in result.stderr, result.stderr
