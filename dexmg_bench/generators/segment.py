@@ -207,8 +207,8 @@ def apply_offsets(
 def signal_onsets(demo: DemoLike, spec: TaskSpec, ends: Mapping[str, np.ndarray]) -> dict:
     """Per arm, the step each subtask's signal first turns on inside its segment (else its end).
 
-    For all but an arm's last subtask this is its end; the last subtask's signal usually turns
-    on before the demo ends (e.g. a release followed by a retreat).
+    Without boundary offsets this is the end of all but an arm's last subtask; the last
+    subtask's signal usually turns on before the demo ends (e.g. a release, then a retreat).
     """
     out = {}
     for arm in ARMS:
