@@ -1,9 +1,10 @@
-"""``dexmg generate``: DexMimicGen data generation from source demos."""
+"""``dexmg generate``: DexMimicGen (or Demo-Noise) data generation from source demos."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 
 def generate(
@@ -15,19 +16,29 @@ def generate(
     workers: int = 1,
     seed: int = 0,
     source: str = "",
+    spec: str = "",
     max_attempts: int = 0,
+    generator: Literal["dexmgen", "demo-noise"] = "dexmgen",
+    action_noise: float | None = None,
+    backend: Literal["process", "ray"] = "process",
+    address: str = "",
 ) -> None:
-    """Generate ``n`` successful demos with DexMimicGen; rerun with the same --out to resume.
+    """Generate ``n`` successful demos from source demos; rerun with the same --out to resume.
 
     Args:
         task: task name (see `dexmg envs`).
         variant: reset distribution to generate in (source demos are from D0).
         n: successful demos to keep.
         out: job folder (episodes, attempt log, stats, the final HDF5).
-        workers: parallel worker processes.
+        workers: attempts run in parallel (worker processes, or Ray actors).
         seed: run seed; attempt k is a pure function of (seed, k).
         source: source-demo HDF5 file (default: the task's shipped scripted demos).
+        spec: generator spec TOML (default: the task's shipped spec).
         max_attempts: give up after this many attempts (0 = 20 * n).
+        generator: dexmgen (DexMimicGen) or demo-noise (noisy replay of source demos, D0 only).
+        action_noise: demo-noise only: one arm-pose noise scale (default: the spec's per subtask).
+        backend: process (local pool) or ray (needs the `ray` extra).
+        address: Ray cluster to join (default: start a local Ray with --workers CPUs).
     """
     from dexmg_bench.generators.run import GenerateConfig
     from dexmg_bench.generators.run import generate as run_generate
@@ -39,7 +50,12 @@ def generate(
         seed=seed,
         workers=workers,
         source=source,
+        spec=spec,
         max_attempts=max_attempts,
+        generator=generator,
+        action_noise=action_noise,
+        backend=backend,
+        address=address,
     )
     stats = run_generate(config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))

@@ -2,105 +2,45 @@
 
 Layout of ``--out DIR``::
 
-    DIR/job.json                 what was asked (task, variant, n, seed, source); checked on resume
+    DIR/job.json                 the job (task, variant, seed, generator, ...); checked on resume
     DIR/attempts.jsonl           one line per finished attempt (appended, flushed)
     DIR/episodes/attempt_<k>.hdf5   each kept episode, written atomically
     DIR/<task>-<variant>.hdf5    the first ``n`` successes by attempt index (written at the end)
     DIR/stats.json               attempts, successes, failure reasons per subtask, time per attempt
 
-Attempt ``k`` is a pure function of (seed, k) (see ``execute.attempt_rngs``). The result keeps the
-``n`` successful attempts with the lowest indices, so it does not depend on the number of workers
-or on where a killed run stopped: killing the job loses at most the attempts in flight, and
-rerunning with the same ``--out`` continues.
+Every HDF5 file carries a ``generator`` attribute (``dexmgen`` or ``demo-noise``) next to its
+``origin = "generated"``; ``stats.json`` names the generator too.
+
+Attempt ``k`` is a pure function of (seed, k) (see ``execute.attempt_rngs``), for DexMimicGen and
+Demo-Noise alike, whichever backend (``pool.py``) runs it. The result keeps the ``n`` successful
+attempts with the lowest indices, so it does not depend on the backend, the number of workers or
+where a killed run stopped: killing the job loses at most the attempts in flight, and rerunning
+with the same ``--out`` continues.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import multiprocessing as mp
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import h5py
+
 from dexmg_bench import __version__
-from dexmg_bench.datasets.source import (
-    SourceFile,
-    kebab,
-    read_source_file,
-    shipped_source_file,
-    write_source_file,
-)
-from dexmg_bench.generators.execute import Attempt
+from dexmg_bench.datasets.source import SourceDemo, SourceFile, kebab, read_source_file
+from dexmg_bench.datasets.source import write_source_file as _write_plain
+from dexmg_bench.generators.job import GenerateConfig, check_inputs
+from dexmg_bench.generators.pool import map_attempts
 
+__all__ = ["GenerateConfig", "check_inputs", "generate", "generator_of"]
 
-@dataclass(frozen=True, kw_only=True)
-class GenerateConfig:
-    """One generation job."""
-
-    task: str
-    variant: str = "D0"
-    n: int = 10
-    seed: int = 0
-    workers: int = 1
-    source: str = ""  # a source-demo file; empty = the task's shipped scripted demos
-    max_attempts: int = 0  # 0 = 20 * n
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"`n` must be >= 1. Got {self.n}.")
-        if self.workers < 1:
-            raise ValueError(f"`workers` must be >= 1. Got {self.workers}.")
-        if self.max_attempts < 0:
-            raise ValueError(f"`max_attempts` must be >= 0. Got {self.max_attempts}.")
-
-    @property
-    def attempt_budget(self) -> int:
-        """Most attempts the job may make."""
-        return self.max_attempts or 20 * self.n
-
-
-_WORKER: Any = None
-
-
-def _build(config: GenerateConfig) -> Any:
-    from dexmg_bench.datasets.record import make_task_env
-    from dexmg_bench.envs import task_entry
-    from dexmg_bench.generators.execute import DexMimicGen
-    from dexmg_bench.generators.spec import load_spec, spec_path
-
-    src = read_source_file(config.source or shipped_source_file(config.task))
-    env = make_task_env(config.task, config.variant)
-    spec = load_spec(spec_path(config.task))
-    horizon = task_entry(config.task).max_episode_steps
-    return DexMimicGen(env, spec, src.demos, horizon=horizon)
-
-
-def _init_worker(config: GenerateConfig) -> None:
-    global _WORKER  # noqa: PLW0603  (one generator and env per worker process, built once)
-    _WORKER = _build(config)
-
-
-def _run_attempt(args: tuple[int, int]) -> Attempt:
-    seed, index = args
-    return _WORKER.attempt(seed, index)
-
-
-def check_inputs(config: GenerateConfig) -> SourceFile:
-    """Fail before any simulation on a bad spec, source file or task/source mismatch."""
-    from dexmg_bench.envs import task_entry
-    from dexmg_bench.generators.spec import load_spec, spec_path
-
-    task_entry(config.task)  # unknown task names the close matches
-    src = read_source_file(config.source or shipped_source_file(config.task))
-    if src.task != config.task:
-        raise ValueError(
-            f"source demos are for {src.task!r} ({src.env_id}), not for {config.task!r}"
-        )
-    load_spec(spec_path(config.task))
-    return src
+# Changing any of these changes which episodes a job produces, so a resume must not.
+_JOB_KEYS = ("task", "variant", "seed", "source", "spec", "generator", "action_noise")
 
 
 def _attempts_done(out: Path) -> dict[int, dict[str, Any]]:
@@ -139,15 +79,7 @@ def generate(config: GenerateConfig, out: Path, *, progress: bool = True) -> dic
     src = check_inputs(config)
     out.mkdir(parents=True, exist_ok=True)
     (out / "episodes").mkdir(exist_ok=True)
-    job = {**asdict(config), "code_version": __version__}
-    job_path = out / "job.json"
-    if job_path.exists():
-        old = json.loads(job_path.read_text())
-        keys = ("task", "variant", "seed", "source")
-        if any(old.get(k) != job[k] for k in keys):
-            raise ValueError(f"{out} holds a different job ({old}); use another --out")
-    job_path.write_text(json.dumps(job, indent=2, sort_keys=True))
-
+    _check_job(config, out)
     done = _attempts_done(out)
     t0 = time.perf_counter()
     successes = sum(r["success"] for r in done.values())
@@ -164,19 +96,14 @@ def generate(config: GenerateConfig, out: Path, *, progress: bool = True) -> dic
             if k not in done:
                 yield (config.seed, k)
 
-    with open(out / "attempts.jsonl", "a") as log:
-        for attempt in _map(config, todo()):
+    env_id = src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-")
+    attempts = contextlib.closing(map_attempts(config, todo()))
+    with open(out / "attempts.jsonl", "a") as log, attempts as stream:
+        for attempt in stream:
             if attempt.success:
                 assert attempt.demo is not None
-                one = SourceFile(
-                    env_id=src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-"),
-                    task=config.task,
-                    variant=config.variant,
-                    origin="generated",
-                    code_version=__version__,
-                    demos=(attempt.demo,),
-                )
-                write_source_file(out / "episodes" / f"attempt_{attempt.index}.hdf5", one)
+                path = out / "episodes" / f"attempt_{attempt.index}.hdf5"
+                _write_generated(path, config, env_id, (attempt.demo,))
             row = {k: v for k, v in asdict(attempt).items() if k != "demo"}
             log.write(json.dumps(row) + "\n")
             log.flush()
@@ -194,31 +121,50 @@ def generate(config: GenerateConfig, out: Path, *, progress: bool = True) -> dic
         for k in kept:
             demos.extend(read_source_file(out / "episodes" / f"attempt_{k}.hdf5").demos)
         name = f"{kebab(config.task)}-{config.variant.lower()}.hdf5"
-        write_source_file(
-            out / name,
-            SourceFile(
-                env_id=src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-"),
-                task=config.task,
-                variant=config.variant,
-                origin="generated",
-                code_version=__version__,
-                demos=tuple(demos),
-            ),
-        )
+        _write_generated(out / name, config, env_id, tuple(demos))
         stats["output"] = name
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     return stats
 
 
-def _map(config: GenerateConfig, items: Iterator[tuple[int, int]]) -> Iterator[Attempt]:
-    if config.workers == 1:
-        _init_worker(config)
-        for item in items:
-            yield _run_attempt(item)
-        return
-    ctx = mp.get_context("spawn")  # fresh interpreters: no inherited MuJoCo/OpenGL state
-    with ctx.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
-        yield from pool.imap(_run_attempt, items, chunksize=1)
+def _check_job(config: GenerateConfig, out: Path) -> None:
+    """Refuse to resume a folder that holds another job; record this one atomically."""
+    job = {**asdict(config), "code_version": __version__}
+    path = out / "job.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        defaults = asdict(GenerateConfig(task=config.task))  # keys older job files lack
+        if any(old.get(k, defaults[k]) != job[k] for k in _JOB_KEYS):
+            raise ValueError(f"{out} holds a different job ({old}); use another --out")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(job, indent=2, sort_keys=True))
+    tmp.replace(path)
+
+
+def _write_generated(
+    path: Path, config: GenerateConfig, env_id: str, demos: tuple[SourceDemo, ...]
+) -> None:
+    """Write generated episodes atomically, with the generator's name as a file attribute."""
+    source = SourceFile(
+        env_id=env_id,
+        task=config.task,
+        variant=config.variant,
+        origin="generated",
+        code_version=__version__,
+        demos=demos,
+    )
+    tmp = path.with_name(path.name + ".part")
+    _write_plain(tmp, source)
+    with h5py.File(tmp, "r+") as f:
+        f.attrs["generator"] = config.generator
+    tmp.replace(path)
+
+
+def generator_of(path: str | Path) -> str | None:
+    """The ``generator`` attribute of a generated file (``None`` for source demos)."""
+    with h5py.File(path, "r") as f:
+        value = f.attrs.get("generator")
+    return None if value is None else str(value)
 
 
 def _stats(
@@ -229,6 +175,7 @@ def _stats(
     return {
         "task": config.task,
         "variant": config.variant,
+        "generator": config.generator,
         "seed": config.seed,
         "requested": config.n,
         "kept": len(kept) if kept else 0,

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
 from dexmg_bench.datasets.record import make_task_env, replay_demo
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 from dexmg_bench.generators.execute import DexMimicGen, attempt_rngs
-from dexmg_bench.generators.run import GenerateConfig, check_inputs
-from dexmg_bench.generators.spec import load_spec, spec_path
+from dexmg_bench.generators.run import GenerateConfig, check_inputs, generate
+from dexmg_bench.generators.spec import SpecError, load_spec, spec_path
 
 
 def _generator(horizon: int = 400) -> DexMimicGen:
@@ -68,6 +70,59 @@ def test_inputs_are_checked_before_simulation(tmp_path):
         check_inputs(GenerateConfig(task="Threadng"))
     with pytest.raises(ValueError, match="`n` must be >= 1"):
         GenerateConfig(task="Threading", n=0)
+    with pytest.raises(ValueError, match="unknown variant 'D7'"):
+        check_inputs(GenerateConfig(task="Threading", variant="D7"))
+
+
+def _copy_source(tmp_path: Path) -> Path:
+    path = tmp_path / "threading.hdf5"
+    shutil.copyfile(shipped_source_file("Threading"), path)
+    return path
+
+
+def test_source_without_datagen_info_fails_before_simulation(tmp_path, monkeypatch):
+    """A demo lacking its datagen group is named in the error; no env is ever built."""
+    path = _copy_source(tmp_path)
+    with h5py.File(path, "r+") as f:
+        del f["demo_3/datagen"]
+    monkeypatch.setattr("dexmg_bench.generators.run.map_attempts", _no_simulation)
+    with pytest.raises(ValueError, match=r"demo_3 lacks \['datagen'\]"):
+        generate(GenerateConfig(task="Threading", source=str(path)), tmp_path / "out")
+    path = _copy_source(tmp_path)
+    with h5py.File(path, "r+") as f:
+        del f["demo_0/boundaries/left"]
+    with pytest.raises(ValueError, match="demo 0 has no segmentation of arm 'left'"):
+        generate(GenerateConfig(task="Threading", source=str(path)), tmp_path / "out")
+
+
+def test_source_of_another_env_version_fails_before_simulation(tmp_path, monkeypatch):
+    """Demos recorded in another version of the env are refused, naming both ids."""
+    path = _copy_source(tmp_path)
+    with h5py.File(path, "r+") as f:
+        f.attrs["env_id"] = "DexMG/Threading-D0-v9"
+    monkeypatch.setattr("dexmg_bench.generators.run.map_attempts", _no_simulation)
+    with pytest.raises(ValueError, match="recorded in DexMG/Threading-D0-v9.*Threading-D0-v0"):
+        generate(GenerateConfig(task="Threading", source=str(path)), tmp_path / "out")
+
+
+def test_malformed_spec_fails_before_simulation(tmp_path, monkeypatch):
+    """A spec with a bad field, or naming an object the env lacks, fails with its location."""
+    monkeypatch.setattr("dexmg_bench.generators.run.map_attempts", _no_simulation)
+    text = spec_path("Threading").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('kind = "coordination"', 'kind = "coordinated"', 1))
+    with pytest.raises(SpecError, match=r"bad.toml: arm 'right'.*'kind'.*'coordinated'"):
+        generate(GenerateConfig(task="Threading", spec=str(bad)), tmp_path / "out")
+    bad.write_text(text.replace('object_ref = "needle"', 'object_ref = "thread"'))
+    with pytest.raises(SpecError, match="'object_ref' names 'thread', not an object"):
+        generate(GenerateConfig(task="Threading", spec=str(bad)), tmp_path / "out")
+    bad.write_text(text.replace('task = "Threading"', 'task = "Transport"'))
+    with pytest.raises(ValueError, match="is a spec for 'Transport', not 'Threading'"):
+        generate(GenerateConfig(task="Threading", spec=str(bad)), tmp_path / "out")
+
+
+def _no_simulation(*args, **kwargs):
+    raise AssertionError("simulation started despite bad inputs")
 
 
 def _generate_cmd(out: Path, n: int) -> list[str]:

@@ -1,0 +1,163 @@
+"""What a generation job is: its config, the checks made before any simulation, its generator.
+
+Kept apart from ``run.py`` (the job loop) and ``pool.py`` (where attempts run) so that worker
+processes and Ray actors can build their generator from the config alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+
+GENERATORS = ("dexmgen", "demo-noise")
+BACKENDS = ("process", "ray")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerateConfig:
+    """One generation job.
+
+    Attributes:
+        task: task name (``Threading``).
+        variant: reset distribution to generate in.
+        n: successful episodes to keep.
+        seed: run seed; attempt ``k`` is a pure function of (seed, k).
+        workers: attempts run in parallel (processes, or Ray actors).
+        source: source-demo file; empty = the task's shipped scripted demos.
+        spec: generator spec (TOML); empty = the task's shipped spec.
+        max_attempts: give up after this many attempts; 0 = ``20 * n``.
+        generator: ``"dexmgen"`` (DexMimicGen) or ``"demo-noise"`` (the paper's baseline).
+        action_noise: Demo-Noise only: one noise scale; ``None`` = the spec's per subtask.
+        backend: ``"process"`` (local pool) or ``"ray"``.
+        address: Ray cluster address; empty = start a local Ray with ``workers`` CPUs.
+    """
+
+    task: str
+    variant: str = "D0"
+    n: int = 10
+    seed: int = 0
+    workers: int = 1
+    source: str = ""
+    spec: str = ""
+    max_attempts: int = 0
+    generator: str = "dexmgen"
+    action_noise: float | None = None
+    backend: str = "process"
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"`n` must be >= 1. Got {self.n}.")
+        if self.workers < 1:
+            raise ValueError(f"`workers` must be >= 1. Got {self.workers}.")
+        if self.max_attempts < 0:
+            raise ValueError(f"`max_attempts` must be >= 0. Got {self.max_attempts}.")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"`generator` must be one of {GENERATORS}. Got {self.generator!r}.")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"`backend` must be one of {BACKENDS}. Got {self.backend!r}.")
+        if self.action_noise is not None and not self.action_noise >= 0:
+            raise ValueError(f"`action_noise` must be >= 0. Got {self.action_noise}.")
+        if self.action_noise is not None and self.generator != "demo-noise":
+            raise ValueError(
+                "`action_noise` applies to --generator demo-noise only; DexMimicGen takes its "
+                "noise from the spec's `action_noise` per subtask."
+            )
+        if self.address and self.backend != "ray":
+            raise ValueError(f"`address` needs --backend ray. Got backend {self.backend!r}.")
+
+    @property
+    def attempt_budget(self) -> int:
+        """Most attempts the job may make."""
+        return self.max_attempts or 20 * self.n
+
+    @property
+    def source_path(self) -> Path:
+        """The source-demo file the job reads."""
+        return Path(self.source) if self.source else shipped_source_file(self.task)
+
+    @property
+    def spec_path(self) -> Path:
+        """The generator spec file the job reads."""
+        from dexmg_bench.generators.spec import spec_path
+
+        return Path(self.spec) if self.spec else spec_path(self.task)
+
+
+def _env_class(task: str) -> Any:
+    """The task's env class, for its declared objects and signals (nothing is simulated)."""
+    from dexmg_bench.envs import task_entry
+
+    module, name = task_entry(task).entry_point.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def check_inputs(config: GenerateConfig) -> SourceFile:
+    """Fail before any simulation on a bad spec, source file or task/source mismatch.
+
+    Raises:
+        ValueError: an unknown task or variant, a file that is not source demos (or lacks
+            datagen info), source demos of another env, a spec naming objects or signals the
+            env lacks, or Demo-Noise asked for another variant than the source demos'.
+        FileNotFoundError: a missing source or spec file.
+    """
+    from dexmg_bench.envs import NAMESPACE, task_entry
+    from dexmg_bench.generators.spec import ARMS, load_spec, validate_against
+
+    entry = task_entry(config.task)  # unknown task names the close matches
+    if config.variant not in entry.variants:
+        raise ValueError(f"unknown variant {config.variant!r} of {entry.name}: {entry.variants}")
+    src = read_source_file(config.source_path)
+    if src.task != config.task:
+        raise ValueError(
+            f"source demos are for {src.task!r} ({src.env_id}), not for {config.task!r}"
+        )
+    expected = f"{NAMESPACE}/{entry.name}-{src.variant}-v{entry.version}"
+    if src.env_id != expected:
+        raise ValueError(
+            f"{config.source_path}: source demos were recorded in {src.env_id}, but this "
+            f"version of the task is {expected}; re-record or replay them in {expected}"
+        )
+    if not src.demos:
+        raise ValueError(f"{config.source_path} holds no demos")
+    spec = load_spec(config.spec_path)
+    if spec.task != config.task:
+        raise ValueError(f"{config.spec_path} is a spec for {spec.task!r}, not {config.task!r}")
+    env_cls = _env_class(config.task)
+    validate_against(spec, env_cls.object_names, env_cls.subtask_names)
+    for k, demo in enumerate(src.demos):
+        for arm in ARMS:
+            if len(demo.boundaries.get(arm, ())) != len(spec.subtasks[arm]):
+                raise ValueError(
+                    f"{config.source_path}: demo {k} has no segmentation of arm {arm!r} into "
+                    f"the spec's {len(spec.subtasks[arm])} subtasks (datagen boundaries missing)"
+                )
+    if config.generator == "demo-noise" and config.variant != src.variant:
+        raise ValueError(
+            f"Demo-Noise replays the source demos' own initial states, so it generates only in "
+            f"their variant {src.variant}, not {config.variant} (use --generator dexmgen)"
+        )
+    return src
+
+
+def build_generator(config: GenerateConfig) -> Any:
+    """The env and generator one worker runs attempts with (``.attempt(seed, index)``)."""
+    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.generators.spec import load_spec
+
+    src = read_source_file(config.source_path)
+    env = make_task_env(config.task, config.variant)
+    spec = load_spec(config.spec_path)
+    if config.generator == "demo-noise":
+        from dexmg_bench.generators.demo_noise import DemoNoise
+
+        return DemoNoise(env, spec, src.demos, action_noise=config.action_noise)
+    from dexmg_bench.generators.execute import DexMimicGen
+
+    horizon = task_entry(config.task).max_episode_steps
+    return DexMimicGen(env, spec, src.demos, horizon=horizon)
