@@ -1,0 +1,378 @@
+"""Minari datasets of DexMG episodes: ids, streamed writing, metadata, and a checked loader.
+
+A dataset ``dexmg/<name>-v<N>`` holds, per episode of ``T`` actions:
+
+* ``observations``: the env's Dict observation for each of the ``T + 1`` stored simulator
+  states, computed by restoring the state (``set_state``), not by re-simulating, so writing costs
+  well under a millisecond per step and cannot drift from the recorded run;
+* ``actions`` ``(T, A)``; ``rewards`` ``(T,)`` = success after the step (the env's reward);
+* ``terminations`` all False (DexMG envs do not terminate by default), ``truncations`` True at
+  the last step (the recording stopped there);
+* ``infos["state"]`` ``(T + 1, S)``: ``env.get_state()`` vectors, for exact replay and re-rendering;
+  ``infos["success"]`` ``(T + 1,)``.
+
+Dataset metadata carries Minari's fields plus a ``dexmg`` dict (generator, its config, source
+dataset id, generation stats, code version, seeds, action layout); see ``REQUIRED_DEXMG_KEYS``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from dexmg_bench import __version__
+from dexmg_bench.datasets.source import SourceDemo, SourceFile, kebab
+
+NAMESPACE = "dexmg"
+METADATA_VERSION = 1
+HOMEPAGE = "https://github.com/dexmg-bench/dexmg-bench"
+PAPER_CITATION = (
+    "Zhenyu Jiang, Yuqi Xie, Kevin Lin, Zhenjia Xu, Weikang Wan, Ajay Mandlekar, Linxi Fan, "
+    "Yuke Zhu. DexMimicGen: Automated Data Generation for Bimanual Dexterous Manipulation via "
+    "Imitation Learning. ICRA 2025. arXiv:2410.24185."
+)
+NAMESPACE_DESCRIPTION = (
+    "dexmg-bench: bimanual manipulation datasets. Source demonstrations of each DexMG task and "
+    "episodes generated from them with a reproduction of DexMimicGen. Every episode stores the "
+    "simulator state per step, so it can be replayed exactly and re-rendered."
+)
+SOURCE_ORIGINS = ("scripted", "human", "replayed")
+# Keys of metadata["dexmg"] without which a dataset may not be published.
+REQUIRED_DEXMG_KEYS = (
+    "metadata_version",
+    "task",
+    "variant",
+    "env_id",
+    "origin",
+    "generator",
+    "generator_config",
+    "source_dataset",
+    "generation_stats",
+    "code_version",
+    "seeds",
+    "complete",
+)
+REQUIRED_MINARI_KEYS = ("dataset_id", "description", "author", "code_permalink", "env_spec")
+
+
+class DatasetError(ValueError):
+    """A dataset on disk is missing, truncated, corrupt or incomplete."""
+
+
+def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag: str = "") -> str:
+    """The catalogue id: ``dexmg/<task>[-source][-d1][-<tag>]-v0``.
+
+    The flagship generated D0 set is ``dexmg/<task>-v0``; source demos add ``-source``; other reset
+    variants add ``-d1``/``-d2``; generator variants add a tag such as ``demo-noise``.
+    """
+    parts = [kebab(task)]
+    if origin in SOURCE_ORIGINS:
+        parts.append("source")
+    elif origin != "generated":
+        raise ValueError(
+            f"`origin` must be 'generated' or one of {SOURCE_ORIGINS}. Got {origin!r}."
+        )
+    if variant != "D0":
+        parts.append(variant.lower())
+    if tag:
+        parts.append(kebab(tag))
+    return f"{NAMESPACE}/{'-'.join(parts)}-v0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetInfo:
+    """What produced a dataset (written into its metadata; JSON values only)."""
+
+    generator: str
+    generator_config: dict[str, Any] = field(default_factory=dict)
+    source_dataset: str = ""
+    generation_stats: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    author: str = "dexmg-bench developers"
+    code_permalink: str = f"{HOMEPAGE}/tree/v{__version__}"
+
+    def __post_init__(self) -> None:
+        if not self.generator:
+            raise ValueError(f"`generator` must be a non-empty name. Got {self.generator!r}.")
+        try:
+            json.dumps([self.generator_config, self.generation_stats])
+        except TypeError as err:
+            raise ValueError(f"generator config and stats must be JSON: {err}") from err
+
+
+def source_info(source: SourceFile) -> DatasetInfo:
+    """Metadata for a file of source demos (scripted expert, human or replayed)."""
+    return DatasetInfo(
+        generator="scripted-expert" if source.origin == "scripted" else source.origin,
+        generator_config={"origin": source.origin, "code_version": source.code_version},
+        generation_stats={"num_demos": len(source.demos)},
+        description=(
+            f"{len(source.demos)} {source.origin} source demonstrations of {source.task} "
+            f"({source.env_id}), with datagen info kept in the project's source format."
+        ),
+    )
+
+
+def generated_info(job_dir: Path) -> DatasetInfo:
+    """Metadata for the output of a ``dexmg generate`` job folder (job.json + stats.json)."""
+    job = json.loads((job_dir / "job.json").read_text())
+    stats = json.loads((job_dir / "stats.json").read_text())
+    source = job.get("source") or dataset_id(job["task"], origin="scripted")
+    return DatasetInfo(
+        generator="dexmimicgen",
+        generator_config=job,
+        source_dataset=source,
+        generation_stats=stats,
+        description=(
+            f"{stats['kept']} episodes of {job['task']}-{job['variant']} generated with the "
+            f"dexmg-bench DexMimicGen reproduction from {source} "
+            f"(generator success rate {stats['success_rate']:.1%} over {stats['attempts']} "
+            "attempts)."
+        ),
+    )
+
+
+def episode_arrays(env: Any, demo: SourceDemo) -> dict[str, Any]:
+    """Observations, rewards and infos of one demo from its stored states (no re-simulation)."""
+    states = np.asarray(demo.states)
+    obs: list[dict[str, np.ndarray]] = []
+    success = np.zeros(len(states), dtype=bool)
+    for t, state in enumerate(states):
+        env.set_state(state)
+        # The env builds its observation from the current simulator state; restoring a state and
+        # reading it gives what ``step`` returned at that state (checked in the tests).
+        obs.append(env._observation())
+        success[t] = bool(env.evaluate()["success"])
+    keys = obs[0].keys()
+    n = demo.num_steps
+    truncations = np.zeros(n, dtype=bool)
+    truncations[-1] = True
+    return {
+        "observations": {k: np.stack([o[k] for o in obs]) for k in keys},
+        "actions": np.asarray(demo.actions, dtype=np.float64),
+        "rewards": success[1:].astype(np.float64),
+        "terminations": np.zeros(n, dtype=bool),
+        "truncations": truncations,
+        "infos": {"state": states, "success": success},
+    }
+
+
+def _buffers(env: Any, demos: Iterable[SourceDemo], meta: list[dict[str, Any]]) -> Iterator[Any]:
+    """One EpisodeBuffer at a time, so memory stays flat however many episodes are written."""
+    from minari.data_collector import EpisodeBuffer
+
+    for k, demo in enumerate(demos):
+        arrays = episode_arrays(env, demo)
+        meta.append({"source_demo": k, "num_steps": demo.num_steps, "success": demo.success})
+        yield EpisodeBuffer(id=k, seed=int(demo.seed), **arrays)
+
+
+def write_minari(
+    source: SourceFile,
+    info: DatasetInfo,
+    *,
+    dataset: str = "",
+    tag: str = "",
+    env_kwargs: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Any:
+    """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
+
+    Episodes stream into the file one by one. A failure removes the partial dataset; a dataset
+    killed mid-write lacks ``dexmg.complete`` and is refused by ``load`` and ``publish``.
+    """
+    import minari
+    from minari.storage import get_dataset_path
+
+    from dexmg_bench.datasets.record import make_task_env
+
+    ds_id = dataset or dataset_id(
+        source.task, variant=source.variant, origin=source.origin, tag=tag
+    )
+    if not source.demos:
+        raise ValueError(f"{source.env_id}: no episodes to write to {ds_id}")
+    path = Path(get_dataset_path(ds_id))
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"dataset {ds_id} exists at {path}; pass overwrite=True")
+        shutil.rmtree(path)
+    ensure_namespace()
+    env = make_task_env(source.task, source.variant, **(env_kwargs or {}))
+    spec = _env_spec(source.env_id, env_kwargs or {})
+    episode_meta: list[dict[str, Any]] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*(author_email|eval_env).*")
+            ds = minari.create_dataset_from_buffers(
+                ds_id,
+                _buffers(env, source.demos, episode_meta),  # a generator: streamed writes
+                env=spec,
+                observation_space=env.observation_space,
+                action_space=env.action_space,
+                algorithm_name=info.generator,
+                author=info.author,
+                code_permalink=info.code_permalink,
+                description=info.description,
+                requirements=[f"dexmg-bench>={__version__}"],
+            )
+        ds.storage.update_episode_metadata(episode_meta)
+        ds.storage.update_metadata({"dexmg": _dexmg_metadata(source, info, env, ds_id)})
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    finally:
+        env.close()
+    return ds
+
+
+def _env_spec(env_id: str, env_kwargs: dict[str, Any]) -> Any:
+    """The registered spec (time limit included), with extra constructor kwargs folded in."""
+    import copy
+
+    import gymnasium as gym
+
+    spec = copy.deepcopy(gym.spec(env_id))
+    spec.kwargs = {**spec.kwargs, **{k: _jsonable(v) for k, v in env_kwargs.items()}}
+    return spec
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _dexmg_metadata(source: SourceFile, info: DatasetInfo, env: Any, ds_id: str) -> dict[str, Any]:
+    if source.origin == "generated" and not info.source_dataset:
+        raise ValueError(f"{ds_id}: a generated dataset must name its source dataset")
+    return {
+        "metadata_version": METADATA_VERSION,
+        "task": source.task,
+        "variant": source.variant,
+        "env_id": source.env_id,
+        "embodiment": env.embodiment,
+        "origin": source.origin,
+        "generator": info.generator,
+        "generator_config": info.generator_config,
+        "source_dataset": info.source_dataset,
+        "generation_stats": info.generation_stats,
+        "code_version": __version__,
+        "recorded_with_code_version": source.code_version,
+        "seeds": [int(d.seed) for d in source.demos],
+        "action_layout": env.action_layout,
+        "infos": {
+            "state": "env.unwrapped.get_state() before each step and after the last (T + 1)",
+            "success": "task success at each stored state (T + 1)",
+        },
+        "citation": PAPER_CITATION,
+        "complete": True,
+    }
+
+
+def ensure_namespace() -> None:
+    """Create (or refresh) the local ``dexmg`` namespace with its description and citation."""
+    from minari.namespace import create_namespace, list_local_namespaces, update_namespace_metadata
+
+    meta = {"description": NAMESPACE_DESCRIPTION, "citation": PAPER_CITATION, "homepage": HOMEPAGE}
+    if NAMESPACE in list_local_namespaces():
+        update_namespace_metadata(NAMESPACE, **meta)
+    else:
+        create_namespace(NAMESPACE, **meta)
+
+
+def missing_metadata(metadata: dict[str, Any]) -> list[str]:
+    """Names of the required metadata fields that are absent or empty."""
+    missing = [k for k in REQUIRED_MINARI_KEYS if not metadata.get(k)]
+    dexmg = metadata.get("dexmg")
+    if not isinstance(dexmg, dict):
+        return [*missing, "dexmg"]
+    for key in REQUIRED_DEXMG_KEYS:
+        value = dexmg.get(key)
+        empty_ok = key == "source_dataset" and dexmg.get("origin") in SOURCE_ORIGINS
+        if value is None or (value in ("", [], {}) and not empty_ok) or value is False:
+            missing.append(f"dexmg.{key}")
+    if not metadata.get("total_episodes"):
+        missing.append("total_episodes")
+    return missing
+
+
+def load(ds_id: str, *, verify: bool = False) -> Any:
+    """``minari.load_dataset``, but a damaged dataset raises a clear ``DatasetError``.
+
+    Always checked: metadata readable and complete, HDF5 file opens, one group per episode with
+    consistent lengths. ``verify=True`` also reads every array (catches corrupt chunks).
+    """
+    import minari
+    from minari.storage import get_dataset_path
+
+    data = Path(get_dataset_path(ds_id)) / "data"
+    if not data.exists():
+        raise FileNotFoundError(
+            f"dataset {ds_id} not found at {data.parent}; build it (`dexmg datasets build`) "
+            f"or download it (`minari download {ds_id}`)"
+        )
+    meta_path = data / "metadata.json"
+    try:
+        metadata = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{ds_id}: unreadable metadata {meta_path}: {err}") from err
+    if metadata.get("dexmg") is not None and not metadata["dexmg"].get("complete"):
+        raise DatasetError(f"{ds_id}: incomplete (writing was interrupted); rebuild it")
+    _check_file(ds_id, data / "main_data.hdf5", metadata, verify=verify)
+    try:
+        return minari.load_dataset(ds_id)
+    except (OSError, KeyError, ValueError) as err:
+        raise DatasetError(f"{ds_id}: Minari cannot load it: {err}") from err
+
+
+def _check_file(ds_id: str, path: Path, metadata: dict[str, Any], *, verify: bool) -> None:
+    size = path.stat().st_size if path.exists() else 0
+    recorded = metadata.get("dataset_size")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise DatasetError(
+            f"{ds_id}: {path} ({size} bytes) is not a readable HDF5 file, truncated or corrupt "
+            f"(re-download or rebuild it): {err}"
+        ) from err
+    with f:
+        n = int(metadata.get("total_episodes", -1))
+        if len(f) != n:
+            raise DatasetError(f"{ds_id}: {path} has {len(f)} episodes, metadata says {n}")
+        try:
+            for k in range(n):
+                _check_episode(f[f"episode_{k}"], verify=verify)
+        except (KeyError, OSError, ValueError) as err:
+            raise DatasetError(
+                f"{ds_id}: {path} is corrupt at episode {k} (recorded size {recorded} MB): {err}"
+            ) from err
+
+
+def _check_episode(g: h5py.Group, *, verify: bool) -> None:
+    n = int(g.attrs["total_steps"])
+    lengths = {"actions": n, "rewards": n, "terminations": n, "truncations": n}
+    for name, length in lengths.items():
+        if g[name].shape[0] != length:
+            raise ValueError(f"{g.name}/{name} has {g[name].shape[0]} rows, expected {length}")
+    for name, ds in _leaves(g["observations"]):
+        if ds.shape[0] != n + 1:
+            raise ValueError(
+                f"{g.name}/observations/{name} has {ds.shape[0]} rows, expected {n + 1}"
+            )
+    if verify:
+        for _, ds in _leaves(g):
+            ds[()]
+
+
+def _leaves(group: h5py.Group) -> Iterator[tuple[str, h5py.Dataset]]:
+    out: list[tuple[str, h5py.Dataset]] = []
+    group.visititems(
+        lambda name, obj: out.append((name, obj)) if isinstance(obj, h5py.Dataset) else None
+    )
+    return iter(out)
