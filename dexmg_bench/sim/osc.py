@@ -6,8 +6,13 @@ Per control substep and per arm (Khatib 1987, as robosuite's ``OSC_POSE`` comput
     tau = J_p^T Lambda_p F + J_r^T Lambda_r T + bias + N^T M (kp_null (q0 - q) - kd_null qd)
 
 with Lambda = (J M^-1 J^T)^+, kd = 2 sqrt(kp) * damping_ratio, N = I - M^-1 J^T Lambda J J the
-dynamically consistent null-space projector, and bias = gravity + Coriolis. The arms are computed in
-one batch; each arm only sees its own block of the mass matrix, as in robosuite.
+dynamically consistent null-space projector, and bias = gravity + Coriolis. Each arm only sees its
+own block of the mass matrix, as in robosuite.
+
+Two implementations of the same law: ``OSC.torques`` is the plain numpy reference, and
+``_substeps`` is a numba kernel that runs a whole control step (25 substeps of ``mj_step1``,
+torques, ``mj_step2``) in compiled code, calling MuJoCo's C functions directly (``sim/native``).
+The kernel is what ``OSC.step`` runs; a test checks it against the reference on random states.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mujoco
+import numba
 import numpy as np
 
+from dexmg_bench.sim.native import address, ccall
 from dexmg_bench.sim.physics import Physics
 
 
@@ -61,6 +68,9 @@ class OSC:
         n_j = self.dof_idx.shape[1]
         self._jac = np.zeros((self.n_arms, 6, m.nv))
         self._mass = np.zeros((m.nv, m.nv))
+        self._jacp = np.zeros((3, m.nv))
+        self._jacr = np.zeros((3, m.nv))
+        self._site_ids32 = np.array(self.site_ids, dtype=np.int32)
         self._eye = np.eye(n_j)
         self._block = (self.dof_idx[:, :, None], self.dof_idx[:, None, :])
         self.goal_pos = np.zeros((self.n_arms, 3))
@@ -83,7 +93,10 @@ class OSC:
         self.goal_rot = np.asarray(goal_rot, dtype=np.float64).reshape(self.n_arms, 3, 3)
 
     def torques(self) -> np.ndarray:
-        """Joint torques (n, n_joints) for the current state and goal."""
+        """Joint torques (n, n_joints) for the current state and goal: the numpy reference.
+
+        ``step`` runs the compiled kernel instead; this one is the readable statement of the law.
+        """
         m, d = self.physics.model, self.physics.data
         for i, site in enumerate(self.site_ids):
             mujoco.mj_jacSite(m, d, self._jac[i, :3], self._jac[i, 3:], site)
@@ -133,8 +146,112 @@ class OSC:
         as the original episode did.
         """
         m, d = self.physics.model, self.physics.data
-        for _ in range(n_substeps):
-            mujoco.mj_step1(m, d)
-            self.apply()
-            mujoco.mj_step2(m, d)
+        _substeps(
+            _FUNCTIONS,
+            np.uint64(m._address),
+            np.uint64(d._address),
+            n_substeps,
+            self._site_ids32,
+            self.dof_idx,
+            self.qpos_idx,
+            self.act_idx,
+            self.goal_pos,
+            self.goal_rot,
+            self.rest_qpos,
+            self._kp,
+            self._kd,
+            self.gains.kp_null,
+            self._kd_null,
+            d.site_xpos,
+            d.site_xmat,
+            d.qpos,
+            d.qvel,
+            d.qfrc_bias,
+            d.ctrl,
+            d.qM,
+            self._jacp,
+            self._jacr,
+            self._mass,
+        )
         mujoco.mj_forward(m, d)
+
+
+# Addresses of the C functions the kernel calls, in this order.
+_FUNCTIONS = np.array(
+    [address(f) for f in ("mj_step1", "mj_step2", "mj_jacSite", "mj_fullM")], dtype=np.uint64
+)
+
+
+@numba.njit(cache=True, nogil=True)
+def _substeps(  # noqa: PLR0913, PLR0917 (a kernel takes flat arrays, not objects)
+    fns,
+    m_ptr,
+    d_ptr,
+    n_substeps,
+    site_ids,
+    dof_idx,
+    qpos_idx,
+    act_idx,
+    goal_pos,
+    goal_rot,
+    rest_qpos,
+    kp,
+    kd,
+    kp_null,
+    kd_null,
+    site_xpos,
+    site_xmat,
+    qpos,
+    qvel,
+    qfrc_bias,
+    ctrl,
+    qM,  # noqa: N803 (MuJoCo's name)
+    jacp,
+    jacr,
+    mass,
+):
+    """``n_substeps`` of step1 / OSC torques into ``ctrl`` / step2, as ``OSC.torques`` computes."""
+    n_arms, n_j = dof_idx.shape
+    jac = np.empty((6, n_j))
+    m_arm = np.empty((n_j, n_j))
+    q = np.empty(n_j)
+    qd = np.empty(n_j)
+    err = np.empty(6)
+    wrench = np.empty(6)
+    eye = np.eye(n_j)
+    for _ in range(n_substeps):
+        ccall(fns[0], (m_ptr, d_ptr))
+        ccall(fns[3], (m_ptr, mass.ctypes.data, qM.ctypes.data))
+        for a in range(n_arms):
+            site = site_ids[a]
+            ccall(fns[2], (m_ptr, d_ptr, jacp.ctypes.data, jacr.ctypes.data, site))
+            for j in range(n_j):
+                dj = dof_idx[a, j]
+                for r in range(3):
+                    jac[r, j] = jacp[r, dj]
+                    jac[3 + r, j] = jacr[r, dj]
+                for k in range(n_j):
+                    m_arm[j, k] = mass[dj, dof_idx[a, k]]
+                q[j] = qpos[qpos_idx[a, j]]
+                qd[j] = qvel[dj]
+            rot = site_xmat[site].reshape(3, 3)
+            goal = goal_rot[a]
+            ori = np.zeros(3)
+            for i in range(3):
+                ori += np.cross(rot[:, i], goal[:, i])
+            for r in range(3):
+                err[r] = goal_pos[a, r] - site_xpos[site, r]
+                err[3 + r] = 0.5 * ori[r]
+            wrench_des = kp * err - kd * (jac @ qd)
+            m_inv = np.linalg.inv(m_arm)
+            jt = np.ascontiguousarray(jac.T)
+            lam_inv = jac @ m_inv @ jt
+            wrench[:3] = np.linalg.inv(np.ascontiguousarray(lam_inv[:3, :3])) @ wrench_des[:3]
+            wrench[3:] = np.linalg.inv(np.ascontiguousarray(lam_inv[3:, 3:])) @ wrench_des[3:]
+            jbar = m_inv @ jt @ np.linalg.inv(lam_inv)
+            null = eye - jbar @ jac
+            pose_tau = m_arm @ (kp_null * (rest_qpos[a] - q) - kd_null * qd)
+            tau = jt @ wrench + null.T @ pose_tau
+            for j in range(n_j):
+                ctrl[act_idx[a, j]] = tau[j] + qfrc_bias[dof_idx[a, j]]
+        ccall(fns[1], (m_ptr, d_ptr))

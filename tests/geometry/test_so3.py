@@ -342,3 +342,17 @@ def test_bad_shapes_raise(fn: Callable[[object], object], arg: object, match: st
     """Malformed inputs raise ``ValueError`` naming the expected shape."""
     with pytest.raises(ValueError, match=match):
         fn(arg)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mat_to_quat_single_matrix_path_agrees_with_batched(seed: int) -> None:
+    """The scalar fast path (one matrix) gives the batched result, near pi and identity too."""
+    rng = np.random.default_rng(seed)
+    v = _random_rotvecs(rng, 200)
+    axes = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    v = np.concatenate([v, axes * (np.pi - 1e-9), axes[:5] * 1e-12, -axes[:5] * np.pi])
+    mats = axis_angle_to_mat(v)
+    batched = mat_to_quat(mats)
+    single = np.stack([mat_to_quat(m) for m in mats])
+    np.testing.assert_allclose(single, batched, atol=1e-12)
+    assert np.all(single[:, 0] >= 0)
