@@ -60,4 +60,7 @@ def generate(
     stats = run_generate(config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))
     if not stats["complete"]:
-        raise SystemExit(f"only {stats['kept']}/{n} demos within {config.attempt_budget} attempts")
+        raise SystemExit(
+            f"only {stats['successes']}/{n} demos succeeded within {config.attempt_budget} "
+            f"attempts; rerun with a larger --max-attempts and the same --out to continue"
+        )
