@@ -140,9 +140,8 @@ def generated_info(job_dir: Path) -> DatasetInfo:
     )
 
 
-def episode_arrays(env: Any, demo: SourceDemo) -> dict[str, Any]:
-    """Observations, rewards and infos of one demo from its stored states (no re-simulation)."""
-    states = np.asarray(demo.states)
+def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The env's observation and task success at each stored state (no re-simulation)."""
     obs: list[dict[str, np.ndarray]] = []
     success = np.zeros(len(states), dtype=bool)
     for t, state in enumerate(states):
@@ -151,13 +150,19 @@ def episode_arrays(env: Any, demo: SourceDemo) -> dict[str, Any]:
         # reading it gives what ``step`` returned at that state (checked in the tests).
         obs.append(env._observation())
         success[t] = bool(env.evaluate()["success"])
-    keys = obs[0].keys()
-    n = demo.num_steps
+    return {k: np.stack([o[k] for o in obs]) for k in obs[0]}, success
+
+
+def episode_arrays(env: Any, states: np.ndarray, actions: np.ndarray) -> dict[str, Any]:
+    """The Minari fields of one episode of ``T`` actions and ``T + 1`` stored states."""
+    states = np.asarray(states)
+    observations, success = observe(env, states)
+    n = len(actions)
     truncations = np.zeros(n, dtype=bool)
     truncations[-1] = True
     return {
-        "observations": {k: np.stack([o[k] for o in obs]) for k in keys},
-        "actions": np.asarray(demo.actions, dtype=np.float64),
+        "observations": observations,
+        "actions": np.asarray(actions, dtype=np.float64),
         "rewards": success[1:].astype(np.float64),
         "terminations": np.zeros(n, dtype=bool),
         "truncations": truncations,
@@ -170,7 +175,7 @@ def _buffers(env: Any, demos: Iterable[SourceDemo], meta: list[dict[str, Any]]) 
     from minari.data_collector import EpisodeBuffer
 
     for k, demo in enumerate(demos):
-        arrays = episode_arrays(env, demo)
+        arrays = episode_arrays(env, demo.states, demo.actions)
         meta.append({"source_demo": k, "num_steps": demo.num_steps, "success": demo.success})
         yield EpisodeBuffer(id=k, seed=int(demo.seed), **arrays)
 
@@ -181,17 +186,9 @@ def write_minari(
     *,
     dataset: str = "",
     tag: str = "",
-    env_kwargs: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Any:
-    """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
-
-    Episodes stream into the file one by one. A failure removes the partial dataset; a dataset
-    killed mid-write lacks ``dexmg.complete`` and is refused by ``load`` and ``publish``.
-    """
-    import minari
-    from minari.storage import get_dataset_path
-
+    """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``."""
     from dexmg_bench.datasets.record import make_task_env
 
     ds_id = dataset or dataset_id(
@@ -199,22 +196,58 @@ def write_minari(
     )
     if not source.demos:
         raise ValueError(f"{source.env_id}: no episodes to write to {ds_id}")
+    if source.origin == "generated" and not info.source_dataset:
+        raise ValueError(f"{ds_id}: a generated dataset must name its source dataset")
+    env = make_task_env(source.task, source.variant)
+    try:
+        episode_meta: list[dict[str, Any]] = []
+        return create_streamed(
+            ds_id,
+            _buffers(env, source.demos, episode_meta),
+            env=env,
+            env_spec=registered_spec(source.env_id, {}),
+            info=info,
+            dexmg=_dexmg_metadata(source, info, env),
+            episode_meta=episode_meta,
+            overwrite=overwrite,
+        )
+    finally:
+        env.close()
+
+
+def create_streamed(
+    ds_id: str,
+    buffers: Iterator[Any],
+    *,
+    env: Any,
+    env_spec: Any,
+    info: DatasetInfo,
+    dexmg: dict[str, Any],
+    episode_meta: list[dict[str, Any]],
+    overwrite: bool = False,
+) -> Any:
+    """Create ``ds_id`` from a generator of EpisodeBuffers, then add our metadata.
+
+    Minari's HDF5 storage consumes the buffers one at a time inside one open file, so memory does
+    not grow with the episode count. A failure removes the partial dataset; one killed mid-write
+    lacks ``dexmg.complete`` and is refused by ``load`` and ``publish``.
+    """
+    import minari
+    from minari.storage import get_dataset_path
+
     path = Path(get_dataset_path(ds_id))
     if path.exists():
         if not overwrite:
             raise FileExistsError(f"dataset {ds_id} exists at {path}; pass overwrite=True")
         shutil.rmtree(path)
     ensure_namespace()
-    env = make_task_env(source.task, source.variant, **(env_kwargs or {}))
-    spec = _env_spec(source.env_id, env_kwargs or {})
-    episode_meta: list[dict[str, Any]] = []
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*(author_email|eval_env).*")
             ds = minari.create_dataset_from_buffers(
                 ds_id,
-                _buffers(env, source.demos, episode_meta),  # a generator: streamed writes
-                env=spec,
+                buffers,  # type: ignore[arg-type]  (any iterable works; a generator streams)
+                env=env,
                 observation_space=env.observation_space,
                 action_space=env.action_space,
                 algorithm_name=info.generator,
@@ -223,17 +256,24 @@ def write_minari(
                 description=info.description,
                 requirements=[f"dexmg-bench>={__version__}"],
             )
+        # Minari took env.spec from the unwrapped env (no time limit): store the registered one.
+        _write_env_spec(ds, env_spec)
         ds.storage.update_episode_metadata(episode_meta)
-        ds.storage.update_metadata({"dexmg": _dexmg_metadata(source, info, env, ds_id)})
+        ds.storage.update_metadata({"dexmg": {**dexmg, "complete": True}})
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    finally:
-        env.close()
-    return ds
+    return minari.load_dataset(ds_id)
 
 
-def _env_spec(env_id: str, env_kwargs: dict[str, Any]) -> Any:
+def _write_env_spec(ds: Any, env_spec: Any) -> None:
+    meta_path = Path(ds.storage.data_path) / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["env_spec"] = env_spec.to_json()
+    meta_path.write_text(json.dumps(meta))
+
+
+def registered_spec(env_id: str, env_kwargs: dict[str, Any]) -> Any:
     """The registered spec (time limit included), with extra constructor kwargs folded in."""
     import copy
 
@@ -248,9 +288,7 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _dexmg_metadata(source: SourceFile, info: DatasetInfo, env: Any, ds_id: str) -> dict[str, Any]:
-    if source.origin == "generated" and not info.source_dataset:
-        raise ValueError(f"{ds_id}: a generated dataset must name its source dataset")
+def _dexmg_metadata(source: SourceFile, info: DatasetInfo, env: Any) -> dict[str, Any]:
     return {
         "metadata_version": METADATA_VERSION,
         "task": source.task,
@@ -271,7 +309,7 @@ def _dexmg_metadata(source: SourceFile, info: DatasetInfo, env: Any, ds_id: str)
             "success": "task success at each stored state (T + 1)",
         },
         "citation": PAPER_CITATION,
-        "complete": True,
+        "complete": False,  # set True once every episode is written
     }
 
 
@@ -322,8 +360,11 @@ def load(ds_id: str, *, verify: bool = False) -> Any:
         metadata = json.loads(meta_path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise DatasetError(f"{ds_id}: unreadable metadata {meta_path}: {err}") from err
-    if metadata.get("dexmg") is not None and not metadata["dexmg"].get("complete"):
-        raise DatasetError(f"{ds_id}: incomplete (writing was interrupted); rebuild it")
+    if not (metadata.get("dexmg") or {}).get("complete"):
+        raise DatasetError(
+            f"{ds_id}: incomplete, lacks dexmg.complete (writing was interrupted, or it was not "
+            "written by dexmg-bench); rebuild it"
+        )
     _check_file(ds_id, data / "main_data.hdf5", metadata, verify=verify)
     try:
         return minari.load_dataset(ds_id)

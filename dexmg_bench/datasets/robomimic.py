@@ -86,7 +86,7 @@ def export_robomimic(source: SourceFile, path: str | Path, *, env: Any = None) -
             g.create_dataset("states", data=d.states[:-1])
             g.create_dataset("final_state", data=d.states[-1])
             if env is not None:
-                arrays = episode_arrays(env, d)
+                arrays = episode_arrays(env, d.states, d.actions)
                 g.create_dataset("rewards", data=arrays["rewards"])
                 g.create_dataset("dones", data=arrays["infos"]["success"][1:].astype(np.int64))
                 for key, value in arrays["observations"].items():

@@ -164,7 +164,7 @@ def test_interrupted_write_is_refused(tmp_path):
     meta = json.loads((data / "metadata.json").read_text())
     meta["dexmg"]["complete"] = False
     (data / "metadata.json").write_text(json.dumps(meta))
-    with pytest.raises(minari_io.DatasetError, match="interrupted"):
+    with pytest.raises(minari_io.DatasetError, match="writing was interrupted"):
         minari_io.load("dexmg/threading-source-v0")
     assert "dexmg.complete" in minari_io.missing_metadata(meta)
 
