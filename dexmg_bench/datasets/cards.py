@@ -121,7 +121,7 @@ def _seeds(seeds: list[int]) -> str:
 
 def write_card(ds_id: str, out_dir: Path = CARDS_DIR) -> Path:
     """Write ``<out_dir>/<id>.md`` for a local dataset; returns the path."""
-    from dexmg_bench.datasets.minari_io import load
+    from dexmg_bench.datasets.loader import load
 
     path = out_dir / f"{ds_id}.md"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from dexmg_bench import __version__
@@ -61,10 +60,6 @@ REQUIRED_DEXMG_KEYS = (
     "complete",
 )
 REQUIRED_MINARI_KEYS = ("dataset_id", "description", "author", "code_permalink", "env_spec")
-
-
-class DatasetError(ValueError):
-    """A dataset on disk is missing, truncated, corrupt or incomplete."""
 
 
 def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag: str = "") -> str:
@@ -121,22 +116,44 @@ def source_info(source: SourceFile) -> DatasetInfo:
     )
 
 
+GENERATOR_NAMES = {"dexmgen": "dexmimicgen", "demo-noise": "demo-noise"}
+
+
 def generated_info(job_dir: Path) -> DatasetInfo:
     """Metadata for the output of a ``dexmg generate`` job folder (job.json + stats.json)."""
     job = json.loads((job_dir / "job.json").read_text())
     stats = json.loads((job_dir / "stats.json").read_text())
+    generator = str(job.get("generator", "dexmgen"))
     source = job.get("source") or dataset_id(job["task"], origin="scripted")
     return DatasetInfo(
-        generator="dexmimicgen",
+        generator=GENERATOR_NAMES.get(generator, generator),
         generator_config=job,
         source_dataset=source,
         generation_stats=stats,
         description=(
             f"{stats['kept']} episodes of {job['task']}-{job['variant']} generated with the "
-            f"dexmg-bench DexMimicGen reproduction from {source} "
+            f"dexmg-bench {GENERATOR_NAMES.get(generator, generator)} generator from {source} "
             f"(generator success rate {stats['success_rate']:.1%} over {stats['attempts']} "
             "attempts)."
         ),
+    )
+
+
+def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = False) -> Any:
+    """Write the finished output of a ``dexmg generate`` folder as its Minari dataset.
+
+    The id is ``dataset_id(task, variant=...)``, tagged ``demo-noise`` for that generator.
+    """
+    from dexmg_bench.datasets.source import read_source_file
+
+    stats = json.loads((job_dir / "stats.json").read_text())
+    if not stats.get("complete") or "output" not in stats:
+        raise ValueError(f"{job_dir}: the job is not complete ({stats.get('kept', 0)} kept)")
+    job = json.loads((job_dir / "job.json").read_text())
+    tag = "" if job.get("generator", "dexmgen") == "dexmgen" else str(job["generator"])
+    source = read_source_file(job_dir / stats["output"])
+    return write_minari(
+        source, generated_info(job_dir), dataset=dataset, tag=tag, overwrite=overwrite
     )
 
 
@@ -338,82 +355,3 @@ def missing_metadata(metadata: dict[str, Any]) -> list[str]:
     if not metadata.get("total_episodes"):
         missing.append("total_episodes")
     return missing
-
-
-def load(ds_id: str, *, verify: bool = False) -> Any:
-    """``minari.load_dataset``, but a damaged dataset raises a clear ``DatasetError``.
-
-    Always checked: metadata readable and complete, HDF5 file opens, one group per episode with
-    consistent lengths. ``verify=True`` also reads every array (catches corrupt chunks).
-    """
-    import minari
-    from minari.storage import get_dataset_path
-
-    data = Path(get_dataset_path(ds_id)) / "data"
-    if not data.exists():
-        raise FileNotFoundError(
-            f"dataset {ds_id} not found at {data.parent}; build it (`dexmg datasets build`) "
-            f"or download it (`minari download {ds_id}`)"
-        )
-    meta_path = data / "metadata.json"
-    try:
-        metadata = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise DatasetError(f"{ds_id}: unreadable metadata {meta_path}: {err}") from err
-    if not (metadata.get("dexmg") or {}).get("complete"):
-        raise DatasetError(
-            f"{ds_id}: incomplete, lacks dexmg.complete (writing was interrupted, or it was not "
-            "written by dexmg-bench); rebuild it"
-        )
-    _check_file(ds_id, data / "main_data.hdf5", metadata, verify=verify)
-    try:
-        return minari.load_dataset(ds_id)
-    except (OSError, KeyError, ValueError) as err:
-        raise DatasetError(f"{ds_id}: Minari cannot load it: {err}") from err
-
-
-def _check_file(ds_id: str, path: Path, metadata: dict[str, Any], *, verify: bool) -> None:
-    size = path.stat().st_size if path.exists() else 0
-    recorded = metadata.get("dataset_size")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise DatasetError(
-            f"{ds_id}: {path} ({size} bytes) is not a readable HDF5 file, truncated or corrupt "
-            f"(re-download or rebuild it): {err}"
-        ) from err
-    with f:
-        n = int(metadata.get("total_episodes", -1))
-        if len(f) != n:
-            raise DatasetError(f"{ds_id}: {path} has {len(f)} episodes, metadata says {n}")
-        try:
-            for k in range(n):
-                _check_episode(f[f"episode_{k}"], verify=verify)
-        except (KeyError, OSError, ValueError) as err:
-            raise DatasetError(
-                f"{ds_id}: {path} is corrupt at episode {k} (recorded size {recorded} MB): {err}"
-            ) from err
-
-
-def _check_episode(g: h5py.Group, *, verify: bool) -> None:
-    n = int(g.attrs["total_steps"])
-    lengths = {"actions": n, "rewards": n, "terminations": n, "truncations": n}
-    for name, length in lengths.items():
-        if g[name].shape[0] != length:
-            raise ValueError(f"{g.name}/{name} has {g[name].shape[0]} rows, expected {length}")
-    for name, ds in _leaves(g["observations"]):
-        if ds.shape[0] != n + 1:
-            raise ValueError(
-                f"{g.name}/observations/{name} has {ds.shape[0]} rows, expected {n + 1}"
-            )
-    if verify:
-        for _, ds in _leaves(g):
-            ds[()]
-
-
-def _leaves(group: h5py.Group) -> Iterator[tuple[str, h5py.Dataset]]:
-    out: list[tuple[str, h5py.Dataset]] = []
-    group.visititems(
-        lambda name, obj: out.append((name, obj)) if isinstance(obj, h5py.Dataset) else None
-    )
-    return iter(out)

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from dexmg_bench.datasets.minari_io import DatasetError, ensure_namespace, load, missing_metadata
+from dexmg_bench.datasets.loader import DatasetError, load
+from dexmg_bench.datasets.minari_io import ensure_namespace, missing_metadata
 
 
 class IncompleteMetadataError(DatasetError):

@@ -12,11 +12,11 @@ import multiprocessing as mp
 import re
 from typing import Any
 
+from dexmg_bench.datasets.loader import load
 from dexmg_bench.datasets.minari_io import (
     DatasetInfo,
     create_streamed,
     episode_arrays,
-    load,
     registered_spec,
 )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets import minari_io
+from dexmg_bench.datasets import loader, minari_io
 from dexmg_bench.datasets.source import (
     SourceDemo,
     SourceFile,
@@ -68,7 +68,7 @@ def test_source_round_trip_replays_to_success():
     written = minari_io.write_minari(src, minari_io.source_info(src))
     assert written.id == "dexmg/threading-source-v0"
 
-    ds = minari_io.load("dexmg/threading-source-v0", verify=True)
+    ds = loader.load("dexmg/threading-source-v0", verify=True)
     assert ds.total_episodes == 2
     assert ds.total_steps == sum(d.num_steps for d in src.demos)
     env = ds.recover_environment()
@@ -140,8 +140,8 @@ def test_truncated_file_is_detected(tmp_path):
     data = _small_dataset(tmp_path)
     main = data / "main_data.hdf5"
     main.write_bytes(main.read_bytes()[: main.stat().st_size // 2])
-    with pytest.raises(minari_io.DatasetError, match="truncated or corrupt"):
-        minari_io.load("dexmg/threading-source-v0")
+    with pytest.raises(loader.DatasetError, match="truncated or corrupt"):
+        loader.load("dexmg/threading-source-v0")
 
 
 def test_corrupt_metadata_and_missing_episode_are_detected(tmp_path):
@@ -151,11 +151,11 @@ def test_corrupt_metadata_and_missing_episode_are_detected(tmp_path):
     data = _small_dataset(tmp_path)
     with h5py.File(data / "main_data.hdf5", "a") as f:
         del f["episode_1"]
-    with pytest.raises(minari_io.DatasetError, match="has 1 episodes, metadata says 2"):
-        minari_io.load("dexmg/threading-source-v0")
+    with pytest.raises(loader.DatasetError, match="has 1 episodes, metadata says 2"):
+        loader.load("dexmg/threading-source-v0")
     (data / "metadata.json").write_text('{"dataset_id": ')
-    with pytest.raises(minari_io.DatasetError, match="unreadable metadata"):
-        minari_io.load("dexmg/threading-source-v0")
+    with pytest.raises(loader.DatasetError, match="unreadable metadata"):
+        loader.load("dexmg/threading-source-v0")
 
 
 def test_interrupted_write_is_refused(tmp_path):
@@ -164,15 +164,15 @@ def test_interrupted_write_is_refused(tmp_path):
     meta = json.loads((data / "metadata.json").read_text())
     meta["dexmg"]["complete"] = False
     (data / "metadata.json").write_text(json.dumps(meta))
-    with pytest.raises(minari_io.DatasetError, match="writing was interrupted"):
-        minari_io.load("dexmg/threading-source-v0")
+    with pytest.raises(loader.DatasetError, match="writing was interrupted"):
+        loader.load("dexmg/threading-source-v0")
     assert "dexmg.complete" in minari_io.missing_metadata(meta)
 
 
 def test_missing_dataset_names_the_fix():
     """An absent dataset says how to get it."""
     with pytest.raises(FileNotFoundError, match="minari download dexmg/nope-v0"):
-        minari_io.load("dexmg/nope-v0")
+        loader.load("dexmg/nope-v0")
 
 
 @pytest.mark.slow
@@ -185,7 +185,7 @@ def test_generated_round_trip(tmp_path):
     assert stats["complete"]
     src = read_source_file(job / stats["output"])
     minari_io.write_minari(src, minari_io.generated_info(job))
-    ds = minari_io.load("dexmg/threading-v0", verify=True)
+    ds = loader.load("dexmg/threading-v0", verify=True)
     meta = ds.storage.metadata
     assert minari_io.missing_metadata(meta) == []
     assert meta["dexmg"]["source_dataset"] == "dexmg/threading-source-v0"

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets import cards, minari_io, render
+from dexmg_bench.datasets import cards, loader, minari_io, render
 from dexmg_bench.datasets.record import make_task_env
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
 
@@ -54,7 +54,7 @@ def test_card_shows_generator_success_rate(tmp_path):
         generation_stats={"success_rate": 0.4, "successes": 2, "attempts": 5, "kept": 2},
     )
     minari_io.write_minari(src, info)
-    text = cards.card_markdown(minari_io.load("dexmg/threading-v0"))
+    text = cards.card_markdown(loader.load("dexmg/threading-v0"))
     assert "| Generator success rate | 40.0% (2 of 5 attempts) |" in text
     assert "| Source dataset | `dexmg/threading-source-v0` |" in text
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets import minari_io, publish
+from dexmg_bench.datasets import loader, minari_io, publish
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
 
 BIN = Path(sys.executable).parent
@@ -145,5 +145,5 @@ def test_minari_download_from_local_mirror(tmp_path, gcs_remote, monkeypatch):
 
     # Unversioned name -> newest version of exactly that name (not threading-source).
     assert publish.download("dexmg/threading-source", remote=gcs_remote) == ids[0]
-    assert minari_io.load(ids[0]).total_episodes == 2
+    assert loader.load(ids[0]).total_episodes == 2
     assert publish.latest_remote_id("dexmg/threading", remote=gcs_remote) == "dexmg/threading-v0"

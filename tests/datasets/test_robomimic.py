@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets import minari_io, robomimic
+from dexmg_bench.datasets import loader, minari_io, robomimic
 from dexmg_bench.datasets.record import make_task_env
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
 
@@ -75,7 +75,7 @@ def test_observations_match_minari(tmp_path):
     env.close()
     demos = robomimic.read_robomimic(path)
     minari_io.write_minari(src, minari_io.source_info(src))
-    ds = minari_io.load("dexmg/threading-source-v0")
+    ds = loader.load("dexmg/threading-source-v0")
     for demo, episode in zip(demos, ds.iterate_episodes(), strict=True):
         assert demo.obs.keys() == episode.observations.keys()
         for k, v in demo.obs.items():
