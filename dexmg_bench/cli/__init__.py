@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dexmg_bench.cli import demo_cmd, envs_cmd, generate_cmd, source_cmd
+from dexmg_bench.cli import datasets_cmd, demo_cmd, envs_cmd, generate_cmd, source_cmd
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -20,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "source": source_cmd.source,
             "replay": source_cmd.replay,
             "expert-rate": source_cmd.expert_rate,
+            "datasets": datasets_cmd.datasets,
         },
         prog="dexmg",
         description="dexmg-bench: bimanual dexterous manipulation tasks, data generation.",

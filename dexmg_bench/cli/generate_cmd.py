@@ -22,6 +22,7 @@ def generate(
     action_noise: float | None = None,
     backend: Literal["process", "ray"] = "process",
     address: str = "",
+    minari: bool = True,
 ) -> None:
     """Generate ``n`` successful demos from source demos; rerun with the same --out to resume.
 
@@ -39,6 +40,8 @@ def generate(
         action_noise: demo-noise only: one arm-pose noise scale (default: the spec's per subtask).
         backend: process (local pool) or ray (needs the `ray` extra).
         address: Ray cluster to join (default: start a local Ray with --workers CPUs).
+        minari: also write the finished job as a Minari dataset (``dexmg/<task>[-d1]...-v0``)
+            in ``$MINARI_DATASETS_PATH``; an existing dataset with that id is left alone.
     """
     from dexmg_bench.generators.run import GenerateConfig
     from dexmg_bench.generators.run import generate as run_generate
@@ -59,8 +62,22 @@ def generate(
     )
     stats = run_generate(config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))
+    if minari and stats["complete"]:
+        _write_minari(out)
     if not stats["complete"]:
         raise SystemExit(
             f"only {stats['successes']}/{n} demos succeeded within {config.attempt_budget} "
             f"attempts; rerun with a larger --max-attempts and the same --out to continue"
         )
+
+
+def _write_minari(out: Path) -> None:
+    """The generate -> Minari hook: never replaces a dataset, says how to write it instead."""
+    from dexmg_bench.datasets.minari_io import write_generated_job
+
+    try:
+        ds = write_generated_job(out)
+    except FileExistsError as err:
+        print(f"Minari dataset not written: {err}; use `dexmg datasets write {out} --overwrite`")
+        return
+    print(f"Minari dataset {ds.id}: {ds.total_episodes} episodes ({ds.storage.data_path})")

@@ -1,0 +1,261 @@
+"""``dexmg datasets build|write|card|render|publish|download|export-robomimic|import-robomimic``.
+
+Each subcommand is a frozen dataclass (tyro builds the CLI from it) with a ``run`` method.
+Datasets land in Minari's local store (``$MINARI_DATASETS_PATH``, default ``~/.minari``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+CARDS = Path("datasets/cards")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Build:
+    """Rebuild the local catalogue: source datasets of the shipped tasks (+ generated jobs), cards.
+
+    Attributes:
+        tasks: tasks to build (default: every task with shipped source demos).
+        generated: finished ``dexmg generate`` folders to add as generated datasets.
+        cards: folder of the dataset cards (``<id>.md``).
+    """
+
+    tasks: tuple[str, ...] = ()
+    generated: tuple[Path, ...] = ()
+    cards: Path = CARDS
+
+    def run(self) -> None:
+        """Write every dataset (replacing older local copies) and its card."""
+        from dexmg_bench.datasets.cards import write_card
+        from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
+        from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+        from dexmg_bench.envs import TASKS, task_entry
+
+        names = self.tasks or tuple(t.name for t in TASKS)
+        for name in names:
+            task_entry(name)
+            try:
+                path = shipped_source_file(name)
+            except FileNotFoundError:
+                if self.tasks:
+                    raise
+                print(f"skip {name}: no shipped source demos yet")
+                continue
+            src = read_source_file(path)
+            ds = write_minari(src, source_info(src), overwrite=True)
+            print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
+        for job in self.generated:
+            ds = write_generated_job(job, overwrite=True)
+            print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Write:
+    """Write one source-demo HDF5 file, or a finished ``dexmg generate`` folder, as a dataset.
+
+    Attributes:
+        path: a source-format ``.hdf5`` file or a generate job folder.
+        dataset: dataset id (default: from task, variant, origin and generator).
+        overwrite: replace a local dataset with the same id.
+    """
+
+    path: tyro.conf.Positional[Path]
+    dataset: str = ""
+    overwrite: bool = False
+
+    def run(self) -> None:
+        """Write it and print the id."""
+        from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
+        from dexmg_bench.datasets.source import read_source_file
+
+        if self.path.is_dir():
+            ds = write_generated_job(self.path, dataset=self.dataset, overwrite=self.overwrite)
+        else:
+            src = read_source_file(self.path)
+            if src.origin == "generated":
+                raise SystemExit(f"{self.path} holds generated episodes: pass its job folder")
+            ds = write_minari(src, source_info(src), dataset=self.dataset, overwrite=self.overwrite)
+        print(f"{ds.id}: {ds.total_episodes} episodes, {ds.total_steps} steps")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Card:
+    """Write the markdown card of local datasets to ``<out>/<id>.md``.
+
+    Attributes:
+        ids: dataset ids, e.g. ``dexmg/threading-source-v0``.
+        out: cards folder.
+    """
+
+    ids: tyro.conf.Positional[tuple[str, ...]]
+    out: Path = CARDS
+
+    def run(self) -> None:
+        """One card per id."""
+        from dexmg_bench.datasets.cards import write_card
+
+        for ds_id in self.ids:
+            print(write_card(ds_id, self.out))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Render:
+    """Add camera observations to a low-dim dataset by restoring its stored states.
+
+    Attributes:
+        dataset: the low-dim dataset id.
+        cameras: cameras to render (default: the env config's cameras).
+        size: image side, pixels.
+        workers: rendering processes.
+        new_id: output id (default ``<name>-rgb<size>-vN``).
+        overwrite: replace a local dataset with the output id.
+    """
+
+    dataset: tyro.conf.Positional[str]
+    cameras: tuple[str, ...] = ()
+    size: int = 84
+    workers: int = 2
+    new_id: str = ""
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.size < 8:
+            raise ValueError(f"`size` must be >= 8. Got {self.size}.")
+        if self.workers < 1:
+            raise ValueError(f"`workers` must be >= 1. Got {self.workers}.")
+
+    def run(self) -> None:
+        """Render and write the sibling dataset."""
+        from dexmg_bench.datasets.loader import load
+        from dexmg_bench.datasets.record import make_task_env
+        from dexmg_bench.datasets.render import render_dataset
+
+        cameras = self.cameras
+        if not cameras:
+            dx = load(self.dataset).storage.metadata["dexmg"]
+            env = make_task_env(dx["task"], dx["variant"])
+            cameras = tuple(env.config.cameras)
+            env.close()
+        ds = render_dataset(
+            self.dataset,
+            cameras=cameras,
+            size=self.size,
+            workers=self.workers,
+            new_id=self.new_id,
+            overwrite=self.overwrite,
+        )
+        print(f"{ds.id}: {ds.total_episodes} episodes with {', '.join(cameras)} images")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Publish:
+    """Upload local datasets to a Minari remote; refuses any with incomplete metadata.
+
+    Attributes:
+        ids: dataset ids.
+        remote: ``hf://<org>`` or ``gcp://<bucket>`` (a loopback emulator needs
+            ``STORAGE_EMULATOR_HOST``).
+        token: Hugging Face token or GCP key file (empty: anonymous).
+    """
+
+    ids: tyro.conf.Positional[tuple[str, ...]]
+    remote: str
+    token: str = ""
+
+    def run(self) -> None:
+        """Check all, then upload all."""
+        from dexmg_bench.datasets.publish import publish
+
+        for ds_id in publish(self.ids, remote=self.remote, token=self.token or None):
+            print(f"published {ds_id} to {self.remote}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Download:
+    """Download the newest version of a dataset (``dexmg/threading``) or an exact ``-vN``.
+
+    Attributes:
+        name: dataset name, with or without ``-vN``.
+        remote: ``hf://<org>`` or ``gcp://<bucket>``.
+        force: replace a local copy.
+    """
+
+    name: tyro.conf.Positional[str]
+    remote: str
+    force: bool = False
+
+    def run(self) -> None:
+        """Resolve the version, download, check integrity."""
+        from dexmg_bench.datasets.publish import download
+
+        print(download(self.name, remote=self.remote, force=self.force))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportRobomimic:
+    """Write a source-format HDF5 as robomimic/MimicGen HDF5 (``data/demo_k``, ``env_args``).
+
+    Attributes:
+        source: source-format ``.hdf5`` (scripted or generated).
+        out: robomimic file to write.
+        obs: add ``obs``/``next_obs`` computed from the stored states.
+    """
+
+    source: tyro.conf.Positional[Path]
+    out: Path
+    obs: bool = True
+
+    def run(self) -> None:
+        """Export."""
+        from dexmg_bench.datasets.record import make_task_env
+        from dexmg_bench.datasets.robomimic import export_robomimic
+        from dexmg_bench.datasets.source import read_source_file
+
+        src = read_source_file(self.source)
+        env = make_task_env(src.task, src.variant) if self.obs else None
+        export_robomimic(src, self.out, env=env)
+        print(f"{self.out}: {len(src.demos)} demos")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportRobomimic:
+    """Read a robomimic HDF5 written for DexMG envs back into the source format.
+
+    Attributes:
+        path: robomimic file.
+        out: source-format ``.hdf5`` to write.
+    """
+
+    path: tyro.conf.Positional[Path]
+    out: Path
+
+    def run(self) -> None:
+        """Import."""
+        from dexmg_bench.datasets.robomimic import import_robomimic
+        from dexmg_bench.datasets.source import write_source_file
+
+        src = import_robomimic(self.path)
+        write_source_file(self.out, src)
+        print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
+
+
+Command = (
+    Annotated[Build, tyro.conf.subcommand("build")]
+    | Annotated[Write, tyro.conf.subcommand("write")]
+    | Annotated[Card, tyro.conf.subcommand("card")]
+    | Annotated[Render, tyro.conf.subcommand("render")]
+    | Annotated[Publish, tyro.conf.subcommand("publish")]
+    | Annotated[Download, tyro.conf.subcommand("download")]
+    | Annotated[ExportRobomimic, tyro.conf.subcommand("export-robomimic")]
+    | Annotated[ImportRobomimic, tyro.conf.subcommand("import-robomimic")]
+)
+
+
+def datasets(cmd: tyro.conf.OmitArgPrefixes[tyro.conf.OmitSubcommandPrefixes[Command]]) -> None:
+    """Minari datasets: build the catalogue, cards, camera rendering, publish, robomimic interop."""
+    cmd.run()
