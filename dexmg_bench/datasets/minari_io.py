@@ -36,7 +36,8 @@ HOMEPAGE = "https://github.com/dexmg-bench/dexmg-bench"
 PAPER_CITATION = (
     "Zhenyu Jiang, Yuqi Xie, Kevin Lin, Zhenjia Xu, Weikang Wan, Ajay Mandlekar, Linxi Fan, "
     "Yuke Zhu. DexMimicGen: Automated Data Generation for Bimanual Dexterous Manipulation via "
-    "Imitation Learning. ICRA 2025. arXiv:2410.24185."
+    "Imitation Learning. IEEE International Conference on Robotics and Automation (ICRA), 2025. "
+    "https://dexmimicgen.github.io"
 )
 NAMESPACE_DESCRIPTION = (
     "dexmg-bench: bimanual manipulation datasets. Source demonstrations of each DexMG task and "

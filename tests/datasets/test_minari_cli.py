@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,10 @@ def test_build_writes_source_dataset_and_card(tmp_path, capsys):
     main(["datasets", "card", "dexmg/threading-source-v0", "--out", str(tmp_path / "again")])
     again = (tmp_path / "again" / "dexmg" / "threading-source-v0.md").read_text()
     assert again == (cards / "dexmg" / "threading-source-v0.md").read_text()
+    committed = (
+        Path(__file__).parents[2] / "datasets" / "cards" / "dexmg" / "threading-source-v0.md"
+    )
+    assert committed.read_text() == again, "stale card: run `dexmg datasets build`"
 
 
 def test_robomimic_commands_round_trip(tmp_path):
