@@ -22,7 +22,8 @@ def load(ds_id: str, *, verify: bool = False) -> Any:
     """``minari.load_dataset``, but a damaged dataset raises a clear ``DatasetError``.
 
     Always checked: metadata readable and complete, HDF5 file opens, one group per episode with
-    consistent lengths. ``verify=True`` also reads every array (catches corrupt chunks).
+    consistent lengths. ``verify=True`` also compares the file's SHA-256 with the one recorded
+    when it was written (catches flipped bytes that still parse) and reads every array.
     """
     import minari
     from minari.storage import get_dataset_path
@@ -51,7 +52,15 @@ def load(ds_id: str, *, verify: bool = False) -> Any:
 
 
 def _check_file(ds_id: str, path: Path, metadata: dict[str, Any], *, verify: bool) -> None:
+    from dexmg_bench.datasets.minari_io import file_sha256
+
     size = path.stat().st_size if path.exists() else 0
+    expected = metadata["dexmg"].get("main_data_sha256")
+    if verify and expected and file_sha256(path) != expected:
+        raise DatasetError(
+            f"{ds_id}: {path} does not match the SHA-256 recorded when it was written: corrupt, "
+            "or modified after writing (re-download or rebuild it)"
+        )
     recorded = metadata.get("dataset_size")
     try:
         f = h5py.File(path, "r")

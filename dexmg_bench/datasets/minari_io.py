@@ -277,11 +277,25 @@ def create_streamed(
         # Minari took env.spec from the unwrapped env (no time limit): store the registered one.
         _write_env_spec(ds, env_spec)
         ds.storage.update_episode_metadata(episode_meta)
-        ds.storage.update_metadata({"dexmg": {**dexmg, "complete": True}})
+        digest = file_sha256(Path(ds.storage.data_path) / "main_data.hdf5")
+        ds.storage.update_metadata(
+            {"dexmg": {**dexmg, "main_data_sha256": digest, "complete": True}}
+        )
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
     return minari.load_dataset(ds_id)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (checked by ``loader.load(verify=True)``)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write_env_spec(ds: Any, env_spec: Any) -> None:

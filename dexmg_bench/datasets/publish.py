@@ -39,7 +39,7 @@ def _remote(remote: str) -> Iterator[None]:
 
 def check_publishable(ds_id: str) -> Any:
     """Load with integrity checks and refuse incomplete metadata; returns the dataset."""
-    ds = load(ds_id)
+    ds = load(ds_id, verify=True)
     missing = missing_metadata(ds.storage.metadata)
     if missing:
         raise IncompleteMetadataError(
@@ -102,5 +102,5 @@ def download(name: str, *, remote: str, force: bool = False) -> str:
     ds_id = latest_remote_id(name, remote=remote)
     with _remote(remote):
         minari.download_dataset(ds_id, force_download=force)
-    load(ds_id)  # integrity check of what arrived
+    load(ds_id, verify=True)  # integrity of what arrived, checksum included
     return ds_id
