@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from dexmg_bench.envs.experts.base import Expert, Move, Phase, topdown_rotation
-from dexmg_bench.envs.tasks.threading import NEEDLE_TIP, RING_CENTER, ThreadingEnv
+from dexmg_bench.envs.tasks.threading import NEEDLE_TIP, RING_CENTER
 from dexmg_bench.geometry import make_pose, pose_inv
 
 MEET_POINT = np.array([0.0, -0.05, 1.05])  # world position of the ring centre when threading
@@ -22,7 +22,6 @@ class ThreadingExpert(Expert):
     def plan(self) -> Iterator[Phase]:
         """Phases: approach, descend, close, lift, meet, aim, thread, hold."""
         env = self.env
-        assert isinstance(env, ThreadingEnv)
         noise = self.rng.normal(0.0, 0.003, size=(2, 3))
         poses, eef = env.object_poses(), env.eef_poses()
         stand, needle = poses["stand"], poses["needle"]
