@@ -1,4 +1,4 @@
-"""``dexmg datasets build|write|card|render|publish|download|export-robomimic|import-robomimic``.
+"""``dexmg datasets``: build, write, card, render, publish, download, robomimic and source export.
 
 Each subcommand is a frozen dataclass (tyro builds the CLI from it) with a ``run`` method.
 Datasets land in Minari's local store (``$MINARI_DATASETS_PATH``, default ``~/.minari``).
@@ -244,6 +244,28 @@ class ImportRobomimic:
         print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExportSource:
+    """Write a dexmg Minari dataset as a source-demo HDF5 (for ``dexmg generate --source``).
+
+    Attributes:
+        dataset: dataset id, e.g. ``dexmg/threading-source-v0``.
+        out: source-format ``.hdf5`` to write.
+    """
+
+    dataset: tyro.conf.Positional[str]
+    out: Path
+
+    def run(self) -> None:
+        """Rebuild the datagen info from the stored states and write it."""
+        from dexmg_bench.datasets.minari_source import read_minari_source
+        from dexmg_bench.datasets.source import write_source_file
+
+        src = read_minari_source(self.dataset)
+        write_source_file(self.out, src)
+        print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
+
+
 Command = (
     Annotated[Build, tyro.conf.subcommand("build")]
     | Annotated[Write, tyro.conf.subcommand("write")]
@@ -253,6 +275,7 @@ Command = (
     | Annotated[Download, tyro.conf.subcommand("download")]
     | Annotated[ExportRobomimic, tyro.conf.subcommand("export-robomimic")]
     | Annotated[ImportRobomimic, tyro.conf.subcommand("import-robomimic")]
+    | Annotated[ExportSource, tyro.conf.subcommand("export-source")]
 )
 
 

@@ -30,6 +30,14 @@ def test_build_writes_source_dataset_and_card(tmp_path, capsys):
         Path(__file__).parents[2] / "datasets" / "cards" / "dexmg" / "threading-source-v0.md"
     )
     assert committed.read_text() == again, "stale card: run `dexmg datasets build`"
+    # and back to the source format, ready for `dexmg generate --source`
+    back = tmp_path / "back.hdf5"
+    main(["datasets", "export-source", "dexmg/threading-source-v0", "--out", str(back)])
+    for a, b in zip(src.demos, read_source_file(back).demos, strict=True):
+        np.testing.assert_array_equal(a.states, b.states)
+        assert {k: v.tolist() for k, v in a.boundaries.items()} == {
+            k: v.tolist() for k, v in b.boundaries.items()
+        }
 
 
 def test_robomimic_commands_round_trip(tmp_path):
