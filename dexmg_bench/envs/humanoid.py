@@ -9,8 +9,8 @@ same, so scripted experts, source recording and the generator run unchanged.
 
 Action (24 values in [-1, 1]; per arm in ``ARMS`` order ``right, left``, see ``action_layout``):
     ``pos`` (3): **absolute** end-effector (``grip_site``) position in the robot base frame,
-    ``[-1, 1] -> +-1 m`` about the base origin (the base sits at the task's ``base_xyz``, axes aligned
-    with the world);
+    ``[-1, 1] -> +-1 m`` about the base origin (the base sits at the task's ``base_xyz``,
+    axes aligned with the world);
     ``rot`` (3): **absolute** orientation as world-frame axis-angle, ``[-1, 1] -> +-pi`` per
     component;
     ``hand`` (6): finger joint-position commands (``robots/gr1.py``).
@@ -88,7 +88,12 @@ class HumanoidEnv(gym.Env):
             [np.zeros(3)] * self.torso + [np.asarray(gr1.ARM_REST[a]) for a in ARMS]
         )
         self.servo = IKServo(
-            p, xml, self.joints, tuple(gr1.EEF_SITE[a] for a in ARMS), self.rest_qpos, IKConfig()
+            p,
+            scene_xml=xml,
+            joints=self.joints,
+            frames=tuple(gr1.EEF_SITE[a] for a in ARMS),
+            rest_qpos=self.rest_qpos,
+            config=IKConfig(),
         )
         self._arm_qpos = {a: [p.joint_qpos_adr(j) for j in gr1.ARM_JOINTS[a]] for a in ARMS}
         self._arm_dof = {a: [p.joint_dof_adr(j) for j in gr1.ARM_JOINTS[a]] for a in ARMS}

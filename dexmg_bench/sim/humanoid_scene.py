@@ -36,8 +36,11 @@ def humanoid_xml(
         torso: keep the waist yaw/pitch/roll joints actuated (Pouring, Coffee) or weld them
             (Can Sorting, the reference's ``GR1ArmsOnly``). Legs and head are always welded.
         base_xyz: world position of the robot base (pelvis).
-        table_size, table_top: full size and top-centre of robosuite's ``TableArena`` table.
-        objects_xml, assets_xml, cameras_xml: our own MJCF appended to worldbody / asset.
+        table_size: full size of robosuite's ``TableArena`` table.
+        table_top: centre of the table top.
+        objects_xml: our own ``<body>`` elements, appended to the world body.
+        assets_xml: our own assets.
+        cameras_xml: extra ``<camera>`` elements.
     """
     import robosuite.models.grippers as rs_grippers
     import robosuite.models.robots as rs_robots

@@ -196,6 +196,7 @@ class IKServo:
     def __init__(
         self,
         physics: Physics,
+        *,
         scene_xml: str,
         joints: tuple[str, ...],
         frames: tuple[str, ...],

@@ -18,6 +18,7 @@ TOLERANCE_M, TOLERANCE_RAD = 1e-3, 1e-2  # the tolerance the IK is held to (1 mm
 
 @pytest.fixture(scope="module", params=[False, True], ids=["arms", "arms+torso"])
 def ik(request) -> WholeBodyIK:
+    """The GR-1's IK, arms only (Can Sorting) and with the waist (Pouring, Coffee)."""
     torso = request.param
     xml = humanoid_xml(
         torso=torso,
@@ -51,7 +52,7 @@ def test_reaches_reachable_targets_within_tolerance(ik, rng):
 
 
 def test_solutions_respect_joint_limits(ik, rng):
-    """Targets pulling past the joint ranges give solutions inside them (every joint, every solve)."""
+    """Targets pulling past the joint ranges give solutions inside them, every joint."""
     rest = ik._posture.target_q
     for _ in range(20):
         targets = ik.frame_poses(rest)
@@ -61,8 +62,9 @@ def test_solutions_respect_joint_limits(ik, rng):
 
 
 def test_out_of_reach_target_converges_to_nearest_pose_and_reports_it(ik):
-    """A hand target 2 m ahead: no exception, no NaN; the hand ends stretched toward it, and the
-    residual is reported (and shrinks versus the start).
+    """A hand target 2 m ahead: no exception or NaN; the hand stretches toward it, residual told.
+
+    The residual is the true distance of the reached pose, and a second solve does not run away.
     """
     rest = ik._posture.target_q
     targets = ik.frame_poses(rest)
