@@ -1,4 +1,4 @@
-"""Minari datasets of DexMG episodes: ids, streamed writing, metadata, and a checked loader.
+"""Minari datasets of DexMG episodes: ids, streamed writing, metadata (loading: ``loader.py``).
 
 A dataset ``dexmg/<name>-v<N>`` holds, per episode of ``T`` actions:
 
@@ -112,7 +112,8 @@ def source_info(source: SourceFile) -> DatasetInfo:
         generation_stats={"num_demos": len(source.demos)},
         description=(
             f"{len(source.demos)} {source.origin} source demonstrations of {source.task} "
-            f"({source.env_id}), with datagen info kept in the project's source format."
+            f"({source.env_id}); `dexmg datasets export-source` rebuilds their datagen info from "
+            "the stored states for the generator."
         ),
     )
 
