@@ -28,7 +28,7 @@ $(VENV)/.core: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,baselines]"
 	touch $@
 
 demo: sysdeps $(VENV)/.core

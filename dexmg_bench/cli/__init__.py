@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dexmg_bench.cli import datasets_cmd, demo_cmd, envs_cmd, generate_cmd, source_cmd
+from dexmg_bench.cli import (
+    datasets_cmd,
+    demo_cmd,
+    envs_cmd,
+    generate_cmd,
+    source_cmd,
+    train_cmd,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -21,9 +28,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             "replay": source_cmd.replay,
             "expert-rate": source_cmd.expert_rate,
             "datasets": datasets_cmd.datasets,
+            "train": train_cmd.train,
+            "eval": train_cmd.eval,
         },
         prog="dexmg",
-        description="dexmg-bench: bimanual dexterous manipulation tasks, data generation.",
+        description=(
+            "dexmg-bench: bimanual dexterous manipulation tasks, data generation, baselines."
+        ),
         args=argv,
     )
 

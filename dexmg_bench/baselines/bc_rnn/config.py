@@ -1,0 +1,40 @@
+"""BC-RNN hyperparameters; defaults follow robomimic's low-dim BC-RNN as DexMimicGen used it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class BCRNNConfig:
+    """An LSTM over observation sequences with an MLP action head (MSE) or a GMM head (NLL)."""
+
+    hidden_dim: int = 400
+    num_layers: int = 2
+    head_dims: tuple[int, ...] = ()
+    seq_len: int = 10  # training window and, at rollout, steps between hidden-state resets
+    gmm: bool = False
+    num_modes: int = 5
+    min_std: float = 1e-4
+    learning_rate: float = 1e-4
+    batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_dim", "num_layers", "seq_len", "num_modes", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"`learning_rate` must be > 0. Got {self.learning_rate}.")
+        if not self.min_std > 0:
+            raise ValueError(f"`min_std` must be > 0. Got {self.min_std}.")
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (tuples as lists)."""
+        d = asdict(self)
+        d["head_dims"] = list(self.head_dims)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> BCRNNConfig:
+        """Inverse of ``to_json``."""
+        return cls(**{**d, "head_dims": tuple(d.get("head_dims", ()))})

@@ -1,0 +1,74 @@
+"""The BC-RNN network: LSTM -> MLP -> action (MSE) or a Gaussian mixture over actions (GMM)."""
+
+from __future__ import annotations
+
+import torch
+from torch import distributions as dist
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 (torch convention)
+
+from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+
+
+class BCRNN(nn.Module):
+    """``forward(obs (B, T, D), state) -> (output, state)``; ``loss`` and ``act`` build on it."""
+
+    def __init__(self, config: BCRNNConfig, obs_dim: int, action_dim: int):
+        super().__init__()
+        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
+        self.rnn = nn.LSTM(obs_dim, config.hidden_dim, config.num_layers, batch_first=True)
+        layers: list[nn.Module] = []
+        width = config.hidden_dim
+        for h in config.head_dims:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.trunk = nn.Sequential(*layers)
+        k = config.num_modes if config.gmm else 1
+        self.mean = nn.Linear(width, k * action_dim)
+        if config.gmm:
+            self.log_std = nn.Linear(width, k * action_dim)
+            self.logits = nn.Linear(width, k)
+
+    def forward(
+        self, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """Per-step head outputs; means are tanh-squashed into the action box."""
+        h, state = self.rnn(obs, state)
+        h = self.trunk(h)
+        b, t = obs.shape[:2]
+        if not self.config.gmm:
+            return {"mean": torch.tanh(self.mean(h))}, state
+        k, a = self.config.num_modes, self.action_dim
+        out = {
+            "mean": torch.tanh(self.mean(h)).view(b, t, k, a),
+            "std": F.softplus(self.log_std(h)).view(b, t, k, a) + self.config.min_std,
+            "logits": self.logits(h),
+        }
+        return out, state
+
+    def loss(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """MSE to the demonstrated actions, or their negative log-likelihood under the GMM."""
+        out, _ = self(obs)
+        if not self.config.gmm:
+            return F.mse_loss(out["mean"], actions)
+        comp = dist.Independent(dist.Normal(out["mean"], out["std"]), 1)
+        gmm = dist.MixtureSameFamily(dist.Categorical(logits=out["logits"]), comp)
+        return -gmm.log_prob(actions).mean()
+
+    @torch.no_grad()
+    def act(
+        self,
+        obs: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor] | None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """One action for one observation ``(D,)``; a GMM picks a mode, then takes its mean.
+
+        Taking the mode's mean is robomimic's low-noise evaluation of GMM policies.
+        """
+        out, state = self(obs.view(1, 1, -1), state)
+        if not self.config.gmm:
+            return out["mean"][0, 0], state
+        probs = torch.softmax(out["logits"][0, 0], dim=-1)
+        mode = torch.multinomial(probs, 1, generator=generator)[0]
+        return out["mean"][0, 0, mode], state

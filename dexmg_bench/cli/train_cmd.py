@@ -1,0 +1,167 @@
+"""``dexmg train`` and ``dexmg eval``: baselines on Minari datasets, the standard evaluator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+
+
+def train(
+    *,
+    dataset: str,
+    out: Path,
+    policy: Literal["bc-rnn", "bc-rnn-gmm"] = "bc-rnn",
+    seeds: tuple[int, ...] = (0,),
+    epochs: int = 200,
+    steps_per_epoch: int = 100,
+    ckpt_every: int = 50,
+    max_episodes: int = 0,
+    device: Literal["auto", "cpu", "cuda"] = "auto",
+    threads: int = 1,
+    model: BCRNNConfig = BCRNNConfig(),  # noqa: B008 (a frozen dataclass default)
+) -> None:
+    """Train a baseline policy on a Minari dataset, one folder per training seed.
+
+    Checkpoints are ``.npz`` (no pickle) every ``ckpt_every`` epochs; rerunning the same command
+    resumes from the last one. A loss curve is saved as ``loss.png`` next to them.
+
+    Args:
+        dataset: Minari dataset id, e.g. dexmg/threading-v0 (see `dexmg datasets build`).
+        out: run folder; seed k trains into OUT/seed<k>.
+        policy: bc-rnn (MSE head) or bc-rnn-gmm (5-mode Gaussian mixture head).
+        seeds: training seeds (the standard protocol uses 0 1 2).
+        epochs: training epochs.
+        steps_per_epoch: gradient steps per epoch.
+        ckpt_every: checkpoint period in epochs (the last epoch is always saved).
+        max_episodes: train on the first N episodes only (0 = all).
+        device: auto picks CUDA when present.
+        threads: torch CPU threads.
+        model: network and optimiser hyperparameters (robomimic's defaults).
+    """
+    from dexmg_bench.baselines.train import TrainConfig
+    from dexmg_bench.baselines.train import train as run
+
+    for seed in seeds:
+        config = TrainConfig(
+            dataset=dataset,
+            policy=policy,
+            seed=seed,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            ckpt_every=ckpt_every,
+            max_episodes=max_episodes,
+            device=device,
+            threads=threads,
+            model=model,
+        )
+        last = run(config, out)
+        print(f"seed {seed}: {last}")
+
+
+def _run_checkpoints(run: Path) -> dict[int, list[Path]]:
+    found = {}
+    for folder in sorted(run.glob("seed*")):
+        ckpts = sorted(folder.glob("ckpt_epoch*.npz"))
+        if ckpts:
+            found[int(folder.name[4:])] = ckpts
+    if not found:
+        raise SystemExit(f"{run}: no seed*/ckpt_epoch*.npz checkpoints found.")
+    return found
+
+
+def eval(  # noqa: A001 (the subcommand's name)
+    *,
+    run: Path | None = None,
+    policy: Literal["checkpoints", "expert", "random"] = "checkpoints",
+    task: str = "",
+    variant: str = "D0",
+    episodes: int = 50,
+    workers: int = 2,
+    base_seed: int = 0,
+    max_steps: int = 0,
+    out: Path | None = None,
+    video_dir: Path | None = None,
+) -> None:
+    """Evaluate with the standard protocol: per training seed, the best checkpoint's success rate.
+
+    Every checkpoint of a training seed is rolled out on the same evaluator-derived episode
+    seeds; the result is mean +- std over training seeds of the best checkpoint's rate.
+
+    Args:
+        run: a `dexmg train` folder (policy=checkpoints).
+        policy: checkpoints of RUN, or the reference policies expert (scripted, from observations)
+            and random.
+        task: task name; default: the one the checkpoints were trained for.
+        variant: reset variant to evaluate on.
+        episodes: episodes per checkpoint.
+        workers: simulator processes.
+        base_seed: evaluation seed family (keep 0 for comparable numbers).
+        max_steps: step limit per episode (0 = the task's horizon).
+        out: results JSON (default: RUN/eval_<task>-<variant>.json or ./eval_<...>.json).
+        video_dir: write one video per checkpoint (first episode).
+    """
+    import torch
+
+    from dexmg_bench.baselines.adapters import ObservationExpert, RandomPolicy
+    from dexmg_bench.evaluation import EvalProtocol
+    from dexmg_bench.evaluation.evaluate import evaluate
+
+    torch.set_num_threads(1)  # the simulator workers need the cores
+    if policy == "checkpoints":
+        if run is None:
+            raise SystemExit("--run is required with --policy checkpoints.")
+        from dexmg_bench.baselines.checkpoint import load_checkpoint
+        from dexmg_bench.baselines.policy import TrainedPolicy
+
+        found = _run_checkpoints(run)
+        meta, _ = load_checkpoint(next(iter(found.values()))[0])
+        task = task or meta["env_id"].split("/")[1].rsplit("-", 2)[0]
+        checkpoints = {
+            s: {p.stem: (lambda p=p, s=s: TrainedPolicy(p, seed=s)) for p in paths}
+            for s, paths in found.items()
+        }
+        name = meta["policy"]
+    else:
+        if not task:
+            raise SystemExit("--task is required for the reference policies.")
+        env_id = f"DexMG/{task}-{variant}-v0"
+        factory = {
+            "expert": lambda: ObservationExpert(env_id),
+            "random": lambda: RandomPolicy(_action_dim(env_id)),
+        }[policy]
+        checkpoints = {0: {policy: factory}}
+        name = policy
+    protocol = EvalProtocol(
+        task=task,
+        variant=variant,
+        episodes=episodes,
+        training_seeds=tuple(checkpoints),
+        base_seed=base_seed,
+        max_steps=max_steps,
+        workers=workers,
+    )
+    out = out or (run or Path(".")) / f"eval_{task}-{variant}.json"
+    res = evaluate(protocol, checkpoints, policy_name=name, out=out, video_dir=video_dir)
+    for row in res["per_seed"]:
+        rates = ", ".join(f"{k} {v:.0%}" for k, v in row["rates"].items())
+        print(f"training seed {row['training_seed']}: best {row['best_rate']:.0%} ({rates})")
+    print(
+        f"{task}-{variant} {name}: {res['success_mean']:.1%} +- {res['success_std']:.1%} "
+        f"over {len(res['per_seed'])} training seed(s), {episodes} episodes each -> {out}"
+    )
+    print(json.dumps({"success_mean": res["success_mean"], "success_std": res["success_std"]}))
+
+
+def _action_dim(env_id: str) -> int:
+    import gymnasium as gym
+
+    env = gym.make(env_id, disable_env_checker=True)
+    dim = int(env.action_space.shape[0])
+    env.close()
+    return dim
+
+
+__all__ = ["eval", "train"]
