@@ -81,13 +81,16 @@ def load_demos(dataset: str, obs_keys: tuple[str, ...] = (), max_episodes: int =
 
 
 class SequenceSampler:
-    """Random windows of ``seq_len`` steps; windows running past an episode repeat its last step.
+    """Random windows of ``seq_len`` steps; steps outside an episode repeat its first/last step.
 
-    Every step can start a window, as in robomimic's ``pad_seq_length``.
+    Every step can start a window, as in robomimic's ``pad_seq_length``; ``pad_before`` shifts
+    windows to start up to that many steps before the episode (Diffusion Policy's observation
+    history at t = 0).
     """
 
-    def __init__(self, demos: Demos, seq_len: int):
+    def __init__(self, demos: Demos, seq_len: int, pad_before: int = 0):
         self.seq_len = seq_len
+        self.pad_before = pad_before
         self.obs = [(o - demos.obs_mean) / demos.obs_std for o in demos.obs]
         self.actions = list(demos.actions)
         self.index = np.array([(e, t) for e, o in enumerate(self.obs) for t in range(len(o))])
@@ -98,10 +101,10 @@ class SequenceSampler:
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """``(size, seq_len, obs_dim)`` normalised observations and matching actions."""
         picks = self.index[rng.integers(0, len(self.index), size)]
-        steps = np.arange(self.seq_len)
+        steps = np.arange(self.seq_len) - self.pad_before
         obs, act = [], []
         for e, t in picks:
-            idx = np.minimum(t + steps, len(self.obs[e]) - 1)
+            idx = np.clip(t + steps, 0, len(self.obs[e]) - 1)
             obs.append(self.obs[e][idx])
             act.append(self.actions[e][idx])
         return np.stack(obs), np.stack(act)

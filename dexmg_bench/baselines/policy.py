@@ -13,11 +13,7 @@ from dexmg_bench.baselines.train import build_model
 
 
 class TrainedPolicy:
-    """Runs a BC-RNN checkpoint; the hidden state restarts every ``seq_len`` steps.
-
-    Restarting matches how the network was trained (windows of ``seq_len`` from a zero state),
-    as robomimic's rollouts do.
-    """
+    """Runs any baseline checkpoint: normalise the observation, step the network's actor."""
 
     def __init__(self, path: str | Path, seed: int = 0):
         meta, arrays = load_checkpoint(Path(path))
@@ -27,20 +23,13 @@ class TrainedPolicy:
         self.model.eval()
         self.keys = tuple(meta["obs_keys"])
         self.mean, self.std = arrays["obs_mean"], arrays["obs_std"]
-        self.seq_len = int(meta["model"]["seq_len"])
-        self.generator = torch.Generator().manual_seed(seed)
-        self.reset()
+        self.actor = self.model.actor(torch.Generator().manual_seed(seed))
 
     def reset(self) -> None:
         """Start a new episode."""
-        self.state = None
-        self.t = 0
+        self.actor.reset()
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """One action in [-1, 1]."""
-        if self.t % self.seq_len == 0:
-            self.state = None
         x = (flatten_obs(obs, self.keys) - self.mean) / self.std
-        action, self.state = self.model.act(torch.from_numpy(x), self.state, self.generator)
-        self.t += 1
-        return action.numpy().astype(np.float64)
+        return self.actor.step(torch.from_numpy(x)).numpy().astype(np.float64)

@@ -23,7 +23,6 @@ from tqdm import tqdm
 
 from dexmg_bench import __version__
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
-from dexmg_bench.baselines.bc_rnn.model import BCRNN
 from dexmg_bench.baselines.checkpoint import (
     load_checkpoint,
     model_state,
@@ -31,9 +30,9 @@ from dexmg_bench.baselines.checkpoint import (
     save_checkpoint,
 )
 from dexmg_bench.baselines.data import Demos, SequenceSampler, load_demos
+from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.plot import save_curve
-
-POLICIES = ("bc-rnn", "bc-rnn-gmm")
+from dexmg_bench.baselines.registry import POLICIES, build_network, config_from_json
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,22 +50,29 @@ class TrainConfig:
     # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
     # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
     threads: int = 1
-    model: BCRNNConfig = field(default_factory=BCRNNConfig)
+    bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"`policy` must be one of {POLICIES}. Got {self.policy!r}.")
-        if self.policy == "bc-rnn-gmm" and not self.model.gmm:
-            object.__setattr__(self, "model", dataclasses.replace(self.model, gmm=True))
+        if self.policy == "bc-rnn-gmm" and not self.bc_rnn.gmm:
+            object.__setattr__(self, "bc_rnn", dataclasses.replace(self.bc_rnn, gmm=True))
         for name in ("epochs", "steps_per_epoch", "ckpt_every", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"`device` must be auto, cpu or cuda. Got {self.device!r}.")
 
+    @property
+    def model(self) -> BCRNNConfig | DiffusionConfig:
+        """The config of the network this run trains."""
+        return self.diffusion if self.policy == "diffusion" else self.bc_rnn
+
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        d = dataclasses.asdict(self)
+        """JSON-ready dict with only the trained policy's model config."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        del d["bc_rnn"], d["diffusion"]
         d["model"] = self.model.to_json()
         return d
 
@@ -77,9 +83,10 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_model(meta: dict[str, Any]) -> BCRNN:
+def build_model(meta: dict[str, Any]) -> Any:
     """The network a checkpoint's ``meta`` describes (weights not loaded)."""
-    return BCRNN(BCRNNConfig.from_json(meta["model"]), meta["obs_dim"], meta["action_dim"])
+    config = config_from_json(meta["policy"], meta["model"])
+    return build_network(meta["policy"], config, meta["obs_dim"], meta["action_dim"])
 
 
 def _latest(run: Path) -> Path | None:
@@ -115,11 +122,11 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
     demos = load_demos(config.dataset, max_episodes=config.max_episodes)
-    sampler = SequenceSampler(demos, config.model.seq_len)
+    sampler = SequenceSampler(demos, config.model.window, config.model.pad_before)
     device = _device(config.device)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    model = BCRNN(config.model, demos.obs_dim, demos.action_dim).to(device)
+    model = build_network(config.policy, config.model, demos.obs_dim, demos.action_dim).to(device)
     optim = torch.optim.Adam(model.parameters(), lr=config.model.learning_rate)
     rng = np.random.default_rng(config.seed)
     losses: list[float] = []
@@ -130,6 +137,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         model.load_state_dict(model_state(arrays))
         optim.load_state_dict(optimizer_state(meta, arrays))
         rng.bit_generator.state = json.loads(meta["numpy_rng"])
+        torch.set_rng_state(torch.from_numpy(arrays["torch_rng"].copy()))  # diffusion noise
         losses, start = list(meta["losses"]), int(meta["epoch"])
     if start >= config.epochs:
         return last  # type: ignore[return-value]
@@ -160,7 +168,11 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
                 meta = _meta(config, demos, done, losses)
                 meta["numpy_rng"] = json.dumps(rng.bit_generator.state)
                 path = run / f"ckpt_epoch{done:05d}.npz"
-                arrays = {"obs_mean": demos.obs_mean, "obs_std": demos.obs_std}
+                arrays = {
+                    "obs_mean": demos.obs_mean,
+                    "obs_std": demos.obs_std,
+                    "torch_rng": torch.get_rng_state().numpy(),
+                }
                 save_checkpoint(path, model=model, meta=meta, arrays=arrays, optimizer=optim)
                 save_curve(run / "loss.png", losses, title=f"{config.policy} seed {config.seed}")
     finally:

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Literal
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 
 
 def train(
     *,
     dataset: str,
     out: Path,
-    policy: Literal["bc-rnn", "bc-rnn-gmm"] = "bc-rnn",
+    policy: Literal["bc-rnn", "bc-rnn-gmm", "diffusion"] = "bc-rnn",
     seeds: tuple[int, ...] = (0,),
     epochs: int = 200,
     steps_per_epoch: int = 100,
@@ -21,7 +22,8 @@ def train(
     max_episodes: int = 0,
     device: Literal["auto", "cpu", "cuda"] = "auto",
     threads: int = 1,
-    model: BCRNNConfig = BCRNNConfig(),  # noqa: B008 (a frozen dataclass default)
+    bc_rnn: BCRNNConfig = BCRNNConfig(),  # noqa: B008 (a frozen dataclass default)
+    diffusion: DiffusionConfig = DiffusionConfig(),  # noqa: B008
 ) -> None:
     """Train a baseline policy on a Minari dataset, one folder per training seed.
 
@@ -31,7 +33,8 @@ def train(
     Args:
         dataset: Minari dataset id, e.g. dexmg/threading-v0 (see `dexmg datasets build`).
         out: run folder; seed k trains into OUT/seed<k>.
-        policy: bc-rnn (MSE head) or bc-rnn-gmm (5-mode Gaussian mixture head).
+        policy: bc-rnn (MSE head), bc-rnn-gmm (5-mode Gaussian mixture head) or diffusion
+            (Diffusion Policy, 1-D temporal U-Net, DDIM at rollout).
         seeds: training seeds (the standard protocol uses 0 1 2).
         epochs: training epochs.
         steps_per_epoch: gradient steps per epoch.
@@ -39,7 +42,8 @@ def train(
         max_episodes: train on the first N episodes only (0 = all).
         device: auto picks CUDA when present.
         threads: torch CPU threads.
-        model: network and optimiser hyperparameters (robomimic's defaults).
+        bc_rnn: BC-RNN network and optimiser hyperparameters (robomimic's defaults).
+        diffusion: Diffusion Policy hyperparameters (the paper's CNN defaults).
     """
     from dexmg_bench.baselines.train import TrainConfig
     from dexmg_bench.baselines.train import train as run
@@ -55,7 +59,8 @@ def train(
             max_episodes=max_episodes,
             device=device,
             threads=threads,
-            model=model,
+            bc_rnn=bc_rnn,
+            diffusion=diffusion,
         )
         last = run(config, out)
         print(f"seed {seed}: {last}")

@@ -9,7 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="baselines need the `baselines` extra (torch)")
 
-from dexmg_bench.baselines.bc_rnn import BCRNN, BCRNNConfig  # noqa: E402
+from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
+from dexmg_bench.baselines.bc_rnn.model import BCRNN  # noqa: E402
 from dexmg_bench.baselines.checkpoint import load_checkpoint  # noqa: E402
 from dexmg_bench.baselines.policy import TrainedPolicy  # noqa: E402
 from dexmg_bench.baselines.train import TrainConfig, train  # noqa: E402
@@ -62,7 +63,7 @@ def threading_source(monkeypatch, tmp_path):
 def test_train_save_load_and_resume(threading_source, tmp_path):
     """Checkpoints reload to the same actions; a run stopped at epoch 2 resumes bit for bit."""
     cfg = TrainConfig(
-        dataset=threading_source, epochs=4, steps_per_epoch=3, ckpt_every=2, model=SMALL
+        dataset=threading_source, epochs=4, steps_per_epoch=3, ckpt_every=2, bc_rnn=SMALL
     )
     straight = train(cfg, tmp_path / "a", progress=False)
     half = train(dataclasses.replace(cfg, epochs=2), tmp_path / "b", progress=False)
@@ -95,7 +96,7 @@ def test_train_save_load_and_resume(threading_source, tmp_path):
 def test_checkpoint_is_not_a_pickle(threading_source, tmp_path):
     """A checkpoint loads with allow_pickle=False, and a damaged one names itself."""
     cfg = TrainConfig(
-        dataset=threading_source, epochs=1, steps_per_epoch=1, ckpt_every=1, model=SMALL
+        dataset=threading_source, epochs=1, steps_per_epoch=1, ckpt_every=1, bc_rnn=SMALL
     )
     path = train(cfg, tmp_path, progress=False)
     with np.load(path, allow_pickle=False) as f:

@@ -34,10 +34,10 @@ def _train(dataset, out, epochs, steps, seeds=("0",)):
             "--epochs", str(epochs),
             "--steps-per-epoch", str(steps),
             "--ckpt-every", str(max(1, epochs // 2)),
-            "--model.hidden-dim", "32",
-            "--model.num-layers", "1",
-            "--model.batch-size", "16",
-            "--model.learning-rate", "1e-3",
+            "--bc-rnn.hidden-dim", "32",
+            "--bc-rnn.num-layers", "1",
+            "--bc-rnn.batch-size", "16",
+            "--bc-rnn.learning-rate", "1e-3",
         ]
     )  # fmt: skip
 

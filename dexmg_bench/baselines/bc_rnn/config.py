@@ -28,6 +28,16 @@ class BCRNNConfig:
         if not self.min_std > 0:
             raise ValueError(f"`min_std` must be > 0. Got {self.min_std}.")
 
+    @property
+    def window(self) -> int:
+        """Training window length."""
+        return self.seq_len
+
+    @property
+    def pad_before(self) -> int:
+        """BC-RNN windows start inside the episode."""
+        return 0
+
     def to_json(self) -> dict:
         """JSON-ready dict (tuples as lists)."""
         d = asdict(self)

@@ -72,3 +72,32 @@ class BCRNN(nn.Module):
         probs = torch.softmax(out["logits"][0, 0], dim=-1)
         mode = torch.multinomial(probs, 1, generator=generator)[0]
         return out["mean"][0, 0, mode], state
+
+    def actor(self, generator: torch.Generator | None = None) -> BCRNNActor:
+        """A rollout-time stepper that carries the LSTM state."""
+        return BCRNNActor(self, generator)
+
+
+class BCRNNActor:
+    """Steps the LSTM one observation at a time; the state restarts every ``seq_len`` steps.
+
+    Restarting matches how the network was trained (windows of ``seq_len`` from a zero state),
+    as robomimic's rollouts do.
+    """
+
+    def __init__(self, model: BCRNN, generator: torch.Generator | None):
+        self.model, self.generator = model, generator
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new episode."""
+        self.state: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.t = 0
+
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """Next action for the normalised observation ``x`` (D,)."""
+        if self.t % self.model.config.seq_len == 0:
+            self.state = None
+        action, self.state = self.model.act(x, self.state, self.generator)
+        self.t += 1
+        return action
