@@ -2,8 +2,9 @@
 
 "Raw" runs ``mj_step`` 25 times per env step on our compiled model with constant controls (no
 controller at all); "bare robosuite" is robosuite's own two-Panda env (TwoArmLift, or
-TwoArmTransport for Transport) with its OSC controller; "ours" is the DexMG env. All use hold
-(zero-delta) actions. Cameras: two 84x84 RGB views per step.
+TwoArmTransport for Transport) with its OSC controller and the same robots as ours (Panda
+grippers, or PandaDexRH/PandaDexLH with Inspire hands for the dexterous tasks); "ours" is the
+DexMG env. All use hold (zero-delta) actions. Cameras: two 84x84 RGB views per step.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ import pytest
 import dexmg_bench  # noqa: F401
 
 STEPS = 40
-TASKS = ["PieceAssembly", "Threading", "Transport"]
-BARE = {"PieceAssembly": "TwoArmLift", "Threading": "TwoArmLift", "Transport": "TwoArmTransport"}
+TASKS = ["PieceAssembly", "Threading", "Transport", "BoxCleanup"]
+BARE = {
+    "PieceAssembly": "TwoArmLift",
+    "Threading": "TwoArmLift",
+    "Transport": "TwoArmTransport",
+    "BoxCleanup": "TwoArmLift",
+}
+DEX_ROBOTS = ["PandaDexRH", "PandaDexLH"]  # robosuite 1.5.2's Pandas with Inspire hands
+ROBOTS = {"BoxCleanup": DEX_ROBOTS}
 
 
 def _rate(benchmark, fn) -> float:
@@ -77,7 +85,7 @@ def test_bare_robosuite(benchmark, record_rate, task, cameras):
     )
     env = robosuite.make(
         BARE[task],
-        robots=["Panda", "Panda"],
+        robots=ROBOTS.get(task, ["Panda", "Panda"]),
         env_configuration="parallel",
         has_renderer=False,
         control_freq=20,

@@ -27,6 +27,7 @@ class TaskEntry:
 
 
 GRIPPERS = "two Panda arms, parallel grippers"
+INSPIRE = "two Panda arms, Inspire hands"
 
 TASKS: tuple[TaskEntry, ...] = (
     TaskEntry(
@@ -55,6 +56,15 @@ TASKS: tuple[TaskEntry, ...] = (
         max_episode_steps=1200,
         action_dim=14,
         dataset="dexmg/transport",
+    ),
+    TaskEntry(
+        name="BoxCleanup",
+        entry_point="dexmg_bench.envs.tasks.box_cleanup:BoxCleanupEnv",
+        embodiment=INSPIRE,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=400,
+        action_dim=24,
+        dataset="dexmg/box-cleanup",
     ),
 )
 

@@ -8,7 +8,11 @@ Action (per arm, in ``ARMS`` order ``right, left``), all in ``[-1, 1]``:
     ``dpos`` (3): end-effector translation, scaled to +-5 cm per step, world axes;
     ``drot`` (3): axis-angle rotation, scaled to +-0.5 rad per step, world axes, applied on the left
     of the current end-effector orientation (robosuite ``OSC_POSE`` delta semantics);
-    ``hand`` (1 for a parallel gripper): -1 open, +1 closed.
+    ``hand`` (``Embodiment.hand_dim``): 1 for a parallel gripper (-1 open, +1 closed); 6 for an
+    Inspire hand (per-finger joint-position targets, -1 open to +1 closed; see
+    ``robots/panda_inspire.py``).
+``env.action_layout`` gives the index ranges of each part. The hand is the only part that differs
+between embodiments; it is described by the task's ``Embodiment`` (a per-robot constants object).
 The OSC goal is set once per step from the current end-effector pose; torques are recomputed at
 500 Hz for the ``500 / control_freq`` physics substeps of the step.
 """
@@ -16,6 +20,8 @@ The OSC goal is set once per step from the current end-effector pose; torques ar
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -32,6 +38,71 @@ ARMS = panda.ARMS
 PHYSICS_HZ = 500
 
 
+@dataclass(frozen=True, kw_only=True)
+class Embodiment:
+    """The per-robot constants the base class needs: arm bindings, and how the hands are driven.
+
+    Attributes:
+        arm_joints, arm_actuators, eef_site: per arm, the names of the arm's joints, torque
+            actuators and the end-effector site the pose controller tracks.
+        rest_qpos: arm rest posture (also the OSC null-space target).
+        hand_dim: per-arm hand action size (1 for a gripper, 6 for an Inspire hand).
+        hand_joints: per arm, the hand joints observed as ``<arm>_gripper_qpos``.
+        hand_actuators: per arm, the hand actuators ``hand_ctrl`` writes, in its column order.
+        hand_open_qpos: hand joint positions at reset (hands open).
+        hand_ctrl: maps hand commands (n_arms, hand_dim) in [-1, 1] to actuator controls
+            (n_arms, n_hand_actuators).
+        contact_bodies: per arm, two groups of bodies (with their subtrees) that oppose each other
+            in a grasp: finger pads, or thumb and fingers. ``grasped`` needs both to touch.
+        max_dpos, max_drot: action scaling of the pose delta (m, rad per step at |a| = 1).
+    """
+
+    arm_joints: dict[str, tuple[str, ...]]
+    arm_actuators: dict[str, tuple[str, ...]]
+    eef_site: dict[str, str]
+    rest_qpos: tuple[float, ...]
+    hand_dim: int
+    hand_joints: dict[str, tuple[str, ...]]
+    hand_actuators: dict[str, tuple[str, ...]]
+    hand_open_qpos: tuple[float, ...]
+    hand_ctrl: Callable[[np.ndarray], np.ndarray]
+    contact_bodies: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    max_dpos: float = 0.05
+    max_drot: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.hand_dim < 1:
+            raise ValueError(f"`hand_dim` must be >= 1. Got {self.hand_dim}.")
+        for arm in ARMS:
+            if len(self.hand_open_qpos) != len(self.hand_joints[arm]):
+                raise ValueError(
+                    f"`hand_open_qpos` has {len(self.hand_open_qpos)} values for "
+                    f"{len(self.hand_joints[arm])} {arm} hand joints."
+                )
+
+
+def _gripper_ctrl(cmd: np.ndarray) -> np.ndarray:
+    """Panda gripper: -1 open (4 cm per jaw), +1 closed; the two jaws mirror each other."""
+    opening = panda.FINGER_OPEN * (1.0 - cmd[:, 0]) / 2.0
+    return np.stack([opening, -opening], axis=1)
+
+
+PANDA_GRIPPERS = Embodiment(
+    arm_joints=panda.ARM_JOINTS,
+    arm_actuators=panda.ARM_ACTUATORS,
+    eef_site=panda.EEF_SITE,
+    rest_qpos=panda.REST_QPOS,
+    hand_dim=1,
+    hand_joints=panda.FINGER_JOINTS,
+    hand_actuators=panda.FINGER_ACTUATORS,
+    hand_open_qpos=(panda.FINGER_OPEN, -panda.FINGER_OPEN),
+    hand_ctrl=_gripper_ctrl,
+    contact_bodies={a: ((panda.LEFT_PAD_BODY[a],), (panda.RIGHT_PAD_BODY[a],)) for a in ARMS},
+    max_dpos=panda.MAX_DPOS,
+    max_drot=panda.MAX_DROT,
+)
+
+
 class BimanualEnv(gym.Env):
     """Two arms, each with an end-effector pose controller and a hand, at a table."""
 
@@ -41,6 +112,7 @@ class BimanualEnv(gym.Env):
     config_cls: ClassVar[type[TaskConfig]] = TaskConfig
     variants: ClassVar[dict[str, TaskConfig]] = {}
     embodiment: ClassVar[str] = "two Panda arms, parallel grippers"
+    robots: ClassVar[Embodiment] = PANDA_GRIPPERS
     object_names: ClassVar[tuple[str, ...]] = ()
     subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -63,14 +135,15 @@ class BimanualEnv(gym.Env):
         self.config = dataclasses.replace(self.variants[variant], **overrides)
         self.render_mode = render_mode
         self.physics = Physics(compile_model(self._scene_xml()))
+        rb = self.robots
         self.osc = OSC(
             self.physics,
             tuple(
                 ArmBinding(
-                    joints=panda.ARM_JOINTS[arm],
-                    actuators=panda.ARM_ACTUATORS[arm],
-                    eef_site=panda.EEF_SITE[arm],
-                    rest_qpos=panda.REST_QPOS,
+                    joints=rb.arm_joints[arm],
+                    actuators=rb.arm_actuators[arm],
+                    eef_site=rb.eef_site[arm],
+                    rest_qpos=rb.rest_qpos,
                 )
                 for arm in ARMS
             ),
@@ -79,18 +152,21 @@ class BimanualEnv(gym.Env):
         p = self.physics
         self._n_substeps = PHYSICS_HZ // self.config.control_freq
         self._finger_qpos = np.array(
-            [[p.joint_qpos_adr(j) for j in panda.FINGER_JOINTS[a]] for a in ARMS]
+            [[p.joint_qpos_adr(j) for j in rb.hand_joints[a]] for a in ARMS]
         )
         self._finger_act = np.array(
-            [[p.id("actuator", n) for n in panda.FINGER_ACTUATORS[a]] for a in ARMS]
+            [[p.id("actuator", n) for n in rb.hand_actuators[a]] for a in ARMS]
         )
         self._object_ids = {name: p.id("body", name) for name in self.object_names}
         self._object_geoms = {name: p.body_geoms(name) for name in self.object_names}
         self._pad_geoms = {
-            arm: (p.body_geoms(panda.LEFT_PAD_BODY[arm]), p.body_geoms(panda.RIGHT_PAD_BODY[arm]))
+            arm: tuple(
+                frozenset().union(*(p.body_geoms(b) for b in group))
+                for group in rb.contact_bodies[arm]
+            )
             for arm in ARMS
         }
-        self.hand_dim = 1
+        self.hand_dim = rb.hand_dim
         self.arm_action_dim = 6 + self.hand_dim
         self.action_layout = {
             arm: {
@@ -103,7 +179,7 @@ class BimanualEnv(gym.Env):
         n_act = len(ARMS) * self.arm_action_dim
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float64)
         self.observation_space = self._make_observation_space()
-        self._hand_cmd = -np.ones(len(ARMS))
+        self._hand_cmd = -np.ones(len(ARMS) * self.hand_dim)
         self._elapsed = 0
 
     # ------------------------------------------------------------------ task hooks
@@ -129,12 +205,12 @@ class BimanualEnv(gym.Env):
         super().reset(seed=seed)
         p = self.physics
         p.reset()
-        rest = np.asarray(panda.REST_QPOS)
+        rest = np.asarray(self.robots.rest_qpos)
         for i, _arm in enumerate(ARMS):
             noise = self.np_random.normal(0.0, self.config.joint_noise, size=rest.shape)
             p.data.qpos[self.osc.qpos_idx[i]] = rest + noise
-        self._hand_cmd = -np.ones(len(ARMS))
-        p.data.qpos[self._finger_qpos] = np.array([panda.FINGER_OPEN, -panda.FINGER_OPEN])
+        self._hand_cmd = -np.ones(len(ARMS) * self.hand_dim)
+        p.data.qpos[self._finger_qpos] = np.asarray(self.robots.hand_open_qpos)
         self._apply_hand()
         self._reset_objects(self.np_random)
         p.forward()
@@ -186,9 +262,9 @@ class BimanualEnv(gym.Env):
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
         eef = self.eef_poses()
         target = eef.copy()
-        target[:, :3, 3] += a[:, :3] * panda.MAX_DPOS
+        target[:, :3, 3] += a[:, :3] * self.robots.max_dpos
         for i in range(len(ARMS)):
-            target[i, :3, :3] = axis_angle_to_mat(a[i, 3:6] * panda.MAX_DROT) @ eef[i, :3, :3]
+            target[i, :3, :3] = axis_angle_to_mat(a[i, 3:6] * self.robots.max_drot) @ eef[i, :3, :3]
         return target
 
     def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
@@ -197,13 +273,17 @@ class BimanualEnv(gym.Env):
         hand = np.asarray(hand, dtype=np.float64).reshape(len(ARMS), self.hand_dim)
         rows = []
         for i in range(len(ARMS)):
-            dpos = (target[i, :3, 3] - eef[i, :3, 3]) / panda.MAX_DPOS
-            drot = mat_to_axis_angle(target[i, :3, :3] @ eef[i, :3, :3].T) / panda.MAX_DROT
+            dpos = (target[i, :3, 3] - eef[i, :3, 3]) / self.robots.max_dpos
+            drot = mat_to_axis_angle(target[i, :3, :3] @ eef[i, :3, :3].T) / self.robots.max_drot
             rows.append(np.concatenate([dpos, drot, hand[i]]))
         return np.clip(np.concatenate(rows), -1.0, 1.0)
 
     def grasped(self, arm: str, obj: str) -> bool:
-        """Whether both finger pads of ``arm``'s gripper touch object ``obj`` (robosuite's test)."""
+        """Whether both opposing sides of ``arm``'s hand touch ``obj`` (robosuite's test).
+
+        The sides are the two finger pads of a gripper, or the thumb and the other fingers of a
+        dexterous hand (``Embodiment.contact_bodies``).
+        """
         left_pad, right_pad = self._pad_geoms[arm]
         geoms = self._object_geoms[obj]
         return self.physics.contact_between(left_pad, geoms) and self.physics.contact_between(
@@ -242,8 +322,8 @@ class BimanualEnv(gym.Env):
         return np.clip(a, -1.0, 1.0)
 
     def _apply_hand(self) -> None:
-        opening = panda.FINGER_OPEN * (1.0 - self._hand_cmd) / 2.0
-        self.physics.data.ctrl[self._finger_act] = np.stack([opening, -opening], axis=1)
+        cmd = self._hand_cmd.reshape(len(ARMS), self.hand_dim)
+        self.physics.data.ctrl[self._finger_act] = self.robots.hand_ctrl(cmd)
 
     def _make_observation_space(self) -> gym.spaces.Dict:
         def box(*shape: int) -> gym.spaces.Box:
@@ -255,7 +335,7 @@ class BimanualEnv(gym.Env):
             spaces[f"{arm}_joint_vel"] = box(7)
             spaces[f"{arm}_eef_pos"] = box(3)
             spaces[f"{arm}_eef_quat"] = box(4)
-            spaces[f"{arm}_gripper_qpos"] = box(2)
+            spaces[f"{arm}_gripper_qpos"] = box(len(self.robots.hand_joints[arm]))
         for name in self.object_names:
             spaces[f"{name}_pos"] = box(3)
             spaces[f"{name}_quat"] = box(4)

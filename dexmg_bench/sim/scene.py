@@ -77,7 +77,17 @@ def tabletop_xml(
     for i, arm in enumerate(arms):
         robot = getattr(rs_robots, arm.robot)(idn=i)
         robot.add_base(rs_bases.RethinkMount(idn=i))
-        robot.add_gripper(getattr(rs_grippers, arm.gripper)(idn=f"{i}_right"))
+        gripper = getattr(rs_grippers, arm.gripper)(idn=f"{i}_right")
+        # Robots such as PandaDexRH/LH mount their hand with an offset; robosuite's ``Robot``
+        # (not the model) applies it to the hand's first body, so we do the same here.
+        mount = gripper.worldbody.find("body")
+        for key, offsets in (
+            ("pos", robot.gripper_mount_pos_offset),
+            ("quat", robot.gripper_mount_quat_offset),
+        ):
+            if "right" in offsets:
+                mount.attrib[key] = " ".join(str(v) for v in offsets["right"])
+        robot.add_gripper(gripper)
         robot.set_base_xpos(list(arm.base_xyz))
         if arm.base_yaw:
             robot.set_base_ori([0.0, 0.0, arm.base_yaw])

@@ -15,6 +15,7 @@ EXPERTS = {
     "PieceAssemblyEnv": "dexmg_bench.envs.experts.piece_assembly:PieceAssemblyExpert",
     "ThreadingEnv": "dexmg_bench.envs.experts.threading:ThreadingExpert",
     "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
+    "BoxCleanupEnv": "dexmg_bench.envs.experts.box_cleanup:BoxCleanupExpert",
 }
 
 
