@@ -56,7 +56,7 @@ def test_training_samples_per_second(benchmark, record_rate, demos, policy):
 
     def run():
         for _ in range(STEPS[policy]):
-            obs, act = sampler.batch(rng, config.batch_size)
+            obs, act, _ = sampler.batch(rng, config.batch_size)
             loss = model.loss(torch.from_numpy(obs), torch.from_numpy(act))
             optim.zero_grad()
             loss.backward()

@@ -22,6 +22,7 @@ class TrainedPolicy:
         self.model.load_state_dict(model_state(arrays))
         self.model.eval()
         self.keys = tuple(meta["obs_keys"])
+        self.image_keys = tuple(meta.get("image_keys") or ())
         self.mean, self.std = arrays["obs_mean"], arrays["obs_std"]
         self.actor = self.model.actor(torch.Generator().manual_seed(seed))
 
@@ -32,4 +33,7 @@ class TrainedPolicy:
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """One action in [-1, 1]."""
         x = (flatten_obs(obs, self.keys) - self.mean) / self.std
-        return self.actor.step(torch.from_numpy(x)).numpy().astype(np.float64)
+        image = None
+        if self.image_keys:
+            image = torch.from_numpy(np.stack([obs[k] for k in self.image_keys]))
+        return self.actor.step(torch.from_numpy(x), image).numpy().astype(np.float64)

@@ -17,14 +17,20 @@ def config_from_json(policy: str, d: dict[str, Any]) -> BCRNNConfig | DiffusionC
     return BCRNNConfig.from_json(d)
 
 
-def build_network(policy: str, config: Any, obs_dim: int, action_dim: int) -> Any:
+def build_network(
+    policy: str,
+    config: Any,
+    obs_dim: int,
+    action_dim: int,
+    image_shape: tuple[int, ...] | None = None,
+) -> Any:
     """A fresh network (torch imported here, not at package import)."""
     if policy == "diffusion":
         from dexmg_bench.baselines.diffusion.model import DiffusionPolicy
 
-        return DiffusionPolicy(config, obs_dim, action_dim)
+        return DiffusionPolicy(config, obs_dim, action_dim, image_shape)
     if policy in ("bc-rnn", "bc-rnn-gmm"):
         from dexmg_bench.baselines.bc_rnn.model import BCRNN
 
-        return BCRNN(config, obs_dim, action_dim)
+        return BCRNN(config, obs_dim, action_dim, image_shape)
     raise ValueError(f"unknown policy {policy!r}; choose from {POLICIES}")

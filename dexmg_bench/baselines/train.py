@@ -46,6 +46,7 @@ class TrainConfig:
     steps_per_epoch: int = 100
     ckpt_every: int = 50
     max_episodes: int = 0  # 0 = all episodes of the dataset
+    images: bool = False  # image track: also feed the dataset's camera images
     device: str = "auto"  # auto = cuda when present, else cpu
     # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
     # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
@@ -86,7 +87,8 @@ def _device(name: str) -> torch.device:
 def build_model(meta: dict[str, Any]) -> Any:
     """The network a checkpoint's ``meta`` describes (weights not loaded)."""
     config = config_from_json(meta["policy"], meta["model"])
-    return build_network(meta["policy"], config, meta["obs_dim"], meta["action_dim"])
+    shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
+    return build_network(meta["policy"], config, meta["obs_dim"], meta["action_dim"], shape)
 
 
 def _latest(run: Path) -> Path | None:
@@ -104,6 +106,9 @@ def _meta(config: TrainConfig, demos: Demos, epoch: int, losses: list[float]) ->
         "obs_dim": demos.obs_dim,
         "action_dim": demos.action_dim,
         "env_id": demos.env_id,
+        "env_kwargs": demos.env_kwargs,
+        "image_keys": list(demos.image_keys),
+        "image_shape": list(demos.image_shape) if demos.image_shape else None,
         "dataset": config.dataset,
         "epoch": epoch,
         "seed": config.seed,
@@ -121,12 +126,14 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         raise ValueError(f"{run} holds a run with another config; use a new --out.")
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
-    demos = load_demos(config.dataset, max_episodes=config.max_episodes)
+    demos = load_demos(config.dataset, max_episodes=config.max_episodes, images=config.images)
     sampler = SequenceSampler(demos, config.model.window, config.model.pad_before)
     device = _device(config.device)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    model = build_network(config.policy, config.model, demos.obs_dim, demos.action_dim).to(device)
+    model = build_network(
+        config.policy, config.model, demos.obs_dim, demos.action_dim, demos.image_shape
+    ).to(device)
     optim = torch.optim.Adam(model.parameters(), lr=config.model.learning_rate)
     rng = np.random.default_rng(config.seed)
     losses: list[float] = []
@@ -149,9 +156,10 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         for epoch in bar:
             t0, total = time.perf_counter(), 0.0
             for _ in range(config.steps_per_epoch):
-                obs, act = sampler.batch(rng, config.model.batch_size)
+                obs, act, img = sampler.batch(rng, config.model.batch_size)
+                images = None if img is None else torch.from_numpy(img).to(device)
                 loss = model.loss(
-                    torch.from_numpy(obs).to(device), torch.from_numpy(act).to(device)
+                    torch.from_numpy(obs).to(device), torch.from_numpy(act).to(device), images
                 )
                 optim.zero_grad()
                 loss.backward()

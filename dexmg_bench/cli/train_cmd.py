@@ -20,6 +20,7 @@ def train(
     steps_per_epoch: int = 100,
     ckpt_every: int = 50,
     max_episodes: int = 0,
+    images: bool = False,
     device: Literal["auto", "cpu", "cuda"] = "auto",
     threads: int = 1,
     bc_rnn: BCRNNConfig = BCRNNConfig(),  # noqa: B008 (a frozen dataclass default)
@@ -40,6 +41,8 @@ def train(
         steps_per_epoch: gradient steps per epoch.
         ckpt_every: checkpoint period in epochs (the last epoch is always saved).
         max_episodes: train on the first N episodes only (0 = all).
+        images: image track: also feed the dataset's camera images (one ResNet-18 per camera,
+            random crop); make such a dataset with `dexmg datasets render`.
         device: auto picks CUDA when present.
         threads: torch CPU threads.
         bc_rnn: BC-RNN network and optimiser hyperparameters (robomimic's defaults).
@@ -57,6 +60,7 @@ def train(
             steps_per_epoch=steps_per_epoch,
             ckpt_every=ckpt_every,
             max_episodes=max_episodes,
+            images=images,
             device=device,
             threads=threads,
             bc_rnn=bc_rnn,
@@ -129,6 +133,7 @@ def eval(  # noqa: A001 (the subcommand's name)
             for s, paths in found.items()
         }
         name = meta["policy"]
+        env_kwargs = meta.get("env_kwargs") or {}
     else:
         if not task:
             raise SystemExit("--task is required for the reference policies.")
@@ -139,6 +144,7 @@ def eval(  # noqa: A001 (the subcommand's name)
         }[policy]
         checkpoints = {0: {policy: factory}}
         name = policy
+        env_kwargs = {}
     protocol = EvalProtocol(
         task=task,
         variant=variant,
@@ -149,7 +155,14 @@ def eval(  # noqa: A001 (the subcommand's name)
         workers=workers,
     )
     out = out or (run or Path(".")) / f"eval_{task}-{variant}.json"
-    res = evaluate(protocol, checkpoints, policy_name=name, out=out, video_dir=video_dir)
+    res = evaluate(
+        protocol,
+        checkpoints,
+        policy_name=name,
+        out=out,
+        video_dir=video_dir,
+        env_kwargs=env_kwargs,
+    )
     for row in res["per_seed"]:
         rates = ", ".join(f"{k} {v:.0%}" for k, v in row["rates"].items())
         print(f"training seed {row['training_seed']}: best {row['best_rate']:.0%} ({rates})")

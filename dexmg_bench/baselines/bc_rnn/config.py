@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from dexmg_bench.baselines.encoders import ImageEncoderConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +20,7 @@ class BCRNNConfig:
     min_std: float = 1e-4
     learning_rate: float = 1e-4
     batch_size: int = 100
+    encoder: ImageEncoderConfig = field(default_factory=ImageEncoderConfig)  # image track only
 
     def __post_init__(self) -> None:
         for name in ("hidden_dim", "num_layers", "seq_len", "num_modes", "batch_size"):
@@ -42,9 +45,11 @@ class BCRNNConfig:
         """JSON-ready dict (tuples as lists)."""
         d = asdict(self)
         d["head_dims"] = list(self.head_dims)
+        d["encoder"] = self.encoder.to_json()
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> BCRNNConfig:
         """Inverse of ``to_json``."""
-        return cls(**{**d, "head_dims": tuple(d.get("head_dims", ()))})
+        enc = ImageEncoderConfig(**d.get("encoder", {}))
+        return cls(**{**d, "head_dims": tuple(d.get("head_dims", ())), "encoder": enc})

@@ -8,15 +8,27 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+from dexmg_bench.baselines.encoders import VisualEncoder
 
 
 class BCRNN(nn.Module):
-    """``forward(obs (B, T, D), state) -> (output, state)``; ``loss`` and ``act`` build on it."""
+    """``forward(obs (B, T, D), state, images) -> (output, state)``; ``loss``/``act`` build on it.
 
-    def __init__(self, config: BCRNNConfig, obs_dim: int, action_dim: int):
+    With ``image_shape`` (cameras, H, W, 3) a visual encoder's features join the LSTM input.
+    """
+
+    def __init__(
+        self,
+        config: BCRNNConfig,
+        obs_dim: int,
+        action_dim: int,
+        image_shape: tuple[int, ...] | None = None,
+    ):
         super().__init__()
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.rnn = nn.LSTM(obs_dim, config.hidden_dim, config.num_layers, batch_first=True)
+        self.encoder = VisualEncoder(config.encoder, image_shape[0]) if image_shape else None
+        width = obs_dim + (self.encoder.out_dim if self.encoder else 0)
+        self.rnn = nn.LSTM(width, config.hidden_dim, config.num_layers, batch_first=True)
         layers: list[nn.Module] = []
         width = config.hidden_dim
         for h in config.head_dims:
@@ -30,9 +42,15 @@ class BCRNN(nn.Module):
             self.logits = nn.Linear(width, k)
 
     def forward(
-        self, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+        self,
+        obs: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor] | None = None,
+        images: torch.Tensor | None = None,
     ) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """Per-step head outputs; means are tanh-squashed into the action box."""
+        if self.encoder is not None:
+            feats = self.encoder(images.flatten(0, 1)).view(*obs.shape[:2], -1)
+            obs = torch.cat([obs, feats], dim=-1)
         h, state = self.rnn(obs, state)
         h = self.trunk(h)
         b, t = obs.shape[:2]
@@ -46,9 +64,11 @@ class BCRNN(nn.Module):
         }
         return out, state
 
-    def loss(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self, obs: torch.Tensor, actions: torch.Tensor, images: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """MSE to the demonstrated actions, or their negative log-likelihood under the GMM."""
-        out, _ = self(obs)
+        out, _ = self(obs, None, images)
         if not self.config.gmm:
             return F.mse_loss(out["mean"], actions)
         comp = dist.Independent(dist.Normal(out["mean"], out["std"]), 1)
@@ -61,12 +81,14 @@ class BCRNN(nn.Module):
         obs: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor] | None,
         generator: torch.Generator | None = None,
+        image: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """One action for one observation ``(D,)``; a GMM picks a mode, then takes its mean.
 
         Taking the mode's mean is robomimic's low-noise evaluation of GMM policies.
         """
-        out, state = self(obs.view(1, 1, -1), state)
+        images = None if image is None else image[None, None]
+        out, state = self(obs.view(1, 1, -1), state, images)
         if not self.config.gmm:
             return out["mean"][0, 0], state
         probs = torch.softmax(out["logits"][0, 0], dim=-1)
@@ -94,10 +116,10 @@ class BCRNNActor:
         self.state: tuple[torch.Tensor, torch.Tensor] | None = None
         self.t = 0
 
-    def step(self, x: torch.Tensor) -> torch.Tensor:
-        """Next action for the normalised observation ``x`` (D,)."""
+    def step(self, x: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
+        """Next action for the normalised observation ``x`` (D,) and camera images if any."""
         if self.t % self.model.config.seq_len == 0:
             self.state = None
-        action, self.state = self.model.act(x, self.state, self.generator)
+        action, self.state = self.model.act(x, self.state, self.generator, image)
         self.t += 1
         return action

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from dexmg_bench.baselines.encoders import ImageEncoderConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +22,7 @@ class DiffusionConfig:
     inference_steps: int = 10  # DDIM steps at rollout; = train_timesteps gives plain DDPM
     learning_rate: float = 1e-4
     batch_size: int = 256
+    encoder: ImageEncoderConfig = field(default_factory=ImageEncoderConfig)  # image track only
 
     def __post_init__(self) -> None:
         for name in ("n_obs_steps", "horizon", "n_action_steps", "kernel_size", "n_groups"):
@@ -58,9 +61,11 @@ class DiffusionConfig:
         """JSON-ready dict (tuples as lists)."""
         d = asdict(self)
         d["down_dims"] = list(self.down_dims)
+        d["encoder"] = self.encoder.to_json()
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> DiffusionConfig:
         """Inverse of ``to_json``."""
-        return cls(**{**d, "down_dims": tuple(d["down_dims"])})
+        enc = ImageEncoderConfig(**d.get("encoder", {}))
+        return cls(**{**d, "down_dims": tuple(d["down_dims"]), "encoder": enc})

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
+from dexmg_bench.baselines.encoders import VisualEncoder
 
 
 def cosine_alphas_cumprod(steps: int, s: float = 0.008) -> torch.Tensor:
@@ -116,16 +117,35 @@ class UNet1D(nn.Module):
 class DiffusionPolicy(nn.Module):
     """The U-Net plus its noise schedule; ``loss`` for training, ``actor`` for rollouts."""
 
-    def __init__(self, config: DiffusionConfig, obs_dim: int, action_dim: int):
+    def __init__(
+        self,
+        config: DiffusionConfig,
+        obs_dim: int,
+        action_dim: int,
+        image_shape: tuple[int, ...] | None = None,
+    ):
         super().__init__()
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.net = UNet1D(config, action_dim, config.n_obs_steps * obs_dim)
+        self.encoder = VisualEncoder(config.encoder, image_shape[0]) if image_shape else None
+        width = obs_dim + (self.encoder.out_dim if self.encoder else 0)
+        self.net = UNet1D(config, action_dim, config.n_obs_steps * width)
         self.register_buffer("alphas_cumprod", cosine_alphas_cumprod(config.train_timesteps))
 
-    def loss(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    def condition(self, obs: torch.Tensor, images: torch.Tensor | None) -> torch.Tensor:
+        """Flattened features of the first ``n_obs_steps`` steps: (B, n_obs * width)."""
+        obs = obs[:, : self.config.n_obs_steps]
+        if self.encoder is not None:
+            imgs = images[:, : self.config.n_obs_steps]
+            feats = self.encoder(imgs.flatten(0, 1)).view(*obs.shape[:2], -1)
+            obs = torch.cat([obs, feats], dim=-1)
+        return obs.flatten(1)
+
+    def loss(
+        self, obs: torch.Tensor, actions: torch.Tensor, images: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Noise-regression loss on windows ``obs`` (B, L, D) and ``actions`` (B, L, A)."""
         cfg = self.config
-        cond = obs[:, : cfg.n_obs_steps].flatten(1)
+        cond = self.condition(obs, images)
         x0 = actions[:, : cfg.horizon]
         t = torch.randint(0, cfg.train_timesteps, (x0.shape[0],), device=x0.device)
         noise = torch.randn_like(x0)
@@ -164,17 +184,21 @@ class DiffusionActor:
 
     def reset(self) -> None:
         """Forget history and queued actions."""
-        self.history: deque[torch.Tensor] = deque(maxlen=self.policy.config.n_obs_steps)
+        n = self.policy.config.n_obs_steps
+        self.history: deque[tuple[torch.Tensor, torch.Tensor | None]] = deque(maxlen=n)
         self.queue: list[torch.Tensor] = []
 
-    def step(self, x: torch.Tensor) -> torch.Tensor:
-        """Next action for the normalised observation ``x`` (D,)."""
+    def step(self, x: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
+        """Next action for the normalised observation ``x`` (D,) and camera images if any."""
         cfg = self.policy.config
         if not self.history:
-            self.history.extend([x] * cfg.n_obs_steps)  # pad at t = 0, as in training
-        self.history.append(x)
+            self.history.extend([(x, image)] * cfg.n_obs_steps)  # pad at t = 0, as in training
+        self.history.append((x, image))
         if not self.queue:
-            cond = torch.stack(list(self.history)).flatten()[None]
+            obs = torch.stack([h[0] for h in self.history])[None]
+            imgs = None if image is None else torch.stack([h[1] for h in self.history])[None]
+            with torch.no_grad():
+                cond = self.policy.condition(obs, imgs)
             chunk = self.policy.sample(cond, self.generator)[0]
             start = cfg.n_obs_steps - 1
             self.queue = list(chunk[start : start + cfg.n_action_steps])
