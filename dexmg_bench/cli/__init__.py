@@ -9,6 +9,7 @@ from dexmg_bench.cli import (
     demo_cmd,
     envs_cmd,
     generate_cmd,
+    leaderboard_cmd,
     source_cmd,
     train_cmd,
 )
@@ -30,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "datasets": datasets_cmd.datasets,
             "train": train_cmd.train,
             "eval": train_cmd.eval,
+            "leaderboard": leaderboard_cmd.leaderboard,
         },
         prog="dexmg",
         description=(

@@ -1,0 +1,174 @@
+"""``dexmg leaderboard``: submit (validate + smoke run), grade, regrade, build-site.
+
+Each subcommand is a frozen dataclass (tyro builds the CLI) with a ``run`` method. Grading reads
+the round key from a file; without one, results are graded on dev seeds and labelled
+``self-graded``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+RESULTS = Path("leaderboard/results")
+SUBMISSIONS = Path("leaderboard/submissions")
+SITE = Path("leaderboard/site")
+
+
+def _key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    key = path.read_bytes().strip()
+    if not key:
+        raise SystemExit(f"{path}: the key file is empty.")
+    return key
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submit:
+    """Check a submission folder offline, smoke-run it in the grader's sandbox, write its manifest.
+
+    Attributes:
+        folder: ``leaderboard/submissions/<team>__<method>``.
+        smoke_steps: step limit of the smoke episode (0 = the task's horizon).
+        max_ms_per_action: latency limit in the smoke episode.
+    """
+
+    folder: tyro.conf.Positional[Path]
+    smoke_steps: int = 0
+    max_ms_per_action: float = 200.0
+
+    def run(self) -> None:
+        """Print the submission id and what to do next; exit 1 with the reason on failure."""
+        from dexmg_bench.leaderboard.sandbox import PolicyFailure
+        from dexmg_bench.leaderboard.submit import SmokeConfig, SubmissionError, submit
+
+        cfg = SmokeConfig(max_steps=self.smoke_steps, max_ms_per_action=self.max_ms_per_action)
+        try:
+            rep = submit(self.folder, cfg)
+        except SubmissionError as err:
+            raise SystemExit(f"refused: {err}") from None
+        except PolicyFailure as err:
+            raise SystemExit(f"smoke run failed: {err}") from None
+        for w in rep.warnings:
+            print(f"warning: {w}")
+        for tv, ms in rep.ms_per_action.items():
+            print(f"smoke episode {tv}: ok, {ms:.1f} ms per action")
+        if not rep.sandboxed:
+            print("warning: bubblewrap is unavailable here; the smoke run used rlimits only")
+        print(f"submission id: {rep.submission_id}")
+        print(
+            f"next: commit {self.folder} (with MANIFEST.sha256) and open a pull request; a "
+            "maintainer starts grading on hidden seeds."
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grade:
+    """Grade a submission: 3 training seeds x checkpoints x N episodes, in the sandbox.
+
+    Attributes:
+        folder: the submission folder.
+        key_file: the round key (hidden seeds); without it: dev seeds, ``self-graded``.
+        episodes: episodes per checkpoint.
+        max_steps: step limit per episode (0 = the task's horizon).
+        workers: simulator processes.
+        results: folder of the results JSON.
+    """
+
+    folder: tyro.conf.Positional[Path]
+    key_file: Path | None = None
+    episodes: int = 50
+    max_steps: int = 0
+    workers: int = 1
+    results: Path = RESULTS
+
+    def run(self) -> None:
+        """Write ``<results>/<id>.json`` and print the status."""
+        from dexmg_bench.leaderboard.grade import GradeConfig, grade, write_results
+
+        cfg = GradeConfig(episodes=self.episodes, max_steps=self.max_steps, workers=self.workers)
+        hide = (self.key_file.resolve(),) if self.key_file else ()
+        res, run = grade(self.folder, key=_key(self.key_file), config=cfg, hide=hide)
+        out = write_results(res, run, self.results)
+        print(f"{res['status']}: {out}")
+        if res["failure"]:
+            print(f"reason: {res['failure']['reason']}")
+        for tv, t in res["tasks"].items():
+            if "success_mean" in t:
+                print(f"{tv}: {t['success_mean']:.3f} +- {t['success_std']:.3f}")
+        for flag in res["flags"]:
+            print(f"flag: {flag}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Regrade:
+    """Reproduce a graded result with the revealed round key, episode for episode.
+
+    Attributes:
+        id: the submission id (``leaderboard/results/<id>.json``).
+        key_file: the revealed round key.
+        results: folder of the results JSON.
+        submissions: folder of the submissions.
+        workers: simulator processes.
+    """
+
+    id: tyro.conf.Positional[str]
+    key_file: Path
+    results: Path = RESULTS
+    submissions: Path = SUBMISSIONS
+    workers: int = 1
+
+    def run(self) -> None:
+        """Exit 1 if any episode differs."""
+        from dexmg_bench.leaderboard.grade import GradeConfig, regrade
+
+        same, _ = regrade(
+            self.results / f"{self.id}.json",
+            self.submissions,
+            key=_key(self.key_file) or b"",
+            config=GradeConfig(workers=self.workers),
+        )
+        if not same:
+            raise SystemExit(f"{self.id}: regrading did NOT reproduce the published results")
+        print(f"{self.id}: reproduced every episode")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildSite:
+    """Write the board: one self-contained ``index.html`` (data, CSS and JS inline).
+
+    Attributes:
+        results: folder of the results JSON.
+        submissions: folder of the submissions (rows whose folder changed are rejected).
+        out: output folder.
+    """
+
+    results: Path = RESULTS
+    submissions: Path = SUBMISSIONS
+    out: Path = SITE
+
+    def run(self) -> None:
+        """Build and print the path and any rejected rows."""
+        from dexmg_bench.leaderboard.site import build_site
+
+        path, rejected = build_site(self.results, self.submissions, self.out)
+        for name, why in rejected.items():
+            print(f"rejected {name}: {why}")
+        print(path)
+
+
+Command = (
+    Annotated[Submit, tyro.conf.subcommand("submit")]
+    | Annotated[Grade, tyro.conf.subcommand("grade")]
+    | Annotated[Regrade, tyro.conf.subcommand("regrade")]
+    | Annotated[BuildSite, tyro.conf.subcommand("build-site")]
+)
+
+
+def leaderboard(cmd: tyro.conf.OmitArgPrefixes[tyro.conf.OmitSubcommandPrefixes[Command]]) -> None:
+    """The leaderboard: submit a folder, grade it on hidden seeds, regrade, build the board page."""
+    cmd.run()
