@@ -11,6 +11,7 @@ from dexmg_bench.cli import (
     generate_cmd,
     leaderboard_cmd,
     source_cmd,
+    teleop_cmd,
     train_cmd,
 )
 
@@ -32,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "train": train_cmd.train,
             "eval": train_cmd.eval,
             "leaderboard": leaderboard_cmd.leaderboard,
+            "teleop": teleop_cmd.teleop,
         },
         prog="dexmg",
         description=(

@@ -1,0 +1,130 @@
+"""``dexmg teleop``: record source demos by hand (or from a stored device session)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+DEVICES = ("keyboard", "spacemouse", "replay")
+
+
+def teleop(
+    *,
+    task: str = "Threading",
+    variant: str = "D0",
+    device: str = "keyboard",
+    inputs: Path | None = None,
+    out: Path = Path("out/teleop"),
+    seed: int = 0,
+    n: int = 1,
+    keep_failures: bool = False,
+) -> None:
+    """Drive a task with a device and record source demos in the generator's format.
+
+    Live devices show MuJoCo's viewer; `--device replay --inputs FILE` replays a stored device
+    session (.npz) without a person or a display, as tests do. Subtask boundaries are marked with a
+    key per arm (keyboard: n). Demos from a live device are labelled `human`, replayed ones
+    `replayed`. Output: OUT/<task>-<variant>.hdf5 (plus OUT/inputs_<k>.npz for live sessions).
+
+    Keys (keyboard): arrows move in x-y, . and ; move down/up, o/p yaw, y/h pitch, e/r roll,
+    spacebar grasp, s switch arm, m mirror both arms, n mark boundary, enter keep, backspace
+    discard, ctrl+q reset.
+
+    Args:
+        task: task name (see `dexmg envs`).
+        variant: reset variant.
+        device: keyboard, spacemouse or replay.
+        inputs: the stored device session for --device replay.
+        out: output folder.
+        seed: reset seed of the first episode (episode k uses seed + k).
+        n: live devices: episodes to keep.
+        keep_failures: also keep episodes that did not succeed.
+    """
+    from dexmg_bench import __version__
+    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.datasets.source import SourceFile, kebab, write_source_file
+    from dexmg_bench.envs import NAMESPACE, task_entry
+
+    if device not in DEVICES:
+        raise SystemExit(f"unknown device {device!r}: use one of {', '.join(DEVICES)}.")
+    if device == "replay" and inputs is None:
+        raise SystemExit("--device replay needs --inputs FILE (a stored device session, .npz).")
+    entry = task_entry(task)
+    env = make_task_env(task, variant)
+    if device == "replay":
+        demos, origin = _replay(env, inputs, task, variant, keep_failures), "replayed"
+    else:
+        demos, origin = (
+            _live(env, device, out, seed=seed, n=n, keep_failures=keep_failures),
+            "human",
+        )
+    if not demos:
+        raise SystemExit("no demo kept (the episode did not succeed; --keep-failures keeps it).")
+    path = out / f"{kebab(task)}-{variant.lower()}.hdf5"
+    env_id = f"{NAMESPACE}/{task}-{variant}-v{entry.version}"
+    write_source_file(path, SourceFile(env_id, task, variant, origin, __version__, tuple(demos)))
+    for d in demos:
+        marks = {a: b.tolist() for a, b in d.boundaries.items()}
+        print(f"seed {d.seed}: {d.num_steps} steps, success={d.success}, boundaries {marks}")
+    print(f"{len(demos)} {origin} demo(s) -> {path}")
+
+
+def _replay(env, inputs: Path, task: str, variant: str, keep_failures: bool) -> list:
+    from dexmg_bench.datasets.teleop import InputSequence, replay_inputs
+
+    seq = InputSequence.load(inputs)
+    if (seq.task, seq.variant) != (task, variant):
+        raise SystemExit(
+            f"{inputs} was recorded on {seq.task}-{seq.variant}, not {task}-{variant}."
+        )
+    demo = replay_inputs(env, seq)
+    return [demo] if demo.success or keep_failures else []
+
+
+def _live(env, device: str, out: Path, *, seed: int, n: int, keep_failures: bool) -> list:
+    import numpy as np
+
+    from dexmg_bench.datasets.teleop import InputSequence, TeleopRecorder
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.sim.devices import KEYBOARD_HELP, DeviceError, LiveDevice, open_viewer
+
+    arms = tuple(env.subtask_names)
+    try:
+        dev = LiveDevice(device, arms, env.robots.max_dpos, env.robots.max_drot)
+        viewer = open_viewer(env.physics)
+    except DeviceError as err:
+        raise SystemExit(str(err)) from None
+    print(KEYBOARD_HELP if device == "keyboard" else "SpaceMouse: buttons toggle grasp / reset")
+    horizon = task_entry(type(env).__name__.removesuffix("Env")).max_episode_steps
+    kept, k = [], 0
+    try:
+        while len(kept) < n and viewer.is_running():
+            rec, log, verdict = TeleopRecorder(env, seed + k), [], ""
+            while not verdict and rec.steps < horizon and viewer.is_running():
+                t0 = time.perf_counter()
+                dpos, drot, grasp, events = dev.read()
+                rec.step(dpos, drot, grasp)
+                log.append((dpos, drot, grasp))
+                for event in events:
+                    kind, arm = event.split(":")
+                    if kind == "n":
+                        rec.mark(arm)
+                    else:
+                        verdict = kind
+                viewer.sync()
+                time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))  # about 20 Hz
+            demo = rec.finish()
+            if verdict != "backspace" and (demo.success or keep_failures):
+                kept.append(demo)
+                InputSequence(
+                    task=type(env).__name__.removesuffix("Env"), variant=env.config.variant,
+                    seed=seed + k, dpos=np.array([x[0] for x in log]),
+                    drot=np.array([x[1] for x in log]), grasp=np.array([x[2] for x in log]),
+                    marks={a: tuple(m) for a, m in rec.marks.items()},
+                ).save(out / f"inputs_{k}.npz")  # fmt: skip
+            print(f"episode {k}: success={demo.success}, kept {len(kept)}/{n}")
+            k += 1
+    finally:
+        dev.close()
+        viewer.close()
+    return kept
