@@ -13,12 +13,19 @@ export PYOPENGL_PLATFORM ?= $(MUJOCO_GL)
 
 .PHONY: demo test test-slow bench lint format sysdeps clean
 
-# Debian's OSMesa for headless rendering; installed only when missing (needs root or sudo).
+# Debian packages, each installed only when missing (needs root or sudo): OSMesa for headless
+# rendering, bubblewrap and chromium for the leaderboard.
 sysdeps:
 	@if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then \
 	  echo "installing libosmesa6 (headless OpenGL for MuJoCo)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libosmesa6 >/dev/null; \
+	fi
+	@# The leaderboard's policy sandbox and its board-page test (both skip, saying so, without).
+	@if ! command -v bwrap >/dev/null || ! command -v chromium >/dev/null; then \
+	  echo "installing bubblewrap and chromium (leaderboard sandbox, board-page test)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap chromium >/dev/null; \
 	fi
 
 $(VENV)/.core: pyproject.toml

@@ -145,17 +145,19 @@ class BuildSite:
         results: folder of the results JSON.
         submissions: folder of the submissions (rows whose folder changed are rejected).
         out: output folder.
+        cards_url: where dataset-card links point (relative to the page, or a repository URL).
     """
 
     results: Path = RESULTS
     submissions: Path = SUBMISSIONS
     out: Path = SITE
+    cards_url: str = "../../datasets/cards"
 
     def run(self) -> None:
         """Build and print the path and any rejected rows."""
         from dexmg_bench.leaderboard.site import build_site
 
-        path, rejected = build_site(self.results, self.submissions, self.out)
+        path, rejected = build_site(self.results, self.submissions, self.out, self.cards_url)
         for name, why in rejected.items():
             print(f"rejected {name}: {why}")
         print(path)

@@ -24,7 +24,7 @@ import numpy as np
 from dexmg_bench import __version__
 from dexmg_bench.evaluation.metrics import SeedResult, aggregate, wilson_interval
 from dexmg_bench.evaluation.rollout import rollout
-from dexmg_bench.leaderboard.manifest import card_sha256, stage
+from dexmg_bench.leaderboard.manifest import card_sha256, stage, verify_manifest
 from dexmg_bench.leaderboard.sandbox import PolicyFailure, SandboxedPolicy, SandboxLimits
 from dexmg_bench.leaderboard.schema import (
     Claims,
@@ -208,6 +208,7 @@ def grade(
         staged = Path(tmp) / "submission"
         try:
             sub, warnings = check_submission(folder, config.cards)
+            verify_manifest(folder)  # errors name the submitter's files, not the staged copy
             res["submission_id"] = stage(folder, staged)
             res.update(_submission_fields(sub), warnings=warnings)
             for tv in sub.tasks:

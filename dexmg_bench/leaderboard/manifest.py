@@ -146,6 +146,7 @@ def write_manifest(folder: Path) -> str:
 
 def verify_manifest(folder: Path) -> str:
     """The id, if every file matches the manifest; otherwise name the file that changed."""
+    actual = {f.as_posix() for f in check_files(folder)} - {MANIFEST}
     path = folder / MANIFEST
     if not path.is_file():
         raise SubmissionError(f"{path}: missing; run `dexmg leaderboard submit {folder}` first")
@@ -156,7 +157,6 @@ def verify_manifest(folder: Path) -> str:
         if m is None:
             raise SubmissionError(f"{path}: malformed line {line!r}")
         listed[m.group(2)] = m.group(1)
-    actual = {f.as_posix() for f in check_files(folder)} - {MANIFEST}
     for name in sorted(actual | set(listed)):
         if name not in listed:
             raise SubmissionError(f"{name}: added after the manifest was written")

@@ -90,11 +90,16 @@ def load_rows(results: Path, submissions: Path) -> tuple[list[dict[str, Any]], d
     return rows, rejected
 
 
-def build_site(results: Path, submissions: Path, out: Path) -> tuple[Path, dict[str, str]]:
-    """Write ``out/index.html``; returns its path and the rejected results files."""
+def build_site(
+    results: Path, submissions: Path, out: Path, cards_url: str = CARDS_URL
+) -> tuple[Path, dict[str, str]]:
+    """Write ``out/index.html``; returns its path and the rejected results files.
+
+    ``cards_url`` is where dataset-card links point (relative to the page, or a repository URL).
+    """
     rows, rejected = load_rows(results, submissions)
     tasks = sorted({tv for r in rows for tv in r["cells"]})
-    data = json.dumps({"rows": rows, "tasks": tasks, "cards": CARDS_URL}, sort_keys=True)
+    data = json.dumps({"rows": rows, "tasks": tasks, "cards": cards_url}, sort_keys=True)
     page = TEMPLATE.read_text().replace("/*DATA*/null", data.replace("</", "<\\/"))
     page = page.replace("{{REJECTED}}", "".join(
         f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in rejected.items()

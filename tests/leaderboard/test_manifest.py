@@ -18,6 +18,7 @@ from dexmg_bench.leaderboard.manifest import (
 
 
 def test_id_is_stable_and_verifies(make_submission, tmp_path):
+    """The id depends only on the files; the staged copy verifies to the same id."""
     folder = make_submission()
     sid = write_manifest(folder)
     assert len(sid) == 16
@@ -27,6 +28,7 @@ def test_id_is_stable_and_verifies(make_submission, tmp_path):
 
 
 def test_checkpoint_changed_after_manifest_is_refused(make_submission):
+    """Swapping weights after submit changes the hash and is named."""
     folder = make_submission()
     write_manifest(folder)
     np.savez(folder / "checkpoints" / "seed1" / "final.npz", seed=np.array(99))
@@ -35,6 +37,7 @@ def test_checkpoint_changed_after_manifest_is_refused(make_submission):
 
 
 def test_added_file_is_refused(make_submission):
+    """A file slipped in after submit is named."""
     folder = make_submission()
     write_manifest(folder)
     (folder / "policy" / "extra.py").write_text("x = 1\n")
@@ -43,6 +46,7 @@ def test_added_file_is_refused(make_submission):
 
 
 def test_pickle_checkpoint_is_refused(make_submission):
+    """Pickle formats are refused by name (unpickling runs code)."""
     folder = make_submission()
     with open(folder / "checkpoints" / "seed0" / "final.pt", "wb") as f:
         pickle.dump({"w": 1}, f)
@@ -51,6 +55,7 @@ def test_pickle_checkpoint_is_refused(make_submission):
 
 
 def test_pickle_content_under_an_allowed_name_is_refused(make_submission):
+    """A pickle renamed to .npz is refused by content."""
     folder = make_submission()
     path = folder / "checkpoints" / "seed0" / "final.npz"
     path.write_bytes(pickle.dumps({"w": 1}))
@@ -59,13 +64,16 @@ def test_pickle_content_under_an_allowed_name_is_refused(make_submission):
 
 
 def test_object_array_in_npz_is_refused(make_submission):
+    """Object arrays inside .npz are pickles too."""
     folder = make_submission()
-    np.savez(folder / "checkpoints" / "seed0" / "final.npz", seed=np.array([{"a": 1}], dtype=object))
+    bad = np.array([{"a": 1}], dtype=object)
+    np.savez(folder / "checkpoints" / "seed0" / "final.npz", seed=bad)
     with pytest.raises(SubmissionError, match="dtype object, which is a pickle"):
         check_files(folder)
 
 
 def test_symlink_and_file_types_are_refused(make_submission):
+    """Links could point outside the folder; binaries are not reviewable."""
     folder = make_submission()
     (folder / "policy" / "link.py").symlink_to(folder / "policy" / "policy.py")
     with pytest.raises(SubmissionError, match="symlinks are not allowed"):
@@ -77,6 +85,7 @@ def test_symlink_and_file_types_are_refused(make_submission):
 
 
 def test_size_cap(make_submission, monkeypatch):
+    """Oversized files are refused with the cap in the message."""
     folder = make_submission()
     monkeypatch.setattr(manifest, "MAX_FILE_BYTES", 100)
     with pytest.raises(SubmissionError, match="over the 100 cap per file"):
@@ -84,6 +93,7 @@ def test_size_cap(make_submission, monkeypatch):
 
 
 def test_safetensors_header_is_checked(make_submission):
+    """A .safetensors file must have a JSON header."""
     folder = make_submission()
     good = folder / "checkpoints" / "seed2" / "other.safetensors"
     header = b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'

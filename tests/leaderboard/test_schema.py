@@ -1,18 +1,22 @@
-"""submission.yaml: a valid folder parses; each kind of error names the file, field and valid set."""
+"""submission.yaml: a valid folder parses; errors name the file, the field and the valid set."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from dexmg_bench.leaderboard.grade import check_submission
 from dexmg_bench.leaderboard.schema import SubmissionError, checkpoints, load_submission
-from tests.leaderboard.conftest import CARDS
+
+REPO = Path(__file__).resolve().parents[2]
+CARDS = REPO / "datasets" / "cards"
 
 
 def test_valid_submission_parses(make_submission):
+    """A well-formed folder parses; an uncheckable dataset hash is a warning."""
     folder = make_submission()
     sub = load_submission(folder)
     assert sub.folder_name == "test__random"
@@ -22,7 +26,9 @@ def test_valid_submission_parses(make_submission):
         0: ["final"], 1: ["final"], 2: ["final"],
     }  # fmt: skip
     _, warnings = check_submission(folder, CARDS)
-    assert warnings == ["dataset card of dexmg/threading-source-v0 lists no sha256: hash not verified"]
+    assert warnings == [
+        "dataset card of dexmg/threading-source-v0 lists no sha256: hash not verified"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -37,6 +43,7 @@ def test_valid_submission_parses(make_submission):
     ids=["track", "tasks", "seeds", "contact", "unknown"],
 )
 def test_errors_name_file_field_and_valid(make_submission, field, value, message):
+    """Each error starts with the file and names the field and what is valid."""
     folder = make_submission()
     path = folder / "submission.yaml"
     data = yaml.safe_load(path.read_text())
@@ -49,6 +56,7 @@ def test_errors_name_file_field_and_valid(make_submission, field, value, message
 
 
 def test_nested_field_error(make_submission):
+    """Nested fields are named with their dotted path."""
     folder = make_submission()
     path = folder / "submission.yaml"
     data = yaml.safe_load(path.read_text())
@@ -59,6 +67,7 @@ def test_nested_field_error(make_submission):
 
 
 def test_folder_name_must_match(make_submission, tmp_path):
+    """The folder name must be <team>__<method>, so ids map to folders."""
     folder = make_submission()
     moved = folder.rename(tmp_path / "someone__else")
     with pytest.raises(SubmissionError, match="folder must be named 'test__random'"):
@@ -66,6 +75,7 @@ def test_folder_name_must_match(make_submission, tmp_path):
 
 
 def test_unknown_task_and_version(make_submission):
+    """Unknown tasks and other benchmark versions are refused."""
     folder = make_submission()
     path = folder / "submission.yaml"
     data = yaml.safe_load(path.read_text())
@@ -80,6 +90,7 @@ def test_unknown_task_and_version(make_submission):
 
 
 def test_claims_must_cover_the_checkpoints(make_submission):
+    """Claims must cover exactly the submitted checkpoints."""
     folder = make_submission(ckpts=("epoch10", "epoch20"))
     claims = folder / "claims" / "Threading-D0.json"
     data = json.loads(claims.read_text())
@@ -90,6 +101,7 @@ def test_claims_must_cover_the_checkpoints(make_submission):
 
 
 def test_too_many_checkpoints(make_submission):
+    """At most 5 checkpoints per training seed."""
     folder = make_submission(ckpts=tuple(f"c{i}" for i in range(6)))
     with pytest.raises(SubmissionError, match="needs 1 to 5 checkpoints"):
         check_submission(folder, CARDS)
