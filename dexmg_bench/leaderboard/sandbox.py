@@ -85,7 +85,7 @@ def sandbox_label() -> str:
 
 
 def _bwrap_argv(
-    bwrap: str, staged: Path, limits: SandboxLimits, hide: tuple[Path, ...]
+    bwrap: str, staged: Path, limits: SandboxLimits, hide: tuple[Path, ...], empty: Path
 ) -> list[str]:
     argv = [
         bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -103,7 +103,7 @@ def _bwrap_argv(
             top = Path("/root", prefix.relative_to("/root").parts[0])
             argv += ["--ro-bind", str(top), str(top)]
     for path in hide:
-        argv += ["--ro-bind", "/dev/null", str(path)]
+        argv += ["--ro-bind", str(empty), str(path)]  # reads as an empty file
     return argv
 
 
@@ -176,7 +176,9 @@ class SandboxedPolicy:
         self._stderr = tempfile.TemporaryFile()
         if bwrap:
             root, tmp = _SANDBOX_ROOT, "/tmp"
-            argv = [*_bwrap_argv(bwrap, staged, self.limits, hide), sys.executable]
+            empty = Path(self._host_tmp, "empty")
+            empty.touch(mode=0o644)
+            argv = [*_bwrap_argv(bwrap, staged, self.limits, hide, empty), sys.executable]
             argv += ["-I", "-B", "/tmp/worker.py"]
         else:
             root, tmp = str(staged), self._host_tmp

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -164,3 +165,34 @@ def _pid_ns(proc: Path) -> str | None:
         return os.readlink(proc / "ns" / "pid")
     except OSError:
         return None
+
+
+@pytest.mark.skipif(not HAVE_BWRAP, reason=NO_BWRAP)
+def test_round_key_file_is_masked(make_submission, tmp_path):
+    """The grader's key file reads as empty inside the sandbox, even at its real path."""
+    keydir = Path(tempfile.mkdtemp(dir="/var/tmp"))  # outside /tmp, which the sandbox replaces
+    key = keydir / "round.key"
+    key.write_text("secret-round-key")
+    key.chmod(0o644)
+    keydir.chmod(0o755)
+    act = f"return np.full(14, float(len(open({str(key)!r}).read()) > 0))"
+    code = BODY.format(act=textwrap.indent(act, " " * 8))
+    folder = make_submission(code)
+    write_manifest(folder)
+    stage(folder, tmp_path / "staged")
+    try:
+        for hide, readable in (((), 1.0), ((key,), 0.0)):  # readable unless masked
+            proxy = SandboxedPolicy(
+                staged=tmp_path / "staged",
+                entry_point="policy:Policy",
+                kwargs={"checkpoint": "checkpoints/seed0/final.npz", "task": "T", "variant": "D0"},
+                obs_keys=("a",),
+                action_dim=14,
+                sandbox=True,
+                hide=hide,
+            )
+            proxy.reset()
+            assert proxy.act({"a": np.zeros(1)})[0] == readable
+            proxy.close()
+    finally:
+        shutil.rmtree(keydir)
