@@ -167,7 +167,12 @@ def _policy(init: dict[str, Any]) -> Any:
 
 
 def _error(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}"[:500]
+    """``Type: message (at file:line)``: where in the submission's code it failed."""
+    import traceback
+
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(err).__name__}: {err}"[:400] + where[:200]
 
 
 def main() -> None:
