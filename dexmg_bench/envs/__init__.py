@@ -28,6 +28,7 @@ class TaskEntry:
 
 GRIPPERS = "two Panda arms, parallel grippers"
 INSPIRE = "two Panda arms, Inspire hands"
+HUMANOID = "GR-1 humanoid, Fourier hands"
 
 TASKS: tuple[TaskEntry, ...] = (
     TaskEntry(
@@ -65,6 +66,15 @@ TASKS: tuple[TaskEntry, ...] = (
         max_episode_steps=400,
         action_dim=24,
         dataset="dexmg/box-cleanup",
+    ),
+    TaskEntry(
+        name="CanSorting",
+        entry_point="dexmg_bench.envs.tasks.can_sorting:CanSortingEnv",
+        embodiment=HUMANOID,
+        variants=("D0", "D1"),
+        max_episode_steps=400,
+        action_dim=24,
+        dataset="dexmg/can-sorting",
     ),
 )
 

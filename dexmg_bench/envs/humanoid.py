@@ -110,7 +110,10 @@ class HumanoidEnv(gym.Env):
         self._pad_geoms = {
             arm: tuple(
                 frozenset().union(*(p.body_geoms(b, subtree=False) for b in group))
-                for group in (gr1.THUMB_BODIES[arm], gr1.FINGER_BODIES[arm])
+                for group in (
+                    (*gr1.THUMB_BODIES[arm], gr1.PALM_BODY[arm]),
+                    gr1.FINGER_BODIES[arm],
+                )
             )
             for arm in ARMS
         }
@@ -226,7 +229,11 @@ class HumanoidEnv(gym.Env):
         return np.clip(np.concatenate(rows), -1.0, 1.0)
 
     def grasped(self, arm: str, obj: str) -> bool:
-        """Whether the thumb and another finger of ``arm``'s hand both touch ``obj``."""
+        """Whether ``obj`` is held between the thumb or palm and the other fingers of ``arm``.
+
+        The palm counts with the thumb: in a power grasp of a can the fingers press it against the
+        palm, and the thumb may not touch it at all.
+        """
         thumb, fingers = self._pad_geoms[arm]
         geoms = self._object_geoms[obj]
         return self.physics.contact_between(thumb, geoms) and self.physics.contact_between(

@@ -4,7 +4,8 @@ robosuite 1.5.2 is used only as a model library (``GR1ArmsOnly`` / ``GR1FixedLow
 default ``FourierRightHand`` / ``FourierLeftHand``, the hands the public DexMimicGen GR-1 tasks
 mount). robosuite drives the arms with torque motors and a Python joint-position loop; we replace
 those motors by MuJoCo ``<position>`` servos and give every robot body ``gravcomp`` so a whole
-control step is one ``mj_step(nstep=25)`` call with no Python in the loop.
+control step is one ``mj_step(nstep=25)`` call with no Python in the loop. The hands keep
+robosuite's finger servos unchanged (kp 2): stiffer ones (10, 20) made released cans fly off.
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ import xml.etree.ElementTree as ET
 # the weight of a held object, damped near critically for the GR-1's link inertias.
 ARM_KP = 800.0
 ARM_KV = 60.0
-# The Fourier hands' finger servos (robosuite: kp 2, 20 N force limit) slip under a can's weight;
-# we stiffen them, keeping the models' joint ranges.
-FINGER_KP = 20.0
 
 
 def humanoid_xml(
@@ -79,9 +77,6 @@ def humanoid_xml(
                 ctrllimited="true",
             )
         )
-    for pos in actuator.findall("position"):
-        if pos.get("name", "").endswith("_joint_drive"):
-            pos.set("kp", str(FINGER_KP))
     for xml_text, parent in ((objects_xml, world), (cameras_xml, world), (assets_xml, asset)):
         if xml_text.strip():
             for element in ET.fromstring(f"<root>{xml_text}</root>"):

@@ -81,7 +81,7 @@ CTRL_HIGH = np.array([1.74, 1.57, 1.74, 1.57, 1.74, 1.57, 1.74, 1.57, 1.23, 1.22
 HAND_DIM = 6
 COMMAND_NAMES = ("pinky", "ring", "middle", "index", "thumb_bend", "thumb_rotation")
 
-# Bodies whose contacts make a grasp: the thumb against any other finger (robosuite's groups).
+# Bodies whose contacts make a grasp: the thumb (or the palm) against any other finger.
 THUMB_BODIES = {
     arm: tuple(
         f"{p}_{_HAND_SIDE[arm]}_{b}"
