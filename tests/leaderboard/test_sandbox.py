@@ -196,3 +196,16 @@ def test_round_key_file_is_masked(make_submission, tmp_path):
             proxy.close()
     finally:
         shutil.rmtree(keydir)
+
+
+@pytest.mark.skipif(not HAVE_BWRAP, reason=NO_BWRAP)
+def test_submission_is_read_only_and_policy_runs_as_nobody(make_submission, tmp_path):
+    """The policy's folder sits under its writable /tmp but is root's and mounted read-only."""
+    act = (
+        "assert os.getuid() == 65534, os.getuid()\n"
+        "open('/tmp/submission/policy/policy.py', 'a').write('# patched')"
+    )
+    proxy = _proxy(make_submission, tmp_path, act, True)
+    proxy.reset()
+    with pytest.raises(PolicyFailure, match=r"PermissionError|Read-only file system"):
+        proxy.act({"a": np.zeros(1)})
