@@ -168,9 +168,17 @@ def _status(failed: bool, key: bytes | None, sandboxed: bool) -> str:
 
 
 def _versions() -> dict[str, str]:
+    """The evaluator's library versions, plus the CPU model (``x86_64`` alone says little)."""
     from dexmg_bench.evaluation.evaluate import _versions as evaluator_versions
 
-    return evaluator_versions()
+    out = evaluator_versions()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+        out["cpu_model"] = model
+    except (OSError, StopIteration):
+        pass
+    return out
 
 
 def grade(
