@@ -104,10 +104,10 @@ SHIPPED = [t.name for t in TASKS]
 
 @pytest.mark.parametrize("task", SHIPPED)
 def test_shipped_demos_are_ten_scripted_segmented_demos(task):
-    """Ten scripted demos per gripper task, five per dexterous-hand task (the paper's counts)."""
-    from dexmg_bench.envs import task_entry
+    """Ten scripted demos per gripper task, five per dexterous or humanoid task (paper's counts)."""
+    from dexmg_bench.envs import GRIPPERS, task_entry
 
-    expected = 5 if "Inspire" in task_entry(task).embodiment else 10
+    expected = 10 if task_entry(task).embodiment == GRIPPERS else 5
     src = read_source_file(shipped_source_file(task))
     assert src.task == task and src.origin == "scripted" and len(src.demos) == expected
     for d in src.demos:
