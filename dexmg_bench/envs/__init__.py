@@ -24,6 +24,13 @@ class TaskEntry:
     action_dim: int
     version: int = 0
     dataset: str = ""
+    requires: str = ""  # an optional extra the env needs (``bigym``); "" for the core install
+
+    def ids(self, *, versioned: bool = True) -> list[str]:
+        """This task's ids; a task without variants has the one id ``DexMG/<Task>[-vN]``."""
+        suffix = f"-v{self.version}" if versioned else ""
+        names = [f"{self.name}-{v}" for v in self.variants] or [self.name]
+        return [f"{NAMESPACE}/{n}{suffix}" for n in names]
 
 
 GRIPPERS = "two Panda arms, parallel grippers"
@@ -80,18 +87,31 @@ TASKS: tuple[TaskEntry, ...] = (
 
 NAMESPACE = "DexMG"
 
+# BiGym's tasks (optional: `dexmg-bench[bigym]` plus BiGym itself), each one id without variants.
+# Horizons and rates are those of BiGym's reference training configs.
+BIGYM = "BiGym: Unitree H1, Robotiq 2F-85 grippers"
+BIGYM_TASKS: tuple[TaskEntry, ...] = tuple(
+    TaskEntry(
+        name=f"BiGym-{task}",
+        entry_point="dexmg_bench.envs.bigym:BiGymAdapterEnv",
+        embodiment=BIGYM,
+        variants=(),
+        max_episode_steps=steps,
+        action_dim=15,
+        requires="bigym",
+    )
+    for task, steps in (("FlipCup", 550), ("DishwasherLoadPlates", 560), ("CupboardsCloseAll", 620))
+)
+
 
 def env_ids(*, versioned: bool = True) -> list[str]:
     """Every registered DexMG id, ``DexMG/<Task>-<Variant>[-vN]``."""
-    suffix = "-v{v}" if versioned else ""
-    return [
-        f"{NAMESPACE}/{t.name}-{v}" + suffix.format(v=t.version) for t in TASKS for v in t.variants
-    ]
+    return [i for t in (*TASKS, *BIGYM_TASKS) for i in t.ids(versioned=versioned)]
 
 
 def task_entry(name: str) -> TaskEntry:
     """The entry of a task by name (``Threading``), with close matches in the error."""
-    for t in TASKS:
+    for t in (*TASKS, *BIGYM_TASKS):
         if t.name == name:
             return t
     import difflib
@@ -113,8 +133,16 @@ def _register_all() -> None:
                 max_episode_steps=t.max_episode_steps,
                 kwargs={"variant": variant},
             )
+    for t in BIGYM_TASKS:
+        if t.ids()[0] not in gym.registry:
+            gym.register(
+                id=t.ids()[0],
+                entry_point=t.entry_point,
+                max_episode_steps=t.max_episode_steps,
+                kwargs={"task": t.name.removeprefix("BiGym-")},
+            )
 
 
 _register_all()
 
-__all__ = ["NAMESPACE", "TASKS", "TaskEntry", "env_ids", "task_entry"]
+__all__ = ["BIGYM_TASKS", "NAMESPACE", "TASKS", "TaskEntry", "env_ids", "task_entry"]

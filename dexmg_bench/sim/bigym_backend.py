@@ -1,0 +1,195 @@
+"""The one place that imports BiGym (chernyadev/bigym): builds its envs and reads its MuJoCo state.
+
+BiGym is optional and not on PyPI, so it is imported lazily, on first use, and a missing install
+raises :class:`BiGymNotInstalled` saying exactly what to run. The adapter env
+(``dexmg_bench.envs.bigym``) only talks to a :class:`BiGymBackend`, which makes the backend
+swappable: tests drive the adapter through a small fake with the same API surface, CI has no BiGym.
+
+Everything here was checked against BiGym commit ``72d3054`` (its last), with
+``mojo-mujoco-wrapper==0.1.1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+import numpy as np
+
+BIGYM_COMMIT = "72d3054"
+INSTALL_HINT = (
+    "BiGym is not installed. Install the optional extra and BiGym itself (not on PyPI), pinned:\n"
+    "    pip install 'dexmg-bench[bigym]'\n"
+    f"    pip install --no-deps 'bigym @ git+https://github.com/chernyadev/bigym@{BIGYM_COMMIT}'\n"
+    "(never `pip install mojo`: that PyPI name is an unrelated toolchain; the extra installs "
+    "mojo-mujoco-wrapper==0.1.1, which BiGym imports as `mojo`)."
+)
+
+# BiGym's env classes of the three tasks DexMimicGen uses.
+TASK_CLASSES = {
+    "FlipCup": "bigym.envs.manipulation:FlipCup",
+    "DishwasherLoadPlates": "bigym.envs.dishwasher_plates:DishwasherLoadPlates",
+    "CupboardsCloseAll": "bigym.envs.cupboards:CupboardsCloseAll",
+}
+ARMS = ("right", "left")
+
+
+class BiGymNotInstalled(ImportError):
+    """BiGym (or one of its dependencies) cannot be imported."""
+
+
+class BiGymBackend(Protocol):
+    """What the adapter needs from BiGym; the real one is :class:`RealBiGym`, tests use a fake."""
+
+    def make(self, task: str, *, control_frequency: int) -> Any:
+        """A raw BiGym env of ``task`` (gymnasium API, joint-position actions, floating base)."""
+
+    def gripper_poses(self, raw: Any) -> np.ndarray:
+        """World poses (2, 4, 4) of the gripper pinch sites, in ``ARMS`` order."""
+
+    def object_poses(self, raw: Any, task: str) -> dict[str, np.ndarray]:
+        """World poses (4, 4) of the task objects, by name."""
+
+    def terms(self, raw: Any, task: str) -> dict[str, bool]:
+        """Named boolean facts about the scene that subtask signals are built from."""
+
+    def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
+        """An RGB frame (height, width, 3) uint8, offscreen."""
+
+    def close(self, raw: Any) -> None:
+        """Release the env and any renderer made for it."""
+
+
+def load_backend(name: str = "bigym") -> BiGymBackend:
+    """The real backend for ``"bigym"``; any other name is a module exposing ``BACKEND``."""
+    if name == "bigym":
+        return RealBiGym()
+    return importlib.import_module(name).BACKEND
+
+
+def _import(path: str) -> Any:
+    module, attr = path.split(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ImportError as err:  # bigym itself, or mojo / dm_control / pyquaternion ...
+        raise BiGymNotInstalled(f"{INSTALL_HINT}\n(import failed: {err})") from err
+
+
+def _pose(pos: np.ndarray, mat: np.ndarray) -> np.ndarray:
+    out = np.eye(4)
+    out[:3, :3] = np.asarray(mat).reshape(3, 3)
+    out[:3, 3] = pos
+    return out
+
+
+class RealBiGym:
+    """BiGym at commit ``72d3054``: envs with ``JointPositionActionMode(absolute=True)``."""
+
+    def __init__(self) -> None:
+        # Fail at construction, with the install message, not at the first reset.
+        self._mode_cls = _import("bigym.action_modes:JointPositionActionMode")
+        self._side = _import("bigym.const:HandSide")
+        self._mujoco = importlib.import_module("mujoco")
+        self._renderers: dict[int, Any] = {}
+        self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
+
+    def make(self, task: str, *, control_frequency: int) -> Any:
+        """See :class:`BiGymBackend`."""
+        cls = _import(TASK_CLASSES[task])
+        mode = self._mode_cls(floating_base=True, absolute=True)
+        # start_seed is fixed: the adapter reseeds every reset, this only avoids a global draw.
+        return cls(action_mode=mode, control_frequency=control_frequency, start_seed=0)
+
+    def _site_pose(self, raw: Any, site_id: int) -> np.ndarray:
+        data = raw.mojo.data
+        return _pose(data.site_xpos[site_id], data.site_xmat[site_id])
+
+    def _body_pose(self, raw: Any, body: Any) -> np.ndarray:
+        data = raw.mojo.data
+        return _pose(data.xpos[body.id], data.xmat[body.id])
+
+    def gripper_poses(self, raw: Any) -> np.ndarray:
+        """See :class:`BiGymBackend`."""
+        grippers = raw.robot.grippers
+        sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
+        return np.stack([self._site_pose(raw, grippers[sides[arm]]._pinch_site.id) for arm in ARMS])
+
+    def _cabinet_parts(self, raw: Any) -> dict[str, tuple[Any, int, int]]:
+        """CupboardsCloseAll's moving parts: name -> (cabinet, joint index, MuJoCo body id).
+
+        BiGym's handles are unnamed geoms, so a part's pose is that of the body its joint moves
+        (drawer box or door leaf); ``left``/``right`` are BiGym's names (world -y is ``left``).
+        """
+        key = id(raw)
+        if key not in self._parts:
+            drawers, base_left, base_right, wall = raw.all_cabinets
+            parts = {f"drawer{i}": (drawers, i) for i in range(len(drawers._joints))}
+            parts |= {"base_door_left": (base_left, 0), "base_door_right": (base_right, 0)}
+            for i, joint in enumerate(wall._joints):
+                parts[f"wall_{joint.mjcf.name}"] = (wall, i)
+            bind = raw.mojo.physics.bind
+            self._parts[key] = {
+                n: (c, i, int(bind(c._joints[i].mjcf.parent).element_id))
+                for n, (c, i) in parts.items()
+            }
+        return self._parts[key]
+
+    def object_poses(self, raw: Any, task: str) -> dict[str, np.ndarray]:
+        """See :class:`BiGymBackend`."""
+        data = raw.mojo.data
+        if task == "FlipCup":
+            return {"mug": self._body_pose(raw, raw.cup.body)}
+        if task == "DishwasherLoadPlates":
+            out = {f"plate{i}": self._body_pose(raw, p.body) for i, p in enumerate(raw.plates)}
+            out["drainer"] = self._body_pose(raw, raw.drainer.body)
+            return out
+        return {
+            n: _pose(data.xpos[b], data.xmat[b])
+            for n, (_, _, b) in self._cabinet_parts(raw).items()
+        }
+
+    def terms(self, raw: Any, task: str) -> dict[str, bool]:
+        """See :class:`BiGymBackend`."""
+        robot, out = raw.robot, {}
+        sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
+        if task == "FlipCup":
+            for arm in ARMS:
+                out[f"{arm}_holds_mug"] = bool(robot.is_gripper_holding_object(raw.cup, sides[arm]))
+            _, x, y, _ = raw.cup.body.get_quaternion()  # wxyz
+            # z of the mug frame in world is R(q)[:, 2]; its world-z component is 1 - 2(x^2 + y^2).
+            out["mug_upright"] = bool(1 - 2 * (x * x + y * y) > np.cos(raw._TOLERANCE))
+        elif task == "DishwasherLoadPlates":
+            for arm in ARMS:
+                out[f"{arm}_holds_plate"] = any(
+                    robot.is_gripper_holding_object(p, sides[arm]) for p in raw.plates
+                )
+            for i, p in enumerate(raw.plates):
+                out[f"plate{i}_in_rack"] = bool(
+                    p.is_colliding(raw.dishwasher.tray_bottom.colliders)
+                )
+        else:
+            for n, (cabinet, i, _) in self._cabinet_parts(raw).items():
+                # BiGym's success tolerance on the normalised joint state (0 closed, 1 open).
+                out[f"{n}_closed"] = bool(abs(cabinet.get_state()[i]) <= 0.1)
+        return out
+
+    def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
+        """See :class:`BiGymBackend`. BiGym's own ``render()`` fails on gymnasium 1.x."""
+        mj = self._mujoco
+        key = id(raw)
+        renderer = self._renderers.get(key)
+        if renderer is None or (renderer.width, renderer.height) != (width, height):
+            renderer = self._renderers[key] = mj.Renderer(raw.mojo.model, height, width)
+        cam = mj.mj_name2id(raw.mojo.model, mj.mjtObj.mjOBJ_CAMERA, camera)
+        if cam < 0:
+            raise ValueError(f"BiGym has no camera {camera!r}")
+        renderer.update_scene(raw.mojo.data, camera=cam)
+        return renderer.render().copy()
+
+    def close(self, raw: Any) -> None:
+        """See :class:`BiGymBackend`."""
+        self._parts.pop(id(raw), None)
+        renderer = self._renderers.pop(id(raw), None)
+        if renderer is not None:
+            renderer.close()
+        raw.close()

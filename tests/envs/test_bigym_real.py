@@ -1,0 +1,66 @@
+"""The BiGym adapter on the real BiGym (slow tier; skipped, saying so, without BiGym)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from dexmg_bench.envs import BIGYM_TASKS
+
+pytest.importorskip("bigym", reason="BiGym is not installed (see the README's BiGym section)")
+pytestmark = pytest.mark.slow
+
+IDS = [t.ids()[0] for t in BIGYM_TASKS]
+
+
+@pytest.mark.parametrize("env_id", IDS, ids=IDS)
+def test_check_env_and_same_seed_same_observations(env_id):
+    """check_env passes; a fresh env with the same seed gives the same observations and steps."""
+    runs = []
+    for i in range(2):
+        env = gym.make(env_id, disable_env_checker=True).unwrapped
+        if i == 0:
+            check_env(env, skip_render_check=True)
+        np.random.seed(i)  # the caller's global state must not matter ...
+        before = np.random.get_state()[1].copy()
+        obs, info = env.reset(seed=123)
+        np.testing.assert_array_equal(np.random.get_state()[1], before)  # ... nor be changed
+        assert info["success"] is False
+        action = np.clip(np.zeros(15), env.action_space.low, env.action_space.high)
+        runs.append([obs] + [env.step(action)[0] for _ in range(5)])
+        env.close()
+    for o1, o2 in zip(*runs, strict=True):
+        for k in o1:
+            np.testing.assert_array_equal(o1[k], o2[k], err_msg=k)
+
+
+@pytest.mark.parametrize("task", ["FlipCup", "DishwasherLoadPlates"])
+def test_seeds_change_the_scene(task):
+    """The randomised tasks really draw their scene from our seed."""
+    env = gym.make(f"DexMG/BiGym-{task}-v0", disable_env_checker=True).unwrapped
+    first = {k: v for k, v in env.reset(seed=1)[0].items() if k.endswith("_pos")}
+    second = env.reset(seed=2)[0]
+    assert any(not np.allclose(v, second[k]) for k, v in first.items())
+    env.close()
+
+
+def test_poses_signals_and_render_on_real_bigym():
+    """Gripper sites sit either side of the robot, objects are on the counter, render works."""
+    env = gym.make(
+        "DexMG/BiGym-FlipCup-v0", disable_env_checker=True, render_mode="rgb_array", render_size=64
+    ).unwrapped
+    obs, info = env.reset(seed=0)
+    eef = env.eef_poses()
+    assert eef.shape == (2, 4, 4)
+    assert eef[0, 1, 3] < 0 < eef[1, 1, 3]  # right arm at -y, left at +y (robot faces +x)
+    np.testing.assert_allclose(
+        eef[:, :3, :3] @ eef[:, :3, :3].transpose(0, 2, 1), np.tile(np.eye(3), (2, 1, 1)), atol=1e-6
+    )
+    mug = env.object_poses()["mug"]
+    assert 0.6 < mug[0, 3] < 1.0 and mug[2, 2] < -0.8  # upside down at reset
+    assert set(info["subtask_signals"]["right"]) == {"grasp", "flip"}
+    frame = env.render()
+    assert frame.shape == (64, 64, 3) and frame.std() > 0
+    env.close()
