@@ -141,11 +141,11 @@ def rollout(
         kwargs["render_mode"] = "rgb_array"
     n = min(workers, len(seeds))
     envs = _vector_env(env_id, kwargs, n)
-    slots = _Slots(seeds, [make_policy() for _ in range(n)], envs)
     results: dict[int, Episode] = {}
     frames: list[np.ndarray] = []
     bar = tqdm(total=len(seeds), desc="episodes", unit="ep", disable=not progress)
-    try:
+    try:  # from here on, the worker processes are always closed, even if a policy fails to build
+        slots = _Slots(seeds, [make_policy() for _ in range(n)], envs)
         obs = slots.start(list(range(n)))
         while any(e is not None for e in slots.episode):
             obs, _, terminated, truncated, info = envs.step(slots.actions(obs))

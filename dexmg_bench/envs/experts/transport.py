@@ -25,7 +25,6 @@ from dexmg_bench.envs.tasks.transport import (
     PAYLOAD_CENTER_X,
     TABLE_TOP_Z,
     WALL,
-    TransportEnv,
 )
 from dexmg_bench.geometry import make_pose, rot_z
 
@@ -102,7 +101,6 @@ class TransportExpert(Expert):
 
     def _clear_bins(self) -> Iterator[Phase]:
         env = self.env
-        assert isinstance(env, TransportEnv)
         noise = self.rng.normal(0.0, 0.003, size=(2, 3))
         poses = env.object_poses()
         lid, trash = poses["lid"], poses["trash"]
@@ -169,7 +167,6 @@ class TransportExpert(Expert):
 
     def _handover_and_place(self) -> Iterator[Phase]:
         env = self.env
-        assert isinstance(env, TransportEnv)
         payload = env.object_poses()["payload"]
         head = payload @ np.array([HEAD_X, 0.0, -PAD_DROP, 1.0])
         grasp = make_pose(
