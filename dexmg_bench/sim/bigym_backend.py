@@ -92,6 +92,7 @@ class RealBiGym:
         self._mujoco = importlib.import_module("mujoco")
         self._renderers: dict[int, Any] = {}
         self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
+        self._masks: dict[int, dict[str, np.ndarray]] = {}
 
     def make(self, task: str, *, control_frequency: int) -> Any:
         """See :class:`BiGymBackend`."""
@@ -113,6 +114,40 @@ class RealBiGym:
         grippers = raw.robot.grippers
         sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
         return np.stack([self._site_pose(raw, grippers[sides[arm]]._pinch_site.id) for arm in ARMS])
+
+    def _geom_masks(self, raw: Any) -> dict[str, np.ndarray]:
+        """Boolean masks over geoms of the colliders BiGym's contact checks use, built once."""
+        key = id(raw)
+        if key not in self._masks:
+            bind, ngeom = raw.mojo.physics.bind, raw.mojo.model.ngeom
+            groups = {
+                f"{arm}_pads": raw.robot.grippers[side]._pad_geoms
+                for arm, side in (("right", self._side.RIGHT), ("left", self._side.LEFT))
+            }
+            if hasattr(raw, "cup"):
+                groups["mug"] = raw.cup.colliders
+            if hasattr(raw, "plates"):
+                groups |= {f"plate{i}": p.colliders for i, p in enumerate(raw.plates)}
+                groups["rack"] = raw.dishwasher.tray_bottom.colliders
+            masks = {}
+            for name, geoms in groups.items():
+                mask = np.zeros(ngeom, bool)
+                mask[np.asarray(bind([g.mjcf for g in geoms]).element_id, int)] = True
+                masks[name] = mask
+            self._masks[key] = masks
+        return self._masks[key]
+
+    def _touching(self, raw: Any, a: str, b: str) -> bool:
+        """BiGym's ``has_collided_collections`` (contact dist <= 1e-8), vectorised over contacts."""
+        masks, data = self._geom_masks(raw), raw.mojo.data
+        n = data.ncon
+        if n == 0:
+            return False
+        c = data.contact
+        g1, g2 = c.geom1[:n], c.geom2[:n]
+        ma, mb = masks[a], masks[b]
+        hit = (ma[g1] & mb[g2]) | (ma[g2] & mb[g1])
+        return bool(np.any(hit & (c.dist[:n] <= 1e-8)))
 
     def _cabinet_parts(self, raw: Any) -> dict[str, tuple[Any, int, int]]:
         """CupboardsCloseAll's moving parts: name -> (cabinet, joint index, MuJoCo body id).
@@ -150,23 +185,20 @@ class RealBiGym:
 
     def terms(self, raw: Any, task: str) -> dict[str, bool]:
         """See :class:`BiGymBackend`."""
-        robot, out = raw.robot, {}
-        sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
+        out: dict[str, bool] = {}
         if task == "FlipCup":
             for arm in ARMS:
-                out[f"{arm}_holds_mug"] = bool(robot.is_gripper_holding_object(raw.cup, sides[arm]))
+                out[f"{arm}_holds_mug"] = self._touching(raw, f"{arm}_pads", "mug")
             _, x, y, _ = raw.cup.body.get_quaternion()  # wxyz
             # z of the mug frame in world is R(q)[:, 2]; its world-z component is 1 - 2(x^2 + y^2).
             out["mug_upright"] = bool(1 - 2 * (x * x + y * y) > np.cos(raw._TOLERANCE))
         elif task == "DishwasherLoadPlates":
             for arm in ARMS:
                 out[f"{arm}_holds_plate"] = any(
-                    robot.is_gripper_holding_object(p, sides[arm]) for p in raw.plates
+                    self._touching(raw, f"{arm}_pads", f"plate{i}") for i in range(len(raw.plates))
                 )
-            for i, p in enumerate(raw.plates):
-                out[f"plate{i}_in_rack"] = bool(
-                    p.is_colliding(raw.dishwasher.tray_bottom.colliders)
-                )
+            for i in range(len(raw.plates)):
+                out[f"plate{i}_in_rack"] = self._touching(raw, f"plate{i}", "rack")
         else:
             for n, (cabinet, i, _) in self._cabinet_parts(raw).items():
                 # BiGym's success tolerance on the normalised joint state (0 closed, 1 open).
@@ -189,6 +221,7 @@ class RealBiGym:
     def close(self, raw: Any) -> None:
         """See :class:`BiGymBackend`."""
         self._parts.pop(id(raw), None)
+        self._masks.pop(id(raw), None)
         renderer = self._renderers.pop(id(raw), None)
         if renderer is not None:
             renderer.close()

@@ -64,3 +64,36 @@ def test_poses_signals_and_render_on_real_bigym():
     frame = env.render()
     assert frame.shape == (64, 64, 3) and frame.std() > 0
     env.close()
+
+
+def test_contact_terms_agree_with_bigym():
+    """Our vectorised contact checks give BiGym's own answers, both False and True.
+
+    A plate is moved onto a bottom-rack site of the dishwasher (as BiGym's unload task spawns
+    them) and the physics is stepped, so ``plate0_in_rack`` becomes true.
+    """
+    env = gym.make("DexMG/BiGym-DishwasherLoadPlates-v0", disable_env_checker=True).unwrapped
+    env.reset(seed=0)
+    raw, backend = env.raw, env._backend
+    tray = raw.dishwasher.tray_bottom
+
+    def bigym_terms() -> dict[str, bool]:
+        out = {
+            f"plate{i}_in_rack": p.is_colliding(tray.colliders) for i, p in enumerate(raw.plates)
+        }
+        for side, gripper in raw.robot.grippers.items():
+            arm = side.value.lower()
+            out[f"{arm}_holds_plate"] = any(gripper.is_holding_object(p) for p in raw.plates)
+        return out
+
+    assert backend.terms(raw, "DishwasherLoadPlates") == bigym_terms()
+    site = tray.site_sets[0][0]
+    raw.plates[0].body.set_quaternion(np.array([0.5, 0.5, 0.5, 0.5]), True)
+    raw.plates[0].body.set_position(site.get_position() + np.array([0, -0.01, 0.05]), True)
+    action = np.clip(np.zeros(15), env.action_space.low, env.action_space.high)
+    for _ in range(10):
+        env.step(action)
+    ours = backend.terms(raw, "DishwasherLoadPlates")
+    assert ours == bigym_terms()
+    assert ours["plate0_in_rack"] is True
+    env.close()
