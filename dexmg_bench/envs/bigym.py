@@ -56,7 +56,6 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from dexmg_bench.geometry import mat_to_quat
 from dexmg_bench.sim.bigym_backend import ARMS, TASK_CLASSES, BiGymBackend, load_backend
 
 CONTROL_FREQUENCY = {"FlipCup": 50, "DishwasherLoadPlates": 20, "CupboardsCloseAll": 20}
@@ -256,13 +255,8 @@ class BiGymAdapterEnv(gym.Env):
 
     def _observation(self, raw_obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         obs = dict(raw_obs)
-        for name, pose in self.object_poses().items():
-            obs[f"{name}_pos"], obs[f"{name}_quat"] = pose[:3, 3].copy(), mat_to_quat(pose[:3, :3])
-        for arm, pose in zip(ARMS, self.eef_poses(), strict=True):
-            obs[f"{arm}_eef_pos"], obs[f"{arm}_eef_quat"] = (
-                pose[:3, 3].copy(),
-                mat_to_quat(pose[:3, :3]),
-            )
+        for name, (pos, quat) in self._backend.pos_quat(self._raw, self.config.task).items():
+            obs[f"{name}_pos"], obs[f"{name}_quat"] = pos, quat
         return obs
 
     def _info(self, raw_info: dict[str, Any]) -> dict[str, Any]:

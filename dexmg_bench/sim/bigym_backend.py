@@ -53,6 +53,9 @@ class BiGymBackend(Protocol):
     def terms(self, raw: Any, task: str) -> dict[str, bool]:
         """Named boolean facts about the scene that subtask signals are built from."""
 
+    def pos_quat(self, raw: Any, task: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Position and wxyz quaternion of the objects and of ``<arm>_eef``, for observations."""
+
     def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
         """An RGB frame (height, width, 3) uint8, offscreen."""
 
@@ -93,6 +96,7 @@ class RealBiGym:
         self._renderers: dict[int, Any] = {}
         self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
         self._masks: dict[int, dict[str, np.ndarray]] = {}
+        self._joints: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def make(self, task: str, *, control_frequency: int) -> Any:
         """See :class:`BiGymBackend`."""
@@ -137,17 +141,20 @@ class RealBiGym:
             self._masks[key] = masks
         return self._masks[key]
 
-    def _touching(self, raw: Any, a: str, b: str) -> bool:
-        """BiGym's ``has_collided_collections`` (contact dist <= 1e-8), vectorised over contacts."""
-        masks, data = self._geom_masks(raw), raw.mojo.data
+    def _contacts(self, raw: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Geom pairs of the active contacts, with BiGym's margin (dist <= 1e-8)."""
+        data = raw.mojo.data
         n = data.ncon
-        if n == 0:
-            return False
         c = data.contact
-        g1, g2 = c.geom1[:n], c.geom2[:n]
+        keep = c.dist[:n] <= 1e-8
+        return c.geom1[:n][keep], c.geom2[:n][keep]
+
+    def _touching(self, raw: Any, contacts: tuple[np.ndarray, np.ndarray], a: str, b: str) -> bool:
+        """BiGym's ``has_collided_collections``, vectorised over the contacts."""
+        masks = self._geom_masks(raw)
+        g1, g2 = contacts
         ma, mb = masks[a], masks[b]
-        hit = (ma[g1] & mb[g2]) | (ma[g2] & mb[g1])
-        return bool(np.any(hit & (c.dist[:n] <= 1e-8)))
+        return bool(np.any((ma[g1] & mb[g2]) | (ma[g2] & mb[g1])))
 
     def _cabinet_parts(self, raw: Any) -> dict[str, tuple[Any, int, int]]:
         """CupboardsCloseAll's moving parts: name -> (cabinet, joint index, MuJoCo body id).
@@ -169,6 +176,21 @@ class RealBiGym:
             }
         return self._parts[key]
 
+    def _part_joints(self, raw: Any) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Names, qpos addresses, range low and ``low + high`` of the cabinet parts' joints."""
+        key = id(raw)
+        if key not in self._joints:
+            bind, model = raw.mojo.physics.bind, raw.mojo.model
+            names, adr, low, span = [], [], [], []
+            for n, (cabinet, i, _) in self._cabinet_parts(raw).items():
+                joint = cabinet._joints[i].mjcf
+                names.append(n)
+                adr.append(model.jnt_qposadr[int(bind(joint).element_id)])
+                low.append(joint.range[0])
+                span.append(joint.range[0] + joint.range[1])
+            self._joints[key] = (names, np.array(adr), np.array(low), np.array(span))
+        return self._joints[key]
+
     def object_poses(self, raw: Any, task: str) -> dict[str, np.ndarray]:
         """See :class:`BiGymBackend`."""
         data = raw.mojo.data
@@ -183,26 +205,51 @@ class RealBiGym:
             for n, (_, _, b) in self._cabinet_parts(raw).items()
         }
 
+    def pos_quat(self, raw: Any, task: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """See :class:`BiGymBackend`; MuJoCo's own quaternions, no matrix round trip."""
+        data, mj = raw.mojo.data, self._mujoco
+        ids = self._body_ids(raw, task)
+        out = {n: (data.xpos[b].copy(), data.xquat[b].copy()) for n, b in ids.items()}
+        grippers = raw.robot.grippers
+        for arm, side in (("right", self._side.RIGHT), ("left", self._side.LEFT)):
+            site = grippers[side]._pinch_site.id
+            quat = np.empty(4)
+            mj.mju_mat2Quat(quat, data.site_xmat[site])
+            out[f"{arm}_eef"] = (data.site_xpos[site].copy(), quat)
+        return out
+
+    def _body_ids(self, raw: Any, task: str) -> dict[str, int]:
+        if task == "FlipCup":
+            return {"mug": raw.cup.body.id}
+        if task == "DishwasherLoadPlates":
+            out = {f"plate{i}": p.body.id for i, p in enumerate(raw.plates)}
+            return out | {"drainer": raw.drainer.body.id}
+        return {n: b for n, (_, _, b) in self._cabinet_parts(raw).items()}
+
     def terms(self, raw: Any, task: str) -> dict[str, bool]:
         """See :class:`BiGymBackend`."""
         out: dict[str, bool] = {}
+        contacts = self._contacts(raw) if task != "CupboardsCloseAll" else None
         if task == "FlipCup":
             for arm in ARMS:
-                out[f"{arm}_holds_mug"] = self._touching(raw, f"{arm}_pads", "mug")
-            _, x, y, _ = raw.cup.body.get_quaternion()  # wxyz
+                out[f"{arm}_holds_mug"] = self._touching(raw, contacts, f"{arm}_pads", "mug")
+            _, x, y, _ = raw.mojo.data.xquat[raw.cup.body.id]  # wxyz
             # z of the mug frame in world is R(q)[:, 2]; its world-z component is 1 - 2(x^2 + y^2).
             out["mug_upright"] = bool(1 - 2 * (x * x + y * y) > np.cos(raw._TOLERANCE))
         elif task == "DishwasherLoadPlates":
             for arm in ARMS:
                 out[f"{arm}_holds_plate"] = any(
-                    self._touching(raw, f"{arm}_pads", f"plate{i}") for i in range(len(raw.plates))
+                    self._touching(raw, contacts, f"{arm}_pads", f"plate{i}")
+                    for i in range(len(raw.plates))
                 )
             for i in range(len(raw.plates)):
-                out[f"plate{i}_in_rack"] = self._touching(raw, f"plate{i}", "rack")
+                out[f"plate{i}_in_rack"] = self._touching(raw, contacts, f"plate{i}", "rack")
         else:
-            for n, (cabinet, i, _) in self._cabinet_parts(raw).items():
-                # BiGym's success tolerance on the normalised joint state (0 closed, 1 open).
-                out[f"{n}_closed"] = bool(abs(cabinet.get_state()[i]) <= 0.1)
+            names, adr, low, span = self._part_joints(raw)
+            # BiGym's normalised joint state (its formula, ``(q - lo) / (lo + hi)``; 0 closed),
+            # read from qpos at once, with its success tolerance 0.1.
+            state = (raw.mojo.data.qpos[adr] - low) / span
+            out |= {f"{n}_closed": bool(abs(v) <= 0.1) for n, v in zip(names, state, strict=True)}
         return out
 
     def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
@@ -222,6 +269,7 @@ class RealBiGym:
         """See :class:`BiGymBackend`."""
         self._parts.pop(id(raw), None)
         self._masks.pop(id(raw), None)
+        self._joints.pop(id(raw), None)
         renderer = self._renderers.pop(id(raw), None)
         if renderer is not None:
             renderer.close()

@@ -177,6 +177,12 @@ class FakeBackend:
         """See ``FakeBiGymEnv.terms``."""
         return raw.terms()
 
+    def pos_quat(self, raw: FakeBiGymEnv, task: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Objects and pinch sites as (position, identity wxyz quaternion)."""
+        poses = self.object_poses(raw, task)
+        poses |= {f"{arm}_eef": p for arm, p in zip(ARMS, self.gripper_poses(raw), strict=True)}
+        return {n: (p[:3, 3].copy(), np.array([1.0, 0, 0, 0])) for n, p in poses.items()}
+
     def render(self, raw: FakeBiGymEnv, *, camera: str, width: int, height: int) -> np.ndarray:
         """A frame whose brightness follows the base x (so it changes with the state)."""
         level = int(np.clip(128 + 1000 * raw.base[0], 0, 255))

@@ -219,3 +219,16 @@ def test_config_validates_and_is_json():
     cfg = BiGymConfig(task="CupboardsCloseAll", backend=FAKE)
     assert cfg.frequency == 20 and json.loads(cfg.to_json())["task"] == "CupboardsCloseAll"
     json.dumps(gym.spec(IDS[0]).kwargs)
+
+
+def test_dexmg_envs_lists_bigym_ids_as_needing_bigym(capsys):
+    """`dexmg envs --json-output`: the three ids are there, marked ``needs: bigym``; others not."""
+    import json
+
+    from dexmg_bench.cli.envs_cmd import envs
+
+    envs(json_output=True)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    needs = {r["id"]: r["needs"] for r in rows}
+    assert [i for i, n in needs.items() if n == "bigym"] == IDS
+    assert all(n == "-" for i, n in needs.items() if i not in IDS)

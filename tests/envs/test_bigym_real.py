@@ -8,6 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from dexmg_bench.envs import BIGYM_TASKS
+from dexmg_bench.geometry import quat_to_mat
 
 pytest.importorskip("bigym", reason="BiGym is not installed (see the README's BiGym section)")
 pytestmark = pytest.mark.slow
@@ -59,6 +60,11 @@ def test_poses_signals_and_render_on_real_bigym():
         eef[:, :3, :3] @ eef[:, :3, :3].transpose(0, 2, 1), np.tile(np.eye(3), (2, 1, 1)), atol=1e-6
     )
     mug = env.object_poses()["mug"]
+    np.testing.assert_allclose(obs["mug_pos"], mug[:3, 3])
+    np.testing.assert_allclose(quat_to_mat(obs["mug_quat"]), mug[:3, :3], atol=1e-9)
+    for i, arm in enumerate(("right", "left")):
+        np.testing.assert_allclose(obs[f"{arm}_eef_pos"], eef[i, :3, 3])
+        np.testing.assert_allclose(quat_to_mat(obs[f"{arm}_eef_quat"]), eef[i, :3, :3], atol=1e-9)
     assert 0.6 < mug[0, 3] < 1.0 and mug[2, 2] < -0.8  # upside down at reset
     assert set(info["subtask_signals"]["right"]) == {"grasp", "flip"}
     frame = env.render()
@@ -96,4 +102,29 @@ def test_contact_terms_agree_with_bigym():
     ours = backend.terms(raw, "DishwasherLoadPlates")
     assert ours == bigym_terms()
     assert ours["plate0_in_rack"] is True
+    env.close()
+
+
+def test_cabinet_terms_agree_with_bigym():
+    """Closed-part terms read from qpos equal BiGym's own normalised states, open and closed."""
+    env = gym.make("DexMG/BiGym-CupboardsCloseAll-v0", disable_env_checker=True).unwrapped
+    env.reset(seed=0)
+    raw, backend = env.raw, env._backend
+    parts = backend._cabinet_parts(raw)
+
+    def bigym_terms() -> dict[str, bool]:
+        return {
+            f"{n}_closed": bool(np.allclose(c.get_state()[i], 0, atol=0.1))
+            for n, (c, i, _) in parts.items()
+        }
+
+    terms = backend.terms(raw, "CupboardsCloseAll")
+    assert terms == bigym_terms() and not any(terms.values())  # all open at reset
+    drawers, door_left = raw.all_cabinets[0], raw.all_cabinets[1]
+    drawers.set_state(np.zeros(3))
+    door_left.set_state(np.zeros(1))
+    terms = backend.terms(raw, "CupboardsCloseAll")
+    assert terms == bigym_terms()
+    assert terms["drawer0_closed"] and terms["base_door_left_closed"]
+    assert not terms["wall_door_left_closed"]
     env.close()
