@@ -75,6 +75,15 @@ TASKS: tuple[TaskEntry, ...] = (
         dataset="dexmg/box-cleanup",
     ),
     TaskEntry(
+        name="TrayLift",
+        entry_point="dexmg_bench.envs.tasks.tray_lift:TrayLiftEnv",
+        embodiment=INSPIRE,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=750,
+        action_dim=24,
+        dataset="dexmg/tray-lift",
+    ),
+    TaskEntry(
         name="CanSorting",
         entry_point="dexmg_bench.envs.tasks.can_sorting:CanSortingEnv",
         embodiment=HUMANOID,

@@ -17,6 +17,7 @@ EXPERTS = {
     "ThreadingEnv": "dexmg_bench.envs.experts.threading:ThreadingExpert",
     "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
     "BoxCleanupEnv": "dexmg_bench.envs.experts.box_cleanup:BoxCleanupExpert",
+    "TrayLiftEnv": "dexmg_bench.envs.experts.tray_lift:TrayLiftExpert",
 }
 
 
