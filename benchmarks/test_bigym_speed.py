@@ -18,7 +18,7 @@ import dexmg_bench  # noqa: F401
 pytest.importorskip("bigym", reason="BiGym is not installed (see the README's BiGym section)")
 
 STEPS = 100
-ROUNDS = 5
+ROUNDS = 10
 TASKS = ["FlipCup", "DishwasherLoadPlates", "CupboardsCloseAll"]
 
 
