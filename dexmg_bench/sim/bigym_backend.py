@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-BIGYM_COMMIT = "72d3054"
+BIGYM_COMMIT = "72d305437d5a13800ea633479a1060619fc14e54"  # 72d3054, its last commit
 INSTALL_HINT = (
     "BiGym is not installed. Install the optional extra and BiGym itself (not on PyPI), pinned:\n"
     "    pip install 'dexmg-bench[bigym]'\n"

@@ -40,7 +40,7 @@ def test_make_without_bigym_says_what_to_install(env_id):
     """gym.make names the extra, the pinned BiGym commit, and warns off the `mojo` name."""
     with pytest.raises(BiGymNotInstalled, match=r"dexmg-bench\[bigym\]") as err:
         gym.make(env_id)
-    assert "bigym@72d3054" in str(err.value)
+    assert "bigym@72d305437d5a13800ea633479a1060619fc14e54" in str(err.value)
     assert "never `pip install mojo`" in str(err.value)
 
 
