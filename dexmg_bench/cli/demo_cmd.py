@@ -15,7 +15,10 @@ def demo(
     seed: int = 0,
     size: int = 256,
 ) -> None:
-    """Generate a few demos from the shipped scripted sources, print the stats, save a video.
+    """Generate a few demos from the shipped sources; write Minari, print stats, save a video.
+
+    The dataset is ``dexmg/<task>[-d1|-d2]-demo-v0`` in ``$MINARI_DATASETS_PATH`` (replaced on
+    every run, so it never shadows a real generated set).
 
     Args:
         task: task name (see `dexmg envs`).
@@ -36,6 +39,12 @@ def demo(
     print(json.dumps(stats, indent=2, sort_keys=True))
     if not stats["complete"]:
         raise SystemExit(f"only {stats['kept']}/{n} demos were generated")
+    from dexmg_bench.datasets.minari_io import dataset_id, write_generated_job
+
+    ds = write_generated_job(
+        out, dataset=dataset_id(task, variant=variant, tag="demo"), overwrite=True
+    )
+    print(f"Minari dataset {ds.id}: {ds.total_episodes} episodes ({ds.storage.data_path})")
     episodes = read_source_file(out / stats["output"]).demos
     env = make_task_env(task, variant, render_mode="rgb_array", render_size=size)
     frames: list = []

@@ -47,13 +47,17 @@ def test_rollout_writes_a_video_and_reports_success(tmp_path, capsys):
 
 @pytest.mark.render
 def test_demo_generates_prints_stats_and_saves_a_video(tmp_path, capsys):
-    """`dexmg demo` (what `make demo` runs): generation, stats, a video of a kept demo."""
+    """`dexmg demo` (what `make demo` runs): generation, Minari dataset, stats, a video."""
     out = tmp_path / "demo"
     main(["demo", "--task", "Threading", "--n", "1", "--out", str(out), "--size", "64"])
     printed = capsys.readouterr().out
     assert '"complete": true' in printed and "success=True" in printed
     assert (out / "Threading-D0.mp4").stat().st_size > 1000
     assert (out / "threading-d0.hdf5").exists()
+    import minari
+
+    ds = minari.load_dataset("dexmg/threading-demo-v0")
+    assert ds.total_episodes == 1 and "dexmg/threading-demo-v0" in printed
 
 
 def test_unknown_task_names_close_matches():
