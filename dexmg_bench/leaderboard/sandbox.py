@@ -96,12 +96,18 @@ def _bwrap_argv(
         "--ro-bind", str(WORKER), "/tmp/worker.py",
         "--perms", "0755", "--tmpfs", "/root",
     ]  # fmt: skip
-    # Python itself may live under /root (pyenv); show that folder only, read-only.
-    # (the top folder under /root, so no mount point bwrap creates hides it from ``nobody``).
-    for prefix in {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}:
-        if prefix.is_relative_to("/root") and prefix != Path("/root"):
-            top = Path("/root", prefix.relative_to("/root").parts[0])
-            argv += ["--ro-bind", str(top), str(top)]
+    # Python (pyenv under /root), the venv and this package (a checkout under /tmp, as CI makes)
+    # may live where the sandbox mounts fresh folders; show each one's top folder read-only, as the
+    # rest of the file system is (the top folder, so no mount point bwrap creates hides it from
+    # ``nobody``).
+    package_root = Path(__file__).resolve().parents[2]
+    tops = set()
+    for prefix in {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package_root}:
+        for shadowed in (Path("/root"), Path("/tmp")):
+            if prefix.is_relative_to(shadowed) and prefix != shadowed:
+                tops.add(shadowed / prefix.relative_to(shadowed).parts[0])
+    for top in sorted(tops):
+        argv += ["--ro-bind", str(top), str(top)]
     for path in hide:
         argv += ["--ro-bind", str(empty), str(path)]  # reads as an empty file
     return argv
