@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench.datasets.source import DemoRecorder, SourceDemo
-from dexmg_bench.generators.execute import GRACE_STEPS, Attempt, attempt_rngs
+from dexmg_bench.generators.execute import (
+    GRACE_STEPS,
+    Attempt,
+    add_pose_noise,
+    attempt_rngs,
+    pose_slices,
+)
 from dexmg_bench.generators.spec import ARMS, TaskSpec, validate_against
 
 
@@ -81,9 +87,7 @@ class DemoNoise:
         self.demos = tuple(demos)
         self.action_noise = action_noise
         self.grace_steps = grace_steps
-        self._pose_slices = [
-            (env.action_layout[a]["dpos"][0], env.action_layout[a]["drot"][1]) for a in ARMS
-        ]
+        self._pose_slices = pose_slices(env)
 
     def attempt(self, seed: int, index: int) -> Attempt:
         """Run attempt ``index`` of a run seeded ``seed``."""
@@ -101,11 +105,7 @@ class DemoNoise:
         failure: str | None = None
         steps = 0
         for t, source_action in enumerate(demo.actions):
-            action = np.array(source_action, dtype=np.float64)
-            for i, (lo, hi) in enumerate(self._pose_slices):
-                if scales[t, i] > 0:
-                    action[lo:hi] += scales[t, i] * noise_rng.standard_normal(hi - lo)
-            action = np.clip(action, -1.0, 1.0)
+            action = add_pose_noise(source_action, self._pose_slices, scales[t], noise_rng)
             recorder.before_step(action)
             _, _, _, _, info = env.step(action)
             recorder.after_step()

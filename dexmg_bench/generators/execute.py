@@ -59,6 +59,28 @@ def attempt_rngs(seed: int, index: int) -> tuple[int, np.random.Generator, np.ra
     return env_seed, np.random.default_rng(sched_seq), np.random.default_rng(noise_seq)
 
 
+def pose_slices(env: Any) -> list[tuple[int, int]]:
+    """Per arm, the action slice of its pose command (position and rotation, not the hand)."""
+    return [(env.action_layout[a]["dpos"][0], env.action_layout[a]["drot"][1]) for a in ARMS]
+
+
+def add_pose_noise(
+    action: np.ndarray,
+    slices: list[tuple[int, int]],
+    scales: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Gaussian noise of each arm's scale on its pose slice (hands stay clean), then clip.
+
+    Arms with scale 0 draw nothing, so their noise does not shift the other arms' draws.
+    """
+    action = np.array(action, dtype=np.float64)
+    for i, (lo, hi) in enumerate(slices):
+        if scales[i] > 0:
+            action[lo:hi] += scales[i] * rng.standard_normal(hi - lo)
+    return np.clip(action, -1.0, 1.0)
+
+
 class DexMimicGen:
     """Generates demos for one env from source demos and a task spec.
 
@@ -87,9 +109,7 @@ class DexMimicGen:
         self.demos = tuple(demos)
         self.horizon = horizon
         self.grace_steps = grace_steps
-        self._pose_slices = [
-            (env.action_layout[a]["dpos"][0], env.action_layout[a]["drot"][1]) for a in ARMS
-        ]
+        self._pose_slices = pose_slices(env)
 
     def attempt(self, seed: int, index: int) -> Attempt:
         """Run attempt ``index`` of a run seeded ``seed``."""
@@ -111,10 +131,7 @@ class DexMimicGen:
                 failure = "horizon"
                 break
             action = env.target_pose_to_action(tick.targets, tick.hands)
-            for i, (lo, hi) in enumerate(self._pose_slices):
-                if tick.noise[i] > 0:
-                    action[lo:hi] += tick.noise[i] * noise_rng.standard_normal(hi - lo)
-            action = np.clip(action, -1.0, 1.0)
+            action = add_pose_noise(action, self._pose_slices, tick.noise, noise_rng)
             recorder.before_step(action)
             _, _, _, _, info = env.step(action)
             recorder.after_step()
