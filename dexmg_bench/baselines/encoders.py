@@ -118,3 +118,23 @@ class VisualEncoder(nn.Module):
         x = images.float().div(255.0).permute(0, 1, 4, 2, 3)  # (N, C, 3, H, W)
         feats = [enc(self._crop(x[:, i])) for i, enc in enumerate(self.cameras)]
         return torch.cat(feats, dim=-1)
+
+
+class StepEncoder(nn.Module):
+    """What a policy sees per step: the low-dim vector, plus camera features on the image track.
+
+    ``forward(obs (B, T, D), images (B, T, C, H, W, 3) | None) -> (B, T, out_dim)``; without
+    ``image_shape`` it passes the low-dim vector through and has no parameters.
+    """
+
+    def __init__(self, cfg: ImageEncoderConfig, obs_dim: int, image_shape: tuple[int, ...] | None):
+        super().__init__()
+        self.visual = VisualEncoder(cfg, image_shape[0]) if image_shape else None
+        self.out_dim = obs_dim + (self.visual.out_dim if self.visual else 0)
+
+    def forward(self, obs: torch.Tensor, images: torch.Tensor | None = None) -> torch.Tensor:
+        """Concatenate the low-dim vector and the cameras' features of every step."""
+        if self.visual is None:
+            return obs
+        feats = self.visual(images.flatten(0, 1)).view(*obs.shape[:2], -1)
+        return torch.cat([obs, feats], dim=-1)

@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
-from dexmg_bench.baselines.encoders import VisualEncoder
+from dexmg_bench.baselines.encoders import StepEncoder
 
 
 class BCRNN(nn.Module):
@@ -26,9 +26,10 @@ class BCRNN(nn.Module):
     ):
         super().__init__()
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.encoder = VisualEncoder(config.encoder, image_shape[0]) if image_shape else None
-        width = obs_dim + (self.encoder.out_dim if self.encoder else 0)
-        self.rnn = nn.LSTM(width, config.hidden_dim, config.num_layers, batch_first=True)
+        self.encoder = StepEncoder(config.encoder, obs_dim, image_shape)
+        self.rnn = nn.LSTM(
+            self.encoder.out_dim, config.hidden_dim, config.num_layers, batch_first=True
+        )
         layers: list[nn.Module] = []
         width = config.hidden_dim
         for h in config.head_dims:
@@ -48,10 +49,7 @@ class BCRNN(nn.Module):
         images: torch.Tensor | None = None,
     ) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """Per-step head outputs; means are tanh-squashed into the action box."""
-        if self.encoder is not None:
-            feats = self.encoder(images.flatten(0, 1)).view(*obs.shape[:2], -1)
-            obs = torch.cat([obs, feats], dim=-1)
-        h, state = self.rnn(obs, state)
+        h, state = self.rnn(self.encoder(obs, images), state)
         h = self.trunk(h)
         b, t = obs.shape[:2]
         if not self.config.gmm:

@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
-from dexmg_bench.baselines.encoders import VisualEncoder
+from dexmg_bench.baselines.encoders import StepEncoder
 
 
 def cosine_alphas_cumprod(steps: int, s: float = 0.008) -> torch.Tensor:
@@ -126,19 +126,14 @@ class DiffusionPolicy(nn.Module):
     ):
         super().__init__()
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.encoder = VisualEncoder(config.encoder, image_shape[0]) if image_shape else None
-        width = obs_dim + (self.encoder.out_dim if self.encoder else 0)
-        self.net = UNet1D(config, action_dim, config.n_obs_steps * width)
+        self.encoder = StepEncoder(config.encoder, obs_dim, image_shape)
+        self.net = UNet1D(config, action_dim, config.n_obs_steps * self.encoder.out_dim)
         self.register_buffer("alphas_cumprod", cosine_alphas_cumprod(config.train_timesteps))
 
     def condition(self, obs: torch.Tensor, images: torch.Tensor | None) -> torch.Tensor:
         """Flattened features of the first ``n_obs_steps`` steps: (B, n_obs * width)."""
-        obs = obs[:, : self.config.n_obs_steps]
-        if self.encoder is not None:
-            imgs = images[:, : self.config.n_obs_steps]
-            feats = self.encoder(imgs.flatten(0, 1)).view(*obs.shape[:2], -1)
-            obs = torch.cat([obs, feats], dim=-1)
-        return obs.flatten(1)
+        n = self.config.n_obs_steps
+        return self.encoder(obs[:, :n], None if images is None else images[:, :n]).flatten(1)
 
     def loss(
         self, obs: torch.Tensor, actions: torch.Tensor, images: torch.Tensor | None = None
