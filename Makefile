@@ -14,7 +14,7 @@ export PYOPENGL_PLATFORM ?= $(MUJOCO_GL)
 .PHONY: demo test test-slow bench lint format sysdeps clean
 
 # Debian packages, each installed only when missing (needs root or sudo): OSMesa for headless
-# rendering, bubblewrap and chromium for the leaderboard.
+# rendering, bubblewrap and chromium for the leaderboard, xvfb and xdotool for the teleop test.
 sysdeps:
 	@if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then \
 	  echo "installing libosmesa6 (headless OpenGL for MuJoCo)"; \
@@ -26,6 +26,12 @@ sysdeps:
 	  echo "installing bubblewrap and chromium (leaderboard sandbox, board-page test)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap chromium >/dev/null; \
+	fi
+	@# A virtual display and key injection for the live teleop keyboard test (skips without).
+	@if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then \
+	  echo "installing xvfb and xdotool (teleop keyboard test on a virtual display)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq xvfb xdotool >/dev/null; \
 	fi
 
 $(VENV)/.core: pyproject.toml

@@ -121,15 +121,17 @@ class DemoRecorder:
         """Record the state reached by the step."""
         self.states.append(self.env.get_state())
 
-    def finish(self, success: bool) -> SourceDemo:
-        """Freeze the recording, computing per-arm subtask boundaries."""
+    def finish(self, success: bool, boundaries: dict[str, np.ndarray] | None = None) -> SourceDemo:
+        """Freeze the recording; per-arm subtask boundaries come from the signals unless given."""
         n = len(self.actions)
         signals = {
             a: {s: np.asarray(v, bool) for s, v in d.items()} for a, d in self.signals.items()
         }
-        boundaries = {
-            arm: segment_boundaries(signals[arm], self.env.subtask_names[arm], n) for arm in signals
-        }
+        if boundaries is None:
+            boundaries = {
+                arm: segment_boundaries(signals[arm], self.env.subtask_names[arm], n)
+                for arm in signals
+            }
         return SourceDemo(
             seed=self.seed,
             actions=np.asarray(self.actions),

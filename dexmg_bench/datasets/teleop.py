@@ -18,7 +18,6 @@ or a display (``--device replay``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dexmg_bench.datasets.source import DemoRecorder, SourceDemo
+from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, segment_boundaries
 from dexmg_bench.geometry import axis_angle_to_mat
 
 INPUT_FORMAT = "dexmg-teleop-inputs-v1"
@@ -157,23 +156,24 @@ class TeleopRecorder:
             self.marks[arm].append(self.steps)
 
     def finish(self) -> SourceDemo:
-        """The demo; boundaries from marks where an arm's are complete, else from env signals."""
-        demo = self.recorder.finish(self.success) if self.success else _no_signal_finish(self)
-        boundaries = dict(demo.boundaries)
-        n = demo.num_steps
-        for arm, marks in self.marks.items():
-            if len(marks) == len(self.env.subtask_names[arm]) - 1:
+        """The demo; per arm, boundaries from complete marks, else from the env's signals.
+
+        An arm with neither (a failed episode kept with ``--keep-failures``) gets its marks and
+        the episode end, fewer boundaries than subtasks: the generator refuses such a source.
+        """
+        n = self.steps
+        boundaries = {}
+        for arm, names in self.env.subtask_names.items():
+            marks = self.marks[arm]
+            if len(marks) == len(names) - 1:
                 boundaries[arm] = np.asarray([*marks, n], dtype=np.int64)
-        return dataclasses.replace(demo, boundaries=boundaries)
-
-
-def _no_signal_finish(t: TeleopRecorder) -> SourceDemo:
-    """A failed episode may miss signals: boundaries only from marks (or none)."""
-    try:
-        return t.recorder.finish(False)
-    except ValueError:
-        t.recorder.signals = {}
-        return t.recorder.finish(False)
+                continue
+            signals = {s: np.asarray(v, bool) for s, v in self.recorder.signals[arm].items()}
+            try:
+                boundaries[arm] = segment_boundaries(signals, names, n)
+            except ValueError:
+                boundaries[arm] = np.asarray([*marks, n], dtype=np.int64)
+        return self.recorder.finish(self.success, boundaries)
 
 
 def replay_inputs(env: Any, inputs: InputSequence) -> SourceDemo:

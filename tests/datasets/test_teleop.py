@@ -113,3 +113,26 @@ def test_live_devices_fail_with_one_line_saying_what_to_do(monkeypatch, capsys):
             main(["teleop", "--task", "Threading", *args])
         message = str(exc.value)
         assert expected in message and "\n" not in message
+
+
+def test_failed_session_kept_with_keep_failures_reads_back_and_is_refused_as_source(tmp_path):
+    """A cut-short session is still a readable file; the generator refuses it before simulating."""
+    src = read_source_file(shipped_source_file("Threading"))
+    env = make_task_env("Threading")
+    full = inputs_from_demo(src.demos[0], env, task="Threading", variant="D0")
+    env.close()
+    cut = InputSequence(task="Threading", variant="D0", seed=full.seed, dpos=full.dpos[:30],
+                        drot=full.drot[:30], grasp=full.grasp[:30], marks={})  # fmt: skip
+    cut.save(tmp_path / "cut.npz")
+    out = tmp_path / "t"
+    main(["teleop", "--task", "Threading", "--device", "replay", "--inputs",
+          str(tmp_path / "cut.npz"), "--out", str(out), "--keep-failures"])  # fmt: skip
+    path = next(out.glob("*.hdf5"))
+    demo = read_source_file(path).demos[0]
+    assert not demo.success and demo.num_steps == 30
+    assert demo.boundaries["right"].tolist() == [30]  # no marks, no signals: the episode end
+
+    from dexmg_bench.generators.job import GenerateConfig, check_inputs
+
+    with pytest.raises(ValueError, match="boundar"):
+        check_inputs(GenerateConfig(task="Threading", n=1, source=str(path)))
