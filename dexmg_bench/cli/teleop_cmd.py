@@ -84,13 +84,13 @@ def _replay(env, inputs: Path, task: str, variant: str, keep_failures: bool) -> 
 def _live(env, device: str, out: Path, *, seed: int, n: int, keep_failures: bool) -> list:
     import numpy as np
 
-    from dexmg_bench.datasets.teleop import InputSequence, TeleopRecorder
+    from dexmg_bench.datasets.teleop import InputSequence, TeleopRecorder, step_sizes
     from dexmg_bench.envs import task_entry
     from dexmg_bench.sim.devices import KEYBOARD_HELP, DeviceError, LiveDevice, open_viewer
 
     arms = tuple(env.subtask_names)
     try:
-        dev = LiveDevice(device, arms, env.robots.max_dpos, env.robots.max_drot)
+        dev = LiveDevice(device, arms, *step_sizes(env))
         viewer = open_viewer(env.physics)
     except DeviceError as err:
         raise SystemExit(str(err)) from None

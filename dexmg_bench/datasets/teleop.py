@@ -111,14 +111,25 @@ def inputs_from_demo(demo: SourceDemo, env: Any, *, task: str, variant: str) -> 
     )
 
 
+# Full-scale device step (m, rad) for embodiments without delta actions (the GR-1's absolute
+# poses); the Pandas use their own action scale, so a device step of 1 is an action of 1.
+DEFAULT_STEP = (0.05, 0.5)
+
+
+def step_sizes(env: Any) -> tuple[float, float]:
+    """Metres and radians per step at full device deflection."""
+    rb = getattr(env, "robots", None)
+    return (rb.max_dpos, rb.max_drot) if rb is not None else DEFAULT_STEP
+
+
 def device_to_action(env: Any, dpos: np.ndarray, drot: np.ndarray, grasp: np.ndarray) -> np.ndarray:
     """One env action from per-arm pose deltas and grasp scalars (see the module docstring)."""
     eef = env.eef_poses()
     target = eef.copy()
-    rb = env.robots
+    max_dpos, max_drot = step_sizes(env)
     for i in range(len(eef)):
-        target[i, :3, 3] += np.asarray(dpos[i]) * rb.max_dpos
-        target[i, :3, :3] = axis_angle_to_mat(np.asarray(drot[i]) * rb.max_drot) @ eef[i, :3, :3]
+        target[i, :3, 3] += np.asarray(dpos[i]) * max_dpos
+        target[i, :3, :3] = axis_angle_to_mat(np.asarray(drot[i]) * max_drot) @ eef[i, :3, :3]
     hand = np.repeat((2.0 * np.asarray(grasp, dtype=np.float64) - 1.0)[:, None], env.hand_dim, 1)
     return env.target_pose_to_action(target, hand)
 
@@ -193,6 +204,7 @@ __all__ = [
     "InputSequence",
     "TeleopRecorder",
     "device_to_action",
+    "step_sizes",
     "inputs_from_demo",
     "replay_inputs",
 ]

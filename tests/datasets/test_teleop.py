@@ -136,3 +136,21 @@ def test_failed_session_kept_with_keep_failures_reads_back_and_is_refused_as_sou
 
     with pytest.raises(ValueError, match="boundar"):
         check_inputs(GenerateConfig(task="Threading", n=1, source=str(path)))
+
+
+def test_device_drives_the_absolute_pose_humanoid(tmp_path):
+    """On the GR-1 (absolute pose actions) device steps move the active hand the commanded way."""
+    from dexmg_bench.datasets.teleop import DEFAULT_STEP, TeleopRecorder
+
+    env = make_task_env("CanSorting")
+    rec = TeleopRecorder(env, seed=0)
+    before = env.eef_poses()[:, :3, 3].copy()
+    for _ in range(10):
+        rec.step(np.array([[0.0, 0.0, 0.4], [0.0, 0.0, 0.0]]), np.zeros((2, 3)), np.zeros(2))
+    moved = env.eef_poses()[:, :3, 3] - before
+    assert rec.steps == 10 and np.all(np.abs(rec.recorder.actions) <= 1.0)
+    commanded = 10 * 0.4 * DEFAULT_STEP[0]  # 0.2 m; the servos lag (seen here: 0.09 m)
+    assert 0.25 * commanded < moved[0, 2] <= commanded
+    assert np.abs(moved[0, :2]).max() < 0.5 * moved[0, 2]
+    assert np.abs(moved[1]).max() < 0.02
+    env.close()
