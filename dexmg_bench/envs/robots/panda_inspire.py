@@ -29,6 +29,7 @@ import numpy as np
 
 from dexmg_bench.envs.base import Embodiment
 from dexmg_bench.envs.robots import panda_gripper as panda
+from dexmg_bench.sim.scene import ArmMount
 
 ARMS = panda.ARMS
 ROBOT_PREFIX = panda.ROBOT_PREFIX
@@ -45,6 +46,8 @@ WRIST_CAMERA = panda.WRIST_CAMERA
 REST_QPOS = panda.REST_QPOS
 BASE_X = panda.BASE_X
 BASE_Y = panda.BASE_Y
+# Both arms with their hands at the gripper tasks' base positions: every Inspire task's robots.
+ARM_MOUNTS = tuple(ArmMount(ROBOT_MODEL[a], HAND_MODEL[a], (BASE_X, BASE_Y[a], 0.0)) for a in ARMS)
 
 _FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 _JOINTS = (

@@ -55,7 +55,7 @@ from dexmg_bench.envs import mjcf
 from dexmg_bench.envs.base import BimanualEnv, Embodiment
 from dexmg_bench.envs.config import TaskConfig, check_range
 from dexmg_bench.envs.robots import panda_inspire as inspire
-from dexmg_bench.sim.scene import ArmMount, tabletop_xml
+from dexmg_bench.sim.scene import tabletop_xml
 
 TABLE_TOP_Z = 0.7
 BOX_HALF = (0.10, 0.10)
@@ -196,14 +196,7 @@ class BoxCleanupEnv(BimanualEnv):
 
     def _scene_xml(self) -> str:
         return tabletop_xml(
-            arms=tuple(
-                ArmMount(
-                    inspire.ROBOT_MODEL[a],
-                    inspire.HAND_MODEL[a],
-                    (inspire.BASE_X, inspire.BASE_Y[a], 0.0),
-                )
-                for a in inspire.ARMS
-            ),
+            arms=inspire.ARM_MOUNTS,
             tables=(((0.8, 0.8, 0.05), (0.0, 0.0, TABLE_TOP_Z)),),
             objects_xml=_lid_xml() + _box_xml(),
         )

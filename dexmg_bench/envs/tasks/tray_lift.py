@@ -55,7 +55,7 @@ from dexmg_bench.envs import mjcf
 from dexmg_bench.envs.base import BimanualEnv, Embodiment
 from dexmg_bench.envs.config import TaskConfig, check_range
 from dexmg_bench.envs.robots import panda_inspire as inspire
-from dexmg_bench.sim.scene import ArmMount, tabletop_xml
+from dexmg_bench.sim.scene import tabletop_xml
 
 TABLE_TOP_Z = 0.8
 TRAY_HALF = (0.10, 0.10)
@@ -184,14 +184,7 @@ class TrayLiftEnv(BimanualEnv):
 
     def _scene_xml(self) -> str:
         return tabletop_xml(
-            arms=tuple(
-                ArmMount(
-                    inspire.ROBOT_MODEL[a],
-                    inspire.HAND_MODEL[a],
-                    (inspire.BASE_X, inspire.BASE_Y[a], 0.0),
-                )
-                for a in inspire.ARMS
-            ),
+            arms=inspire.ARM_MOUNTS,
             tables=(((0.8, 0.8, 0.05), (0.0, 0.0, TABLE_TOP_Z)),),
             objects_xml=_tray_xml()
             + _cube_xml("right_cube", "0.85 0.2 0.2 1")
