@@ -84,6 +84,15 @@ TASKS: tuple[TaskEntry, ...] = (
         dataset="dexmg/tray-lift",
     ),
     TaskEntry(
+        name="DrawerCleanup",
+        entry_point="dexmg_bench.envs.tasks.drawer_cleanup:DrawerCleanupEnv",
+        embodiment=INSPIRE,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=550,
+        action_dim=24,
+        dataset="dexmg/drawer-cleanup",
+    ),
+    TaskEntry(
         name="CanSorting",
         entry_point="dexmg_bench.envs.tasks.can_sorting:CanSortingEnv",
         embodiment=HUMANOID,

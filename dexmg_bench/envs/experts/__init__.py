@@ -18,6 +18,7 @@ EXPERTS = {
     "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
     "BoxCleanupEnv": "dexmg_bench.envs.experts.box_cleanup:BoxCleanupExpert",
     "TrayLiftEnv": "dexmg_bench.envs.experts.tray_lift:TrayLiftExpert",
+    "DrawerCleanupEnv": "dexmg_bench.envs.experts.drawer_cleanup:DrawerCleanupExpert",
 }
 
 
