@@ -13,9 +13,14 @@ Tick semantics, in order:
    pose. For a ``coordination`` subtask the first arm of the pair to start fixes the source demo
    and the transform; its partner reuses both when it starts, whenever that is.
 2. **Emit.** From the queue lengths at the start of the tick: an arm in a parallel or sequential
-   subtask dequeues one action. An arm in a coordination subtask holds while its partner has not
-   started the pair; once both have, the arm with more remaining steps dequeues while the other
-   holds, and when the counts are equal both dequeue, so the pair's last actions share a tick.
+   subtask dequeues one action. An arm in a coordination subtask dequeues only while it has more
+   remaining steps than its partner (the paper's "each arm waits for the other until both have
+   the same number of remaining steps"). A partner that has not started the pair yet counts with
+   the length its path will have (``partner_steps``: fixed, interpolation and segment steps of
+   the pair's source), so the first arm runs the head of its segment (e.g. backing off after a
+   release, as it did in the source demo while the other arm finished) and then holds where it
+   was in the source when its partner started. When the counts are equal both dequeue, so the
+   pair's last actions share a tick.
    Holding, waiting for an ``after`` subtask and being done repeat the arm's last target and hand.
 3. **Complete.** An arm that emitted its subtask's last action has completed it (visible to the
    other arm's ordering check from the next tick on).
@@ -35,7 +40,7 @@ import numpy as np
 from dexmg_bench.generators.segment import SegmentLibrary
 from dexmg_bench.generators.select import ROT_WEIGHT, select_shared_source, select_source
 from dexmg_bench.generators.spec import ARMS, SubtaskSpec, TaskSpec, other_arm
-from dexmg_bench.generators.transform import plan_subtask, segment_transform
+from dexmg_bench.generators.transform import plan_subtask, prefix_length, segment_transform
 
 PHASES = ("fixed", "interp", "segment", "wait_order", "wait_sync", "done")
 
@@ -229,6 +234,21 @@ class Scheduler:
         st.pos, st.current, st.source = 0, index, source
         st.next = index + 1
 
+    def partner_steps(self, arm: str, index: int) -> int:
+        """Steps the coordination partner of ``arm``'s subtask ``index`` will queue when it starts.
+
+        The pair's source demo is fixed when the first arm starts, and a planned path's length
+        does not depend on where the arm is (``transform.plan_subtask``), so this is known
+        before the partner starts.
+        """
+        sub = self.spec.subtasks[arm][index]
+        other = other_arm(arm)
+        mate_index = self.spec.index(other, str(sub.partner))
+        mate = self.spec.subtasks[other][mate_index]
+        source, _ = self._coord[self._pair_key(arm, index, sub)]
+        seg = self.library[other][mate_index][source]
+        return prefix_length(mate.interpolation_steps, mate.fixed_steps) + len(seg)
+
     # ------------------------------------------------------------------ ticking
     def _emit(self, arm: str, remaining: Mapping[str, int]) -> tuple[ArmStatus, bool, float]:
         """Dequeue or hold one arm's command; returns its status, whether it dequeued, noise."""
@@ -239,8 +259,12 @@ class Scheduler:
             sub = subs[st.current]
             phase, emit = "wait_sync", True
             if sub.kind == "coordination":
-                started = self._arms[other].current == self.spec.index(other, str(sub.partner))
-                emit = started and remaining[arm] >= remaining[other]
+                partner = self.spec.index(other, str(sub.partner))
+                started = self._arms[other].current == partner
+                if started:
+                    emit = remaining[arm] >= remaining[other]
+                else:
+                    emit = remaining[arm] > self.partner_steps(arm, st.current)
             if emit:
                 phase, noise = st.phases[st.pos], float(sub.action_noise)
                 st.last_target, st.last_hand = st.poses[st.pos], st.hands[st.pos]

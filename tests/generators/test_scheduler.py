@@ -146,15 +146,33 @@ def test_coordination_pair_ends_on_same_tick(rng) -> None:
     ticks = run(Scheduler(spec, lib, rng), FakeSim())
     assert last_tick(ticks, "right", "lift") == last_tick(ticks, "left", "lift")
     assert last_tick(ticks, "right", "lift") == len(ticks) - 1
-    # Right starts at tick 5 and holds until left starts at 15; right's path has 14 steps and
-    # left's 10, so right moves alone for 4 ticks, then both move together.
-    assert ticks[5].status("right").phase == "wait_sync"
-    assert ticks[14].status("right").phase == "wait_sync"
-    assert first_tick(ticks, "right", "lift") == 15
-    assert first_tick(ticks, "left", "lift") == 19
-    assert ticks[15].status("left").phase == "wait_sync"
-    for t in ticks[19:]:
+    # Right starts at tick 5 with a 14-step path; left's will have 10 (3 + 8 - 1), so right moves
+    # alone for 4 ticks (5-8), holds with 10 left until left starts at 15, then both move.
+    assert [ticks[t].status("right").phase for t in (5, 8, 9, 14)] == [
+        "interp",
+        "segment",
+        "wait_sync",
+        "wait_sync",
+    ]
+    assert ticks[9].status("right").remaining == 10
+    np.testing.assert_array_equal(ticks[14].targets[0], ticks[8].targets[0])
+    assert first_tick(ticks, "right", "lift") == 5
+    assert first_tick(ticks, "left", "lift") == 15
+    assert len(ticks) == 25
+    for t in ticks[15:]:
         assert t.status("right").remaining == t.status("left").remaining
+
+
+def test_coordination_shorter_first_arm_waits_for_partner(rng) -> None:
+    """A first arm with fewer steps than its partner will have holds; the partner catches up."""
+    coord_r = sub("lift", kind="coordination", partner="lift")
+    coord_l = sub("lift", kind="coordination", partner="lift")
+    spec, lib = setup([(sub("g1"), 5), (coord_r, 4)], [(sub("g2"), 10), (coord_l, 9)])
+    ticks = run(Scheduler(spec, lib, rng), FakeSim())
+    assert all(ticks[t].status("right").phase == "wait_sync" for t in range(5, 15))
+    assert first_tick(ticks, "left", "lift") == 10
+    assert first_tick(ticks, "right", "lift") == 15  # left has 4 steps left after tick 14
+    assert last_tick(ticks, "right", "lift") == last_tick(ticks, "left", "lift") == 18
 
 
 def test_coordination_shares_transform_fixed_by_first_arm(rng) -> None:
