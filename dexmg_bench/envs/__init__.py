@@ -101,6 +101,15 @@ TASKS: tuple[TaskEntry, ...] = (
         action_dim=24,
         dataset="dexmg/can-sorting",
     ),
+    TaskEntry(
+        name="Coffee",
+        entry_point="dexmg_bench.envs.tasks.coffee:CoffeeEnv",
+        embodiment=HUMANOID,
+        variants=("D0", "D1"),
+        max_episode_steps=400,
+        action_dim=24,
+        dataset="dexmg/coffee",
+    ),
 )
 
 NAMESPACE = "DexMG"

@@ -13,6 +13,7 @@ from dexmg_bench.envs.experts.base import Expert
 # Env class name -> "module:ExpertClass" (imported lazily, like Gymnasium entry points).
 EXPERTS = {
     "CanSortingEnv": "dexmg_bench.envs.experts.can_sorting:CanSortingExpert",
+    "CoffeeEnv": "dexmg_bench.envs.experts.coffee:CoffeeExpert",
     "PieceAssemblyEnv": "dexmg_bench.envs.experts.piece_assembly:PieceAssemblyExpert",
     "ThreadingEnv": "dexmg_bench.envs.experts.threading:ThreadingExpert",
     "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
