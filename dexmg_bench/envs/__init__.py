@@ -102,6 +102,15 @@ TASKS: tuple[TaskEntry, ...] = (
         dataset="dexmg/can-sorting",
     ),
     TaskEntry(
+        name="Pouring",
+        entry_point="dexmg_bench.envs.tasks.pouring:PouringEnv",
+        embodiment=HUMANOID,
+        variants=("D0", "D1", "D2"),
+        max_episode_steps=400,
+        action_dim=24,
+        dataset="dexmg/pouring",
+    ),
+    TaskEntry(
         name="Coffee",
         entry_point="dexmg_bench.envs.tasks.coffee:CoffeeEnv",
         embodiment=HUMANOID,

@@ -14,6 +14,7 @@ from dexmg_bench.envs.experts.base import Expert
 EXPERTS = {
     "CanSortingEnv": "dexmg_bench.envs.experts.can_sorting:CanSortingExpert",
     "CoffeeEnv": "dexmg_bench.envs.experts.coffee:CoffeeExpert",
+    "PouringEnv": "dexmg_bench.envs.experts.pouring:PouringExpert",
     "PieceAssemblyEnv": "dexmg_bench.envs.experts.piece_assembly:PieceAssemblyExpert",
     "ThreadingEnv": "dexmg_bench.envs.experts.threading:ThreadingExpert",
     "TransportEnv": "dexmg_bench.envs.experts.transport:TransportExpert",
