@@ -8,6 +8,7 @@ import pytest
 from dexmg_bench.datasets.record import make_task_env, run_expert
 from dexmg_bench.envs.tasks.drawer_cleanup import (
     CAB_DEPTH,
+    CUBE_HALF,
     FLOOR_TOP,
     DrawerCleanupEnv,
     slot_pose,
@@ -56,8 +57,8 @@ def test_pulling_the_drawer_opens_it_and_the_cabinet_stays():
     env.close()
 
 
-def test_cup_in_closed_drawer_is_success_and_open_drawer_is_not():
-    """The reference predicate: closed (slide > -0.01) and the cup on the drawer floor."""
+def test_cube_in_closed_drawer_is_success_and_open_drawer_is_not():
+    """The reference predicate: closed (slide > -0.01) and the cube on the drawer floor."""
     env = DrawerCleanupEnv("D0")
     env.reset(seed=0)
     p = env.physics
@@ -65,21 +66,23 @@ def test_cup_in_closed_drawer_is_success_and_open_drawer_is_not():
     p.data.qpos[adr] = -0.15
     p.forward()
     slot = slot_pose(env.object_poses()["drawer"], 0.07)
-    p.set_free_joint("cup_joint", slot[:3, 3] + np.array([0, 0, 0.002]), np.array([1.0, 0, 0, 0]))
+    p.set_free_joint(
+        "cube_joint", slot[:3, 3] + np.array([0, 0, CUBE_HALF + 0.002]), np.array([1.0, 0, 0, 0])
+    )
     for _ in range(5):
         _, _, _, _, info = env.step(_hold(env))
-    assert info["terms"]["cup_in_drawer"] and not info["success"]
-    # Shut it by hand (cup carried along on the floor) and let it settle.
+    assert info["terms"]["cube_in_drawer"] and not info["success"]
+    # Shut it by hand (cube carried along on the floor) and let it settle.
     p.data.qpos[adr] = 0.0
-    cup_adr = p.joint_qpos_adr("cup_joint")
-    p.data.qpos[cup_adr] += 0.15
+    cube_adr = p.joint_qpos_adr("cube_joint")
+    p.data.qpos[cube_adr] += 0.15
     p.forward()
     for _ in range(5):
         _, _, _, _, info = env.step(_hold(env))
     assert info["success"], info["terms"]
-    cup_local_z = env.object_poses()["cup"][2, 3] - env.object_poses()["drawer"][2, 3]
-    assert cup_local_z == pytest.approx(FLOOR_TOP, abs=0.003)
-    assert env.object_poses()["cup"][0, 3] < env.object_poses()["drawer"][0, 3] + CAB_DEPTH / 2
+    cube_local_z = env.object_poses()["cube"][2, 3] - env.object_poses()["drawer"][2, 3]
+    assert cube_local_z == pytest.approx(FLOOR_TOP + CUBE_HALF, abs=0.003)
+    assert env.object_poses()["cube"][0, 3] < env.object_poses()["drawer"][0, 3] + CAB_DEPTH / 2
     env.close()
 
 
@@ -89,8 +92,8 @@ def test_spec_orders_the_three_stages():
     right, left = spec.subtasks["right"], spec.subtasks["left"]
     assert [s.kind for s in right] == ["parallel", "sequential"]
     assert [s.kind for s in left] == ["parallel", "sequential"]
-    assert right[1].after == "place_cup" and left[1].after == "open_drawer"
-    assert right[0].object_ref == "drawer" and left[0].object_ref == "cup"
+    assert right[1].after == "place_cube" and left[1].after == "open_drawer"
+    assert right[0].object_ref == "drawer" and left[0].object_ref == "cube"
 
 
 @pytest.mark.slow
@@ -105,6 +108,6 @@ def test_expert_solves_broader_variants(variant):
         for arm, sigs in demo.signals.items()
         for name, sig in sigs.items()
     }
-    assert first[("right", "open_drawer")] < first[("left", "place_cup")]
-    assert first[("left", "place_cup")] < first[("right", "close_drawer")]
+    assert first[("right", "open_drawer")] < first[("left", "place_cube")]
+    assert first[("left", "place_cube")] < first[("right", "close_drawer")]
     env.close()

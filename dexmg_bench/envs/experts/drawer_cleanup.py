@@ -1,13 +1,14 @@
-"""Scripted expert for Drawer Cleanup: hook and pull the drawer, pinch the cup in, push it shut.
+"""Scripted expert for Drawer Cleanup: hook and pull the drawer, pinch the cube in, push it shut.
 
 Phases. The right hand, palm towards the cabinet, comes down in front of the drawer's bar handle,
 moves in until the bar lies across its fingers 14 cm below the wrist (the Box Cleanup hook) and
-curls them behind it; meanwhile the left hand pinches the cup (the Tray Lift pinch: thumb against
+curls them behind it; meanwhile the left hand pinches the cube (the Tray Lift pinch: thumb against
 index and middle finger, hand tilted 37 degrees) and lifts it. The right hand pulls the drawer
-open along its slide axis and holds it there. The left hand carries the cup over the drawer's
+open along its slide axis and holds it there. The left hand carries the cube over the drawer's
 exposed floor, lowers it, lets go and rises until it is above the drawer front. The right hand
 then pushes the drawer shut (still hooked, the palm pushes the bar), opens and backs away.
-About 390 steps.
+The cube goes up 17 cm before the carry, so that it and the fingers under it pass over the
+drawer front. About 370 steps.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dexmg_bench.envs.experts.base import Expert, Move
 from dexmg_bench.envs.experts.tray_lift import PINCH, PINCH_AT, PINCH_TILT, PRE_PINCH
 from dexmg_bench.envs.robots import panda_inspire as inspire
 from dexmg_bench.envs.tasks.drawer_cleanup import (
-    CUP_HEIGHT,
+    CUBE_HALF,
     DrawerCleanupEnv,
     handle_pose,
     slot_pose,
@@ -30,19 +31,23 @@ from dexmg_bench.geometry import make_pose, pose_inv, rot_z
 OUT = 0.05  # approach offset behind the palm (towards the arms) before moving onto the bar
 ABOVE, HIGH = 0.06, 0.08  # approach heights above the hook pose
 HOOK = np.array([0.4, 0.4, 0.4, 0.4, -1.0, -1.0])  # fingers curled behind the bar, thumb out
-PULL = 0.15  # drawer travel when opening (its joint stops at 0.16)
-PUSH_PAST = 0.01  # push target beyond the closed position, so the drawer reaches its stop
-CUP_GRIP_Z = 0.5  # pinch height as a fraction of the cup's height
-CUP_LIFT = 0.10
-CUP_HOVER = 0.13  # cup bottom above the drawer floor before lowering
-CUP_DROP = 0.006  # cup bottom above the drawer floor when released
-SLOT = (0.065, -0.02)  # cup target on the drawer floor: behind the front plate, y (drawer axes)
+PULL = 0.155  # drawer travel when opening (its joint stops at 0.16)
+PUSH_PAST = 0.03  # push target beyond the closed position, so the drawer reaches its stop
+CUBE_LIFT = 0.17
+CUBE_HOVER = 0.17  # cube bottom above the drawer floor before lowering
+CUBE_DROP = 0.003  # cube bottom above the drawer floor when released
+SLOT = (0.08, -0.02)  # cube target on the drawer floor: behind the front plate, y (drawer axes)
 RISE = 0.22  # left hand rise after releasing: clear of the drawer front
 RETREAT_BACK, RETREAT_UP = 0.08, 0.08
 
 
 def _yaw(pose: np.ndarray) -> float:
     return float(np.arctan2(pose[1, 0], pose[0, 0]))
+
+
+def _wrap(angle: float, period: float) -> float:
+    """``angle`` shifted by multiples of ``period`` into [-period/2, period/2)."""
+    return float((angle + period / 2) % period - period / 2)
 
 
 def _offset(pose: np.ndarray, local: np.ndarray, world: np.ndarray | None = None) -> np.ndarray:
@@ -59,22 +64,22 @@ def _up(dz: float) -> np.ndarray:
 
 
 class DrawerCleanupExpert(Expert):
-    """The right hand opens and closes the drawer; the left hand puts the cup in between."""
+    """The right hand opens and closes the drawer; the left hand puts the cube in between."""
 
     def plan(self) -> Iterator[dict[str, Move]]:
-        """Phases: hook + pinch, pull open, place the cup, rise, push shut, retreat."""
+        """Phases: hook + pinch, pull open, place the cube, rise, push shut, retreat."""
         env = self.env
         assert isinstance(env, DrawerCleanupEnv)
         noise = self.rng.normal(0.0, 0.002, size=(2, 3))
         poses = env.object_poses()
-        drawer, cup = poses["drawer"], poses["cup"]
+        drawer, cube = poses["drawer"], poses["cube"]
 
         rot = rot_z(_yaw(drawer) - np.pi / 2) @ inspire.PALM_INWARD["right"]  # palm towards +x
         bar = handle_pose(drawer)[:3, 3]
         hook = make_pose(bar - rot @ inspire.HOOK_BAR["right"] + noise[0], rot)
-        pinch_rot = PINCH_TILT["left"] @ inspire.PALM_INWARD["left"]
-        centre = cup[:3, 3] + np.array([0.0, 0.0, CUP_GRIP_Z * CUP_HEIGHT])
-        pinch = make_pose(centre - pinch_rot @ PINCH_AT["left"] + noise[1], pinch_rot)
+        turn = rot_z(_wrap(_yaw(cube), np.pi / 2))
+        pinch_rot = turn @ PINCH_TILT["left"] @ inspire.PALM_INWARD["left"]
+        pinch = make_pose(cube[:3, 3] - pinch_rot @ PINCH_AT["left"] + noise[1], pinch_rot)
         back = np.array([0.0, 0.0, -OUT])  # grip-site z is the palm normal
         open_ = inspire.OPEN
 
@@ -89,7 +94,7 @@ class DrawerCleanupExpert(Expert):
         yield {"right": Move(_offset(hook, back), open_, 20), "left": Move(None, PINCH, 20)}
         yield {
             "right": Move(hook, open_, 20),
-            "left": Move(_offset(pinch, np.zeros(3), _up(CUP_LIFT)), PINCH, 25),
+            "left": Move(_offset(pinch, np.zeros(3), _up(CUBE_LIFT)), PINCH, 25),
         }
         yield {"right": Move(None, HOOK, 15), "left": Move(None, PINCH, 15)}
 
@@ -101,17 +106,18 @@ class DrawerCleanupExpert(Expert):
         }
         yield {"right": Move(None, HOOK, 5), "left": Move(None, PINCH, 5)}
 
-        # The left hand puts the cup on the drawer floor and rises clear of the drawer front.
+        # The left hand carries the cube over the drawer floor, lowers it, lets go and rises clear
+        # of the drawer front; the right hand holds the drawer open meanwhile.
         poses = env.object_poses()
         slot = slot_pose(poses["drawer"], SLOT[0])
         slot[:3, 3] += poses["drawer"][:3, :3] @ np.array([0.0, SLOT[1], 0.0])
-        goal = poses["cup"].copy()
-        goal[:3, 3] = slot[:3, 3]
-        hover = self._carry("cup", _offset(goal, np.zeros(3), _up(CUP_HOVER)))
-        yield {"right": Move(None, HOOK, 45), "left": Move(hover, PINCH, 45)}
+        goal = poses["cube"].copy()
+        goal[:3, 3] = slot[:3, 3] + np.array([0.0, 0.0, CUBE_HALF])
+        hover = self._carry("cube", _offset(goal, np.zeros(3), _up(CUBE_HOVER)))
+        yield {"right": Move(None, HOOK, 60), "left": Move(hover, PINCH, 60)}
         yield {"right": Move(None, HOOK, 8), "left": Move(None, PINCH, 8)}
-        drop = self._carry("cup", _offset(goal, np.zeros(3), _up(CUP_DROP)))
-        yield {"right": Move(None, HOOK, 25), "left": Move(drop, PINCH, 25)}
+        drop = self._carry("cube", _offset(goal, np.zeros(3), _up(CUBE_DROP)))
+        yield {"right": Move(None, HOOK, 30), "left": Move(drop, PINCH, 30)}
         yield {"right": Move(None, HOOK, 10), "left": Move(None, PRE_PINCH, 10)}
         up = _offset(env.eef_poses()[1], np.zeros(3), _up(RISE))
         yield {"right": Move(None, HOOK, 30), "left": Move(up, PRE_PINCH, 30)}

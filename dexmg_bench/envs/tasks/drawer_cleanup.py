@@ -1,43 +1,47 @@
-"""Drawer Cleanup: one hand opens a drawer, the other puts a cup in, then the drawer is closed.
+"""Drawer Cleanup: one hand opens a drawer, the other puts a cube in, then the drawer is closed.
 
 **Task.** Two Panda arms with Inspire dexterous hands (``robots/panda_inspire.py``). A small
 cabinet with one drawer stands on the right half of the table, its drawer front facing the arms;
-a cup stands on the left half. The right hand hooks its fingers behind the drawer's bar handle and
-pulls the drawer open; the left hand picks up the cup, puts it into the open drawer and lifts
-clear; the right hand then pushes the drawer shut.
+a small cube lies on the left half. The right hand hooks its fingers behind the drawer's bar
+handle and pulls the drawer open; the left hand picks up the cube, puts it into the open drawer
+and lifts clear; the right hand then pushes the drawer shut.
 
 Geometry (metres, full sizes; our own MJCF primitives): cabinet 0.24 (depth, x) x 0.24 x 0.15
-with 1 cm walls, open at its front (-x in its frame), about 3 kg and free-standing; drawer
+with 1 cm walls, open at its front (-x in its frame), about 5 kg and free-standing; drawer
 0.20 x 0.20 with 9 cm walls on a slide joint along the cabinet's x axis (range [-0.16, 0]; 0 is
 closed, negative is open, as in the reference), a front plate 0.24 x 0.15 and a 0.12 m bar
-handle (1.6 cm square) 4 cm in front of the plate, 8.5 cm above the table. Cup: a cylinder of
-radius 1.5 cm and height 6 cm (about 25 g). The reference's object is a mug with a handle; our
-cup is rotationally symmetric, so its yaw is not randomised (a yaw would only turn its frame).
-The table is 0.8 x 0.8 (the reference's 1.5 x 1.5 would reach under the arm mounts).
+handle (1.6 cm square) 4 cm in front of the plate, 8.5 cm above the table. The object is a
+3 cm cube (27 g), the Tray Lift cube, picked with the same pinch. The reference's object is a mug;
+a 3 cm cylinder cup was tried first and slipped out of the pinch (it rolls about the pinch axis)
+in 2 of 4 D0 episodes, the cube in none. The table is 0.8 x 0.8 (the reference's 1.5 x 1.5 would
+reach under the arm mounts).
 
 **Randomisations** (offsets from the table-top centre, metres; yaw about +z, radians):
 
 * D0 (the paper's default, ranges of the reference environment): cabinet fixed at (0.10, -0.15),
-  yaw 0 (drawer front facing the arms), drawer closed; cup x in [-0.30, -0.15],
-  y in [0.20, 0.40]. Arm rest postures get N(0, 0.02 rad) joint noise.
-* D1 (broader): cabinet x in [0.05, 0.15], y in [-0.20, -0.10], yaw +- pi/12; cup x in
+  yaw 0 (drawer front facing the arms), drawer closed; cube x in [-0.30, -0.15],
+  y in [0.20, 0.40], any yaw (the reference's; a cube repeats every quarter turn, so yaw in
+  [-pi/4, pi/4] covers every orientation and keeps its frame near the grasp's). Arm rest
+  postures get N(0, 0.02 rad) joint noise.
+* D1 (broader): cabinet x in [0.05, 0.15], y in [-0.20, -0.10], yaw +- pi/12; cube x in
   [-0.33, -0.10], y in [0.15, 0.40].
-* D2 (a different layout, outside D0's support): the cabinet moves back towards the arms and
-  the cup forward: cabinet x in [-0.02, 0.02], y = -0.15, yaw 0; cup x in [0.00, 0.12],
-  y in [0.20, 0.35].
+* D2 (a different layout, outside D0's support): the cube starts beside the cabinet, further
+  from the arms than the drawer front: cube x in [0.02, 0.12], y in [0.15, 0.30] (cabinet and
+  yaw as in D0). A layout with the cabinet 10 cm further away (x = 0.2) was tried first and
+  dropped: the left hand's carry then hits the drawer front (0/3 episodes).
 
-**Success** (the reference's check). The drawer is closed (slide joint > -0.01) and the cup
-touches the drawer's floor. Partial terms: ``drawer_open`` (slide < -0.12), ``cup_in_drawer``
-(the cup touches the drawer floor), ``cup_grasped`` (thumb and a finger of the left hand touch
-the cup), ``drawer_closed``.
+**Success** (the reference's check). The drawer is closed (slide joint > -0.01) and the cube
+touches the drawer's floor. Partial terms: ``drawer_open`` (slide < -0.12), ``cube_in_drawer``
+(the cube touches the drawer floor), ``cube_grasped`` (thumb and a finger of the left hand touch
+the cube), ``drawer_closed``.
 
 **Subtasks per arm** (termination signals in ``info["subtask_signals"]``):
 
 * right: ``open_drawer`` (object ``drawer``, parallel; ``drawer_open``) -> ``close_drawer``
-  (object ``drawer``, sequential: after left ``place_cup``, since the left hand must be out of
+  (object ``drawer``, sequential: after left ``place_cube``, since the left hand must be out of
   the drawer before it closes; the task's success).
-* left: ``grasp_cup`` (object ``cup``, parallel; held 3 cm up by thumb and a finger) ->
-  ``place_cup`` (object ``drawer``, sequential: after right ``open_drawer``; the cup rests on the
+* left: ``grasp_cube`` (object ``cube``, parallel; held 3 cm up by thumb and a finger) ->
+  ``place_cube`` (object ``drawer``, sequential: after right ``open_drawer``; the cube rests on the
   drawer floor, released, and every part of the left hand is above the drawer front's top).
 
 **Scripted expert success** (50 seeded resets each): see the table below (filled in when
@@ -73,27 +77,28 @@ HANDLE_Z = 0.085  # handle axis above the table
 HANDLE_HALF_LEN = 0.06
 HANDLE_HALF = 0.008
 SLIDE_RANGE = (-0.16, 0.0)
-CUP_RADIUS, CUP_HEIGHT = 0.015, 0.06
+CUBE_HALF = 0.015
 OPENED = -0.12  # slide position that counts as open
 CLOSED = -0.01  # the reference's closed threshold
-CUP_LIFT = 0.03
+CUBE_LIFT = 0.03
 FLOOR_TOP = WALL + DRAWER_LIFT + WALL  # drawer floor's top above the table
 
 
 @dataclass(frozen=True, kw_only=True)
 class DrawerCleanupConfig(TaskConfig):
-    """Reset ranges of the cabinet and the cup (see the module docstring)."""
+    """Reset ranges of the cabinet and the cube (see the module docstring)."""
 
     cabinet_x: tuple[float, float] = (0.10, 0.10)
     cabinet_y: tuple[float, float] = (-0.15, -0.15)
     cabinet_yaw: tuple[float, float] = (0.0, 0.0)
-    cup_x: tuple[float, float] = (-0.30, -0.15)
-    cup_y: tuple[float, float] = (0.20, 0.40)
+    cube_x: tuple[float, float] = (-0.30, -0.15)
+    cube_y: tuple[float, float] = (0.20, 0.40)
+    cube_yaw: tuple[float, float] = (-np.pi / 4, np.pi / 4)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for f in dataclasses.fields(self):
-            if f.name.startswith(("cabinet_", "cup_")):
+            if f.name.startswith(("cabinet_", "cube_")):
                 check_range(f.name, getattr(self, f.name))
 
 
@@ -106,12 +111,10 @@ VARIANTS = {
         cabinet_x=(0.05, 0.15),
         cabinet_y=(-0.20, -0.10),
         cabinet_yaw=(-np.pi / 12, np.pi / 12),
-        cup_x=(-0.33, -0.10),
-        cup_y=(0.15, 0.40),
+        cube_x=(-0.33, -0.10),
+        cube_y=(0.15, 0.40),
     ),
-    "D2": dataclasses.replace(
-        D0, variant="D2", cabinet_x=(-0.02, 0.02), cup_x=(0.0, 0.12), cup_y=(0.20, 0.35)
-    ),
+    "D2": dataclasses.replace(D0, variant="D2", cube_x=(0.02, 0.12), cube_y=(0.15, 0.30)),
 }
 
 
@@ -194,13 +197,9 @@ def _cabinet_xml() -> str:
     return mjcf.free_body("cabinet", geoms + _drawer_xml())
 
 
-def _cup_xml() -> str:
-    geom = (
-        f'<geom name="cup_geom" type="cylinder" size="{mjcf.fmt(CUP_RADIUS, CUP_HEIGHT / 2)}"'
-        f' pos="0 0 {mjcf.fmt(CUP_HEIGHT / 2)}" rgba="0.85 0.25 0.2 1" density="600"'
-        ' friction="1 0.005 0.0001" condim="4" solref="0.01 1"/>'
-    )
-    return mjcf.free_body("cup", geom)
+def _cube_xml() -> str:
+    geom = mjcf.box("cube_geom", (CUBE_HALF,) * 3, rgba="0.85 0.25 0.2 1", density=1000)
+    return mjcf.free_body("cube", geom)
 
 
 def yaw_quat(yaw: float) -> np.ndarray:
@@ -225,16 +224,16 @@ def slot_pose(drawer: np.ndarray, inset: float = 0.07) -> np.ndarray:
 
 
 class DrawerCleanupEnv(BimanualEnv):
-    """Open a drawer, put a cup in, close it, with two Inspire hands (see the module docstring)."""
+    """Open a drawer, put a cube in, close it, with two Inspire hands (see the module docstring)."""
 
     config_cls: ClassVar[type[TaskConfig]] = DrawerCleanupConfig
     variants: ClassVar[dict[str, TaskConfig]] = VARIANTS  # type: ignore[assignment]
     embodiment: ClassVar[str] = inspire.EMBODIMENT_NAME
     robots: ClassVar[Embodiment] = inspire.PANDA_INSPIRE
-    object_names = ("drawer", "cup")
+    object_names = ("drawer", "cube")
     subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {
         "right": ("open_drawer", "close_drawer"),
-        "left": ("grasp_cup", "place_cup"),
+        "left": ("grasp_cube", "place_cube"),
     }
 
     def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: object):
@@ -249,7 +248,7 @@ class DrawerCleanupEnv(BimanualEnv):
         return tabletop_xml(
             arms=inspire.ARM_MOUNTS,
             tables=(((0.8, 0.8, 0.05), (0.0, 0.0, TABLE_TOP_Z)),),
-            objects_xml=_cabinet_xml() + _cup_xml(),
+            objects_xml=_cabinet_xml() + _cube_xml(),
         )
 
     def _reset_objects(self, rng: np.random.Generator) -> None:
@@ -258,8 +257,8 @@ class DrawerCleanupEnv(BimanualEnv):
         cab = np.array([rng.uniform(*c.cabinet_x), rng.uniform(*c.cabinet_y), TABLE_TOP_Z])
         self.physics.set_free_joint("cabinet_joint", cab, yaw_quat(rng.uniform(*c.cabinet_yaw)))
         self.physics.data.qpos[self._slide_adr] = 0.0
-        cup = np.array([rng.uniform(*c.cup_x), rng.uniform(*c.cup_y), TABLE_TOP_Z])
-        self.physics.set_free_joint("cup_joint", cup, yaw_quat(0.0))
+        cube = np.array([rng.uniform(*c.cube_x), rng.uniform(*c.cube_y), TABLE_TOP_Z + CUBE_HALF])
+        self.physics.set_free_joint("cube_joint", cube, yaw_quat(rng.uniform(*c.cube_yaw)))
 
     def drawer_slide(self) -> float:
         """The drawer's slide position (0 closed, negative open), metres."""
@@ -272,28 +271,32 @@ class DrawerCleanupEnv(BimanualEnv):
         return bool(np.min(zs) > top + 0.02)
 
     def evaluate(self) -> dict[str, bool]:
-        """Success: drawer closed (slide > -0.01) with the cup touching the drawer floor."""
+        """Success: drawer closed (slide > -0.01) with the cube touching the drawer floor."""
         slide = self.drawer_slide()
-        in_drawer = self.physics.contact_between(self._object_geoms["cup"], self._floor_geom)
+        in_drawer = self.physics.contact_between(self._object_geoms["cube"], self._floor_geom)
         closed = slide > CLOSED
         return {
             "success": bool(closed and in_drawer),
             "drawer_open": slide < OPENED,
             "drawer_closed": closed,
-            "cup_in_drawer": in_drawer,
-            "cup_grasped": self.grasped("left", "cup"),
+            "cube_in_drawer": in_drawer,
+            "cube_grasped": self.grasped("left", "cube"),
         }
 
     def subtask_signals(self) -> dict[str, dict[str, bool]]:
-        """Open: slide past -0.12; grasp: cup held 3 cm up; place: cup in, released, hand clear."""
+        """Open: slide past -0.12; grasp: cube held 3 cm up; place: in, released, hand clear."""
         terms = self.evaluate()
-        cup_z = self.object_poses()["cup"][2, 3]
+        cube_z = self.object_poses()["cube"][2, 3]
         hand = self._pad_geoms["left"][0] | self._pad_geoms["left"][1]
-        released = not self.physics.contact_between(hand, self._object_geoms["cup"])
+        released = not self.physics.contact_between(hand, self._object_geoms["cube"])
         return {
             "right": {"open_drawer": terms["drawer_open"], "close_drawer": terms["success"]},
             "left": {
-                "grasp_cup": bool(terms["cup_grasped"] and cup_z > TABLE_TOP_Z + CUP_LIFT),
-                "place_cup": bool(terms["cup_in_drawer"] and released and self._left_hand_clear()),
+                "grasp_cube": bool(
+                    terms["cube_grasped"] and cube_z > TABLE_TOP_Z + CUBE_HALF + CUBE_LIFT
+                ),
+                "place_cube": bool(
+                    terms["cube_in_drawer"] and released and self._left_hand_clear()
+                ),
             },
         }
