@@ -16,16 +16,17 @@ import pytest
 import dexmg_bench  # noqa: F401
 
 STEPS = 40
-TASKS = ["PieceAssembly", "Threading", "Transport", "BoxCleanup", "TrayLift"]
+TASKS = ["PieceAssembly", "Threading", "Transport", "BoxCleanup", "TrayLift", "DrawerCleanup"]
 BARE = {
     "PieceAssembly": "TwoArmLift",
     "Threading": "TwoArmLift",
     "Transport": "TwoArmTransport",
     "BoxCleanup": "TwoArmLift",
     "TrayLift": "TwoArmLift",
+    "DrawerCleanup": "TwoArmLift",
 }
 DEX_ROBOTS = ["PandaDexRH", "PandaDexLH"]  # robosuite 1.5.2's Pandas with Inspire hands
-ROBOTS = {"BoxCleanup": DEX_ROBOTS, "TrayLift": DEX_ROBOTS}
+ROBOTS = {"BoxCleanup": DEX_ROBOTS, "TrayLift": DEX_ROBOTS, "DrawerCleanup": DEX_ROBOTS}
 
 
 def _rate(benchmark, fn) -> float:
