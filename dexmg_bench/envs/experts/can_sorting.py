@@ -1,8 +1,8 @@
 """Scripted expert for Can Sorting: right side grasp, lift, handover to the left hand, drop in bin.
 
 Both hands hold the upright can from the side, fingers pointing forward and wrapping around it,
-thumbs up (``robots/gr1.py`` hand frame): the right hand low on the can, the left hand high, so
-the two grasps do not overlap during the handover.
+thumbs up (``robots/gr1.py`` hand frame): the right hand high on the can, the left hand below it,
+so the two grasps do not overlap during the handover.
 """
 
 from __future__ import annotations
@@ -24,17 +24,21 @@ from dexmg_bench.geometry import axis_angle_to_mat, make_pose
 _TILT = axis_angle_to_mat(np.array([0.0, 0.3, 0.0]))
 R_RIGHT = _TILT @ np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
 R_LEFT = _TILT @ np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
-# Can centre in each hand's grip-site frame when grasped (m): below the right wrist, above... the
-# left one's grasp sits higher on the can.
-RIGHT_GRASP = np.array([0.02, -0.08, 0.05])
+# Can centre in each hand's grip-site frame when grasped (m). The right hand holds the upper half
+# (can centre 5 cm below its grip site), leaving the middle and lower half to the left hand: a
+# left grasp at the can's bottom end had only two fingers on it and let the can slip out.
+RIGHT_GRASP = np.array([0.05, -0.08, 0.05])
 LEFT_GRASP = np.array([0.0, -0.08, 0.045])
-LEFT_LOW = 0.06  # the left hand takes the can this far from its centre, along its axis
+LEFT_LOW = 0.035  # the left hand takes the can this far from its centre, along its axis
 HANDOVER = np.array([-0.12, 0.0, 1.10])  # can centre during the handover (world)
 # The can's lowest point above the bin's base when released (m): lowered into the bin, not
 # dropped over the rim, a tilted can tips over inside the bin instead of over a wall.
-DROP_CLEARANCE = 0.03
+DROP_CLEARANCE = 0.015
 OPEN = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, -1.0])  # thumb swung out: nothing in the way
 CLOSED = np.array([1.0, 1.0, 1.0, 1.0, 1.0, -0.5])  # thumb bent, not swung across the palm
+# The right hand's grasp leaves its thumb up and out: bending it pressed on the can's top edge
+# and tipped a standing can back toward the wrist (5 of 50 D0 resets).
+GRIP_R = np.array([1.0, 1.0, 1.0, 1.0, -1.0, -1.0])
 
 
 def _hand_pose(can: np.ndarray, rot: np.ndarray, grasp: np.ndarray) -> np.ndarray:
@@ -67,15 +71,15 @@ class CanSortingExpert(Expert):
         yield {"right": Move(_shift(out, (0, 0, 0.10)), OPEN, 30), "left": Move(wait, OPEN, 30)}
         yield {"right": Move(out, OPEN, 15), "left": Move(None, OPEN, 15)}
         yield {"right": Move(grasp, OPEN, 15), "left": Move(None, OPEN, 15)}
-        yield {"right": Move(None, CLOSED, 25), "left": Move(None, OPEN, 25)}
-        yield {"right": Move(_shift(grasp, (0, 0, 0.08)), CLOSED, 15), "left": Move(None, OPEN, 15)}
+        yield {"right": Move(None, GRIP_R, 25), "left": Move(None, OPEN, 25)}
+        yield {"right": Move(_shift(grasp, (0, 0, 0.08)), GRIP_R, 15), "left": Move(None, OPEN, 15)}
         # Carry the can to the handover point, measured from where it sits in the hand now.
         can = env.object_poses()["can"][:3, 3]
         eef = env.eef_poses()
         carry = eef[0].copy()
         carry[:3, 3] += HANDOVER - can
-        yield {"right": Move(carry, CLOSED, 30), "left": Move(None, OPEN, 30)}
-        yield {"right": Move(None, CLOSED, 5), "left": Move(None, OPEN, 5)}
+        yield {"right": Move(carry, GRIP_R, 30), "left": Move(None, OPEN, 30)}
+        yield {"right": Move(None, GRIP_R, 5), "left": Move(None, OPEN, 5)}
         # The left hand takes the half of the can the right hand is not holding.
         can_pose = env.object_poses()["can"]
         axis = can_pose[:3, 2]
@@ -83,11 +87,14 @@ class CanSortingExpert(Expert):
         side = -1.0 if right_along > 0 else 1.0
         free = can_pose[:3, 3] + side * LEFT_LOW * axis
         take = _hand_pose(free + noise[1], R_LEFT, LEFT_GRASP)
-        yield {"right": Move(None, CLOSED, 25), "left": Move(take, OPEN, 25)}
-        yield {"right": Move(None, CLOSED, 30), "left": Move(None, CLOSED, 30)}
+        yield {"right": Move(None, GRIP_R, 25), "left": Move(take, OPEN, 25)}
+        yield {"right": Move(None, GRIP_R, 30), "left": Move(None, CLOSED, 30)}
         for k in range(1, 6):  # the right hand lets go gradually, the left takes the weight
-            hand = CLOSED + (OPEN - CLOSED) * k / 5
+            hand = GRIP_R + (OPEN - GRIP_R) * k / 5
             yield {"right": Move(None, hand, 3), "left": Move(None, CLOSED, 3)}
+        # The fingers' servos are slow (kp 2, damping 1: a 0.5 s time constant): let them open
+        # before the hand moves, or the half-open fingers drag the can along.
+        yield {"right": Move(None, OPEN, 15), "left": Move(None, CLOSED, 15)}
         away = _shift(env.eef_poses()[0], (0.0, -0.12, 0.0))
         yield {"right": Move(away, OPEN, 15), "left": Move(None, CLOSED, 15)}
         # Carry over the can's own bin and let go.
@@ -107,6 +114,7 @@ class CanSortingExpert(Expert):
         for k in range(1, 6):  # open gradually: a sudden release flings the can off the fingers
             hand = CLOSED + (OPEN - CLOSED) * k / 5
             yield {"right": Move(None, OPEN, 3), "left": Move(None, hand, 3)}
+        yield {"right": Move(None, OPEN, 20), "left": Move(None, OPEN, 20)}
         yield {"right": Move(None, OPEN, 15), "left": Move(_shift(over, (0, 0, 0.05)), OPEN, 15)}
 
 
