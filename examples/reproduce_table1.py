@@ -60,7 +60,9 @@ def _datasets(task: str, exp: Experiment) -> dict[str, str]:
         job = exp.out / "generate" / task
         generate(GenerateConfig(task=task, n=exp.n, workers=exp.workers), job)
         write_generated_job(job)
-    return {"source-only": source_id, f"generated ({exp.n})": gen_id}
+    # Label with the episodes the dataset really holds (a dataset built earlier may hold fewer).
+    n_gen = minari.load_dataset(gen_id).total_episodes
+    return {f"source-only ({len(src.demos)})": source_id, f"generated ({n_gen})": gen_id}
 
 
 def main(exp: Experiment) -> None:
@@ -71,7 +73,7 @@ def main(exp: Experiment) -> None:
     rows = []
     for task in exp.tasks:
         for label, ds in _datasets(task, exp).items():
-            run = exp.out / task / ("source" if label == "source-only" else "generated")
+            run = exp.out / task / ("source" if label.startswith("source") else "generated")
             for seed in exp.seeds:
                 config = TrainConfig(
                     dataset=ds, seed=seed, epochs=exp.epochs, ckpt_every=exp.ckpt_every,
@@ -100,7 +102,7 @@ def _chart(path: Path, rows: list[tuple[str, str, float, float]]) -> None:
     for i, (task, label, mean, std) in enumerate(rows):
         x = pad + 70 * i + 30 * (i // 2)
         top = h - pad - (h - 2 * pad) * mean
-        color = (200, 120, 40) if label == "source-only" else (31, 119, 180)
+        color = (200, 120, 40) if label.startswith("source") else (31, 119, 180)
         draw.rectangle([x, top, x + 50, h - pad], fill=color)
         err = (h - 2 * pad) * std
         draw.line([x + 25, top - err, x + 25, top + err], fill="black")

@@ -104,6 +104,29 @@ class Card:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Hash:
+    """Print the content sha256 of local datasets (the value a leaderboard submission quotes).
+
+    It hashes the episodes' arrays, not the file's bytes, so rebuilding the same episodes gives
+    the same value; the dataset card lists it too.
+
+    Attributes:
+        ids: dataset ids, e.g. ``dexmg/threading-source-v0``.
+    """
+
+    ids: tyro.conf.Positional[tuple[str, ...]]
+
+    def run(self) -> None:
+        """One ``<sha256>  <id>`` line per dataset."""
+        from dexmg_bench.datasets.loader import load
+        from dexmg_bench.datasets.minari_io import dataset_content_sha256
+
+        for ds_id in self.ids:
+            load(ds_id)  # a clear error for a missing or incomplete dataset
+            print(f"{dataset_content_sha256(ds_id)}  {ds_id}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Render:
     """Add camera observations to a low-dim dataset by restoring its stored states.
 
@@ -270,6 +293,7 @@ Command = (
     Annotated[Build, tyro.conf.subcommand("build")]
     | Annotated[Write, tyro.conf.subcommand("write")]
     | Annotated[Card, tyro.conf.subcommand("card")]
+    | Annotated[Hash, tyro.conf.subcommand("hash")]
     | Annotated[Render, tyro.conf.subcommand("render")]
     | Annotated[Publish, tyro.conf.subcommand("publish")]
     | Annotated[Download, tyro.conf.subcommand("download")]

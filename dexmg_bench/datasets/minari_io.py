@@ -278,10 +278,9 @@ def create_streamed(
         # Minari took env.spec from the unwrapped env (no time limit): store the registered one.
         _write_env_spec(ds, env_spec)
         ds.storage.update_episode_metadata(episode_meta)
-        digest = file_sha256(Path(ds.storage.data_path) / "main_data.hdf5")
-        ds.storage.update_metadata(
-            {"dexmg": {**dexmg, "main_data_sha256": digest, "complete": True}}
-        )
+        data = Path(ds.storage.data_path) / "main_data.hdf5"
+        digests = {"main_data_sha256": file_sha256(data), "content_sha256": content_sha256(data)}
+        ds.storage.update_metadata({"dexmg": {**dexmg, **digests, "complete": True}})
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
@@ -297,6 +296,54 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def content_sha256(path: Path) -> str:
+    """Hex SHA-256 of the episodes' arrays and attributes, not of the file's bytes.
+
+    HDF5 files hold creation times and allocation order, so rewriting the same episodes gives a
+    new file hash; this one depends only on names, dtypes, shapes and values (sorted by name), so
+    it identifies the training data itself: dataset cards list it and leaderboard submissions
+    quote it (``dexmg datasets hash ID``).
+    """
+    import hashlib
+
+    import h5py
+
+    h = hashlib.sha256()
+
+    def _attrs(obj: Any) -> None:
+        for key in sorted(obj.attrs):
+            value = np.asarray(obj.attrs[key])
+            h.update(f"@{key}:{value.dtype.str}:{value.shape}:".encode())
+            h.update(value.tobytes() if value.dtype.kind != "O" else repr(value.tolist()).encode())
+
+    def _visit(group: Any, prefix: str) -> None:
+        _attrs(group)
+        for name in sorted(group):
+            item = group[name]
+            if isinstance(item, h5py.Group):
+                h.update(f"/{prefix}{name}/".encode())
+                _visit(item, f"{prefix}{name}/")
+            else:
+                array = np.ascontiguousarray(item[()])
+                h.update(f"/{prefix}{name}:{array.dtype.str}:{array.shape}:".encode())
+                h.update(array.tobytes() if array.dtype.kind != "O" else repr(array).encode())
+                _attrs(item)
+
+    with h5py.File(path, "r") as f:
+        _visit(f, "")
+    return h.hexdigest()
+
+
+def dataset_content_sha256(ds_id: str) -> str:
+    """The content hash of a local dataset (recorded at write time; computed for older ones)."""
+    from minari.storage import get_dataset_path
+
+    path = Path(get_dataset_path(ds_id))
+    meta = json.loads((path / "data" / "metadata.json").read_text())
+    recorded = (meta.get("dexmg") or {}).get("content_sha256")
+    return recorded or content_sha256(path / "data" / "main_data.hdf5")
 
 
 def _write_env_spec(ds: Any, env_spec: Any) -> None:

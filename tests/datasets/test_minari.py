@@ -135,6 +135,28 @@ def _small_dataset(tmp_path: Path) -> Path:
     return tmp_path / "minari" / "dexmg" / "threading-source-v0" / "data"
 
 
+def test_content_hash_is_stable_across_rewrites_and_sees_changes(tmp_path):
+    """Rewriting the same episodes gives the same content hash; one changed action changes it."""
+    import time
+
+    data = _small_dataset(tmp_path)
+    first = minari_io.dataset_content_sha256("dexmg/threading-source-v0")
+    assert first == minari_io.content_sha256(data / "main_data.hdf5")  # recorded == recomputed
+    file_hash = minari_io.file_sha256(data / "main_data.hdf5")
+    time.sleep(1.1)  # HDF5 stores object times in whole seconds
+    src = two_source_demos()
+    src = dataclasses.replace(src, demos=tuple(short(d, 4) for d in src.demos))
+    minari_io.write_minari(src, minari_io.source_info(src), overwrite=True)
+    assert minari_io.dataset_content_sha256("dexmg/threading-source-v0") == first
+    print(f"file sha256: {file_hash} then {minari_io.file_sha256(data / 'main_data.hdf5')}")
+    demo = src.demos[0]
+    changed = dataclasses.replace(demo, actions=demo.actions + np.eye(1, demo.actions.size).reshape(
+        demo.actions.shape) * 1e-9)
+    src = dataclasses.replace(src, demos=(changed, src.demos[1]))
+    minari_io.write_minari(src, minari_io.source_info(src), overwrite=True)
+    assert minari_io.dataset_content_sha256("dexmg/threading-source-v0") != first
+
+
 def test_truncated_file_is_detected(tmp_path):
     """A truncated main_data.hdf5 raises DatasetError with a clear message."""
     data = _small_dataset(tmp_path)

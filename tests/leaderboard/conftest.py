@@ -11,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dexmg_bench.leaderboard.manifest import card_sha256
+
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "datasets" / "cards"
+# The content hash the shipped card of dexmg/threading-source-v0 lists (`dexmg datasets hash`).
+SOURCE_SHA = card_sha256("dexmg/threading-source-v0", CARDS)
 
 ZERO_POLICY = """
 import numpy as np
@@ -75,7 +79,7 @@ def make_submission(tmp_path: Path) -> MakeSubmission:
         (folder / "claims").mkdir()
         (folder / "policy" / "policy.py").write_text(textwrap.dedent(policy_code))
         (folder / "submission.yaml").write_text(
-            YAML.format(method=method, entry_point="policy:Policy", sha="0" * 64)
+            YAML.format(method=method, entry_point="policy:Policy", sha=SOURCE_SHA)
         )
         for seed in (0, 1, 2):
             d = folder / "checkpoints" / f"seed{seed}"

@@ -16,7 +16,7 @@ CARDS = REPO / "datasets" / "cards"
 
 
 def test_valid_submission_parses(make_submission):
-    """A well-formed folder parses; an uncheckable dataset hash is a warning."""
+    """A well-formed folder parses; its dataset hash matches the card's, so no warning."""
     folder = make_submission()
     sub = load_submission(folder)
     assert sub.folder_name == "test__random"
@@ -26,9 +26,32 @@ def test_valid_submission_parses(make_submission):
         0: ["final"], 1: ["final"], 2: ["final"],
     }  # fmt: skip
     _, warnings = check_submission(folder, CARDS)
+    assert warnings == []
+
+
+def test_dataset_hash_is_checked_against_the_card(make_submission, tmp_path):
+    """A wrong hash is refused with the card's value; a card without one gives a warning."""
+    folder = make_submission()
+    path = folder / "submission.yaml"
+    data = yaml.safe_load(path.read_text())
+    listed = data["dataset"]["sha256"]
+    assert len(listed) == 64
+    data["dataset"]["sha256"] = "0" * 64
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(SubmissionError, match=f"`dataset.sha256` must be {listed}"):
+        check_submission(folder, CARDS)
+    cards = tmp_path / "cards"
+    (cards / "dexmg").mkdir(parents=True)
+    card = (CARDS / "dexmg" / "threading-source-v0.md").read_text()
+    no_hash = "\n".join(line for line in card.splitlines() if "sha256" not in line.lower())
+    (cards / "dexmg" / "threading-source-v0.md").write_text(no_hash)
+    _, warnings = check_submission(folder, cards)
     assert warnings == [
         "dataset card of dexmg/threading-source-v0 lists no sha256: hash not verified"
     ]
+    data["dataset"]["source_demos"] = 0  # no demonstrations used: nothing to check
+    path.write_text(yaml.safe_dump(data))
+    assert check_submission(folder, CARDS)[1] == []
 
 
 @pytest.mark.parametrize(
