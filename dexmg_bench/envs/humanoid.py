@@ -20,9 +20,11 @@ base origin, out of reach: "hold" is the current pose, ``target_pose_to_action(e
 ``action_layout`` also names the pose part ``dpos``/``drot``: the generator reads those keys for
 every embodiment; here they are absolute, not deltas.
 
-Each step solves IK once (``sim/ik.py``: mink, joint limits enforced) from the measured joints to
-the two targets and sends the solution to the joints' position servos for ``500 / control_freq``
-physics substeps. ``info["ik_error"]`` reports the IK's remaining position error per hand (m):
+Each step solves IK once (``sim/ik.py``: mink's QP in a compiled kernel, joint limits enforced)
+from the measured joints to the two targets and sends the solution to the joints' position servos
+for ``500 / control_freq`` physics substeps: one ``mj_step(nstep=...)`` call, no Python per
+substep. A target already met (both hands within ``IKConfig.tolerance``) costs no iteration.
+``info["ik_error"]`` reports the IK's remaining position error per hand (m):
 an unreachable target is followed as far as it can be, never an error.
 """
 
