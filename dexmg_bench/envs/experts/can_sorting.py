@@ -34,6 +34,7 @@ HANDOVER = np.array([-0.12, 0.0, 1.10])  # can centre during the handover (world
 # The can's lowest point above the bin's base when released (m): lowered into the bin, not
 # dropped over the rim, a tilted can tips over inside the bin instead of over a wall.
 DROP_CLEARANCE = 0.015
+UPRIGHT_GAIN = 1.0  # fraction of the can's tilt the left hand turns out before the release
 OPEN = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, -1.0])  # thumb swung out: nothing in the way
 CLOSED = np.array([1.0, 1.0, 1.0, 1.0, 1.0, -0.5])  # thumb bent, not swung across the palm
 # The right hand's grasp leaves its thumb up and out: bending it pressed on the can's top edge
@@ -44,6 +45,17 @@ GRIP_R = np.array([1.0, 1.0, 1.0, 1.0, -1.0, -1.0])
 def _hand_pose(can: np.ndarray, rot: np.ndarray, grasp: np.ndarray) -> np.ndarray:
     """Grip-site pose that holds the can centre at ``grasp`` in the hand frame."""
     return make_pose(can - rot @ grasp, rot)
+
+
+def _tilt_to_vertical(axis: np.ndarray, gain: float) -> np.ndarray:
+    """The rotation (about a horizontal axis) that turns ``gain`` of ``axis``'s tilt away."""
+    up = np.array([0.0, 0.0, 1.0])
+    turn = np.cross(axis, up)
+    sin = float(np.linalg.norm(turn))
+    if sin < 1e-9:
+        return np.eye(3)
+    angle = float(np.arctan2(sin, float(axis @ up)))
+    return axis_angle_to_mat(turn / sin * angle * gain)
 
 
 def _shift(pose: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
@@ -97,16 +109,20 @@ class CanSortingExpert(Expert):
         yield {"right": Move(None, OPEN, 15), "left": Move(None, CLOSED, 15)}
         away = _shift(env.eef_poses()[0], (0.0, -0.12, 0.0))
         yield {"right": Move(away, OPEN, 15), "left": Move(None, CLOSED, 15)}
-        # Carry over the can's own bin and let go.
+        # Carry over the can's own bin and let go, turning the hand so that the can hangs upright:
+        # the handover leaves it tilted 25-35 degrees in the left hand, and a can released more
+        # than ~18 degrees off vertical (atan(radius / half height)) falls over, out of the bin.
         can_pose = env.object_poses()["can"]
-        can = can_pose[:3, 3]
         bin_xyz = env.object_poses()["target_bin"][:3, 3]
-        # Lower the can into the bin, however it hangs in the hand, then release it.
-        cos = abs(can_pose[2, 2])
-        reach_down = CAN_HALF_HEIGHT * cos + CAN_RADIUS * np.sqrt(max(0.0, 1.0 - cos**2))
         eef = env.eef_poses()
-        over = eef[1].copy()
-        over[:3, 3] += bin_xyz + (0.0, 0.0, DROP_CLEARANCE + reach_down) - can
+        in_hand = np.linalg.inv(eef[1]) @ can_pose
+        axis = can_pose[:3, 2] * (1.0 if can_pose[2, 2] >= 0 else -1.0)  # either end up
+        upright = _tilt_to_vertical(axis, UPRIGHT_GAIN)
+        can_rot = upright @ can_pose[:3, :3]
+        cos = abs(can_rot[2, 2])
+        reach_down = CAN_HALF_HEIGHT * cos + CAN_RADIUS * np.sqrt(max(0.0, 1.0 - cos**2))
+        goal = make_pose(bin_xyz + (0.0, 0.0, DROP_CLEARANCE + reach_down), can_rot)
+        over = goal @ np.linalg.inv(in_hand)
         high = over.copy()
         high[2, 3] = max(eef[1][2, 3], over[2, 3])
         yield {"right": Move(None, OPEN, 30), "left": Move(high, CLOSED, 30)}
@@ -115,7 +131,10 @@ class CanSortingExpert(Expert):
             hand = CLOSED + (OPEN - CLOSED) * k / 5
             yield {"right": Move(None, OPEN, 3), "left": Move(None, hand, 3)}
         yield {"right": Move(None, OPEN, 20), "left": Move(None, OPEN, 20)}
-        yield {"right": Move(None, OPEN, 15), "left": Move(_shift(over, (0, 0, 0.05)), OPEN, 15)}
+        # Back the palm off the can (the left palm faces -y) before lifting the hand out.
+        back = _shift(over, (0, 0.04, 0))
+        yield {"right": Move(None, OPEN, 10), "left": Move(back, OPEN, 10)}
+        yield {"right": Move(None, OPEN, 15), "left": Move(_shift(back, (0, 0, 0.08)), OPEN, 15)}
 
 
 __all__ = ["CanSortingExpert"]
