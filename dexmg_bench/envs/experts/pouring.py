@@ -36,6 +36,7 @@ HANDLE_GRASP_Z = 0.08  # grasp height on the post above the bowl's base
 POUR_ANGLE = np.deg2rad(130.0)  # cup roll about +x: the mouth tips toward -y and down
 MOUTH_ABOVE_RIM = 0.08  # the tipped cup's mouth this far above the bowl's rim
 MOUTH_Y = 0.02  # and this far on the cup's side of the bowl's axis: the ball rolls out toward -y
+PARK = (-0.08, -0.12, 0.0)  # the right hand's move out of the pouring hand's way
 OPEN = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, -1.0])  # thumb swung out: nothing in the way
 CLOSED = np.array([1.0, 1.0, 1.0, 1.0, 1.0, -0.5])  # thumb bent, not swung across the palm
 
@@ -66,10 +67,12 @@ class PouringExpert(Expert):
         assert isinstance(env, PouringEnv)
         noise = self.rng.normal(0.0, 0.003, size=(2, 3))
         idle = Move(None, OPEN, 1)
+        # The right hand first steps back and out: the cup passes where it rests (D2 pours there).
+        park = _shift(env.eef_poses()[0], PARK)
         cup = env.object_poses()["cup"][:3, 3] + (0.0, 0.0, CUP_GRASP_Z)
         grasp = _hand_pose(cup + noise[0], R_LEFT, LEFT_GRASP)
         out = _shift(grasp, (0, 0.06, 0))
-        yield {"left": Move(_shift(out, (0, 0, 0.10)), OPEN, 25), "right": idle}
+        yield {"left": Move(_shift(out, (0, 0, 0.10)), OPEN, 25), "right": Move(park, OPEN, 25)}
         yield {"left": Move(out, OPEN, 12), "right": idle}
         yield {"left": Move(grasp, OPEN, 12), "right": idle}
         yield {"left": Move(None, CLOSED, 20), "right": idle}
