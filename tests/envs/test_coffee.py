@@ -119,7 +119,6 @@ def test_shipped_spec_matches_env():
     json.loads(spec.to_json())
 
 
-@pytest.mark.slow
 def test_expert_inserts_then_closes(env):
     """The scripted expert succeeds on seed 0, and its lid closes after the pod is inserted."""
     demo, info = run_expert(env, 0, horizon=400)
