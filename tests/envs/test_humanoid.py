@@ -123,3 +123,25 @@ def test_shipped_spec_matches_env(task):
     for arm, names in env_cls.subtask_names.items():
         assert tuple(s.name for s in spec.subtasks[arm]) == names
     json.loads(spec.to_json())
+
+
+def test_env_step_with_compiled_ik_matches_the_mink_reference(env):
+    """A control step through the compiled IK ends where mink's reference solve ends (1e-8)."""
+    env.reset(seed=1)
+    target = env.eef_poses()
+    target[0, :3, 3] += (0.04, -0.02, 0.03)
+    target[1, :3, 3] += (0.02, 0.03, -0.02)
+    action = env.target_pose_to_action(target, env.hand_command())
+    start = env.get_state()
+    ik = env.servo.ik
+    env.step(action)
+    fast_q, fast_state = env.servo.last.qpos.copy(), env.physics.data.qpos.copy()
+    env.set_state(start)
+    ik.solve = ik.reference_solve  # instance attribute: this env only, undone below
+    try:
+        env.step(action)
+    finally:
+        del ik.solve
+    assert env.servo.last.iterations > 1
+    np.testing.assert_allclose(env.servo.last.qpos, fast_q, atol=1e-9)
+    np.testing.assert_allclose(env.physics.data.qpos, fast_state, atol=1e-8)
