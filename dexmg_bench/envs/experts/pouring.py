@@ -94,21 +94,25 @@ class PouringExpert(Expert):
         yield {"left": Move(above, CLOSED, 35), "right": idle}
         yield {"left": Move(cup_at(0.5 * POUR_ANGLE), CLOSED, 18), "right": idle}
         yield {"left": Move(cup_at(POUR_ANGLE), CLOSED, 22), "right": idle}
-        yield {"left": Move(None, CLOSED, 15), "right": idle}
+        yield {"left": Move(None, CLOSED, 10), "right": idle}
         # Up while still tipped, then back over the table's left: a cup slipping from the hand
-        # now falls beside the bowl, not into it.
-        yield {"left": Move(_shift(cup_at(POUR_ANGLE), (0, 0, 0.10)), CLOSED, 12), "right": idle}
-        yield {"left": Move(_shift(above, (0.0, 0.18, 0.04)), CLOSED, 18), "right": idle}
-        # Right hand: the post handle, from below-outside as in Can Sorting's side grasp.
+        # now falls beside the bowl, not into it. Meanwhile the right hand heads for the bowl's
+        # post handle (from above and outside, Can Sorting's side grasp).
         bowl_pose = env.object_poses()["bowl"]
         post = bowl_pose[:3, 3] + (0.0, -HANDLE_OFFSET, 0.0) + (0.0, 0.0, HANDLE_GRASP_Z)
         take = _hand_pose(post + noise[0] * (1, 1, 0), R_RIGHT, RIGHT_GRASP)
         side = _shift(take, (0, -0.06, 0))
         hold = Move(None, CLOSED, 1)
-        yield {"right": Move(_shift(side, (0, 0, 0.08)), OPEN, 25), "left": hold}
-        yield {"right": Move(side, OPEN, 12), "left": hold}
+        yield {
+            "left": Move(_shift(cup_at(POUR_ANGLE), (0, 0, 0.10)), CLOSED, 12),
+            "right": Move(_shift(side, (0, 0, 0.08)), OPEN, 25),
+        }
+        yield {
+            "left": Move(_shift(above, (0.0, 0.18, 0.04)), CLOSED, 18),
+            "right": Move(side, OPEN, 12),
+        }
         yield {"right": Move(take, OPEN, 12), "left": hold}
-        yield {"right": Move(None, CLOSED, 20), "left": hold}
+        yield {"right": Move(None, CLOSED, 15), "left": hold}
         yield {"right": Move(_shift(take, (0, 0, 0.06)), CLOSED, 15), "left": hold}
         # Carry the bowl over the pad, measured from where it hangs in the hand now.
         bowl_now = env.object_poses()["bowl"][:3, 3]
@@ -116,7 +120,7 @@ class PouringExpert(Expert):
         eef = env.eef_poses()[0]
         over = eef.copy()
         over[:2, 3] += pad[:2] - bowl_now[:2]
-        yield {"right": Move(over, CLOSED, 30), "left": hold}
+        yield {"right": Move(over, CLOSED, 25), "left": hold}
         down = over.copy()
         down[2, 3] += pad[2] + 2 * PAD_HALF[2] + 0.005 - bowl_now[2]
         yield {"right": Move(down, CLOSED, 15), "left": hold}
