@@ -36,12 +36,27 @@ grasping it. Partial terms: ``can_grasped_right``, ``can_grasped_left``, ``can_i
   ``place`` (object ``target_bin``, the bin of the can's colour; ends with success).
 
 ``target_bin`` is a virtual object: its pose is that of the red or the blue bin, whichever
-matches the can, so the generator transforms the placing motion to the right bin.
+matches the can; the shipped spec takes the placing motion from a source demo of the same colour,
+whose ``target_bin`` transform is then the identity.
 
-**Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1): D0 38/50 = 76%, **below the
-90% bar**; D1 11/20 = 55%. Failures are mostly the in-air handover (the can slips from the left
-hand when the right lets go) and cans tipping over a bin wall on release; the Fourier hands' weak
-finger servos (robosuite's kp 2) are kept because stiffer ones (kp 10, 20) made released cans fly.
+**Scripted expert success** (``dexmg expert-rate``, seeds 0..49): D0 46/50 = 92%, D1 29/50 = 58%
+(19 of D1's 21 failures: the right grasp tips the can over, over its wider range).
+The expert's right hand grasps the upper half of the can with its thumb up and out of the way (a
+bent thumb pressed on the rim and tipped the standing can), the left hand takes the middle (a
+grasp at the bottom end had two fingers on the can and let it slip out when the right let go),
+both hands hold together for 30 steps, every release waits for the fingers to open (the Fourier
+hands' servos, robosuite's kp 2 with damping 1, take about 0.5 s) before the hand moves, and the
+left hand turns the can upright over the bin before letting go (the handover leaves it tilted
+25-35 degrees, and a can released more than ~18 degrees off vertical topples over a bin wall).
+D0 failures left: 2 cans still tipped over by the right grasp, 1 dropped in the handover, 1 not
+in its bin after the release. No physics was changed: kp 10 and 20 on the fingers were
+tried before and made released cans fly.
+
+**Generation** (``generators/can_sorting.toml``, 5 scripted source demos from seeds 4-8, both
+colours): DexMimicGen D0 keeps 44/50 = 88% (run seed 0, one worker; failures: 3 at
+``right/handover``, 2 ``task``, 1 ``right/grasp``). The placing segment comes from a source demo
+of the same colour (``nearest`` on ``target_bin``), so it is replayed untransformed; with one
+source demo for every subtask, 4 red sources of 5 and a 5-step bridge, a probe kept 5/10.
 
 ## Version History
 * v0: initial release.
