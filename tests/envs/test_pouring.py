@@ -122,6 +122,6 @@ def test_shipped_spec_is_sequential_and_matches_env():
     validate_against(spec, PouringEnv.object_names, PouringEnv.subtask_names)
     for arm, names in PouringEnv.subtask_names.items():
         assert tuple(s.name for s in spec.subtasks[arm]) == names
-    first = spec.subtasks["right"][0]
+    first = spec.subtasks["right"][1]
     assert first.kind == "sequential" and first.after == "pour"
     json.loads(spec.to_json())

@@ -34,7 +34,7 @@ LEFT_GRASP = np.array([0.0, -0.06, 0.045])  # the cup (radius 3.6 cm), deep in t
 CUP_GRASP_Z = 0.05  # grasp height on the cup above its base
 HANDLE_GRASP_Z = 0.08  # grasp height on the post above the bowl's base
 POUR_ANGLE = np.deg2rad(130.0)  # cup roll about +x: the mouth tips toward -y and down
-MOUTH_ABOVE_RIM = 0.08  # the tipped cup's mouth this far above the bowl's rim
+MOUTH_ABOVE_RIM = 0.10  # the tipped cup's mouth this far above the bowl's rim
 MOUTH_Y = 0.02  # and this far on the cup's side of the bowl's axis: the ball rolls out toward -y
 PARK = (-0.08, -0.12, 0.0)  # the right hand's move out of the pouring hand's way
 OPEN = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, -1.0])  # thumb swung out: nothing in the way
@@ -90,7 +90,7 @@ class PouringExpert(Expert):
 
         # Upright over the bowl's +y rim, the cup's base clear of it, before tipping.
         above = cup_at(0.0)
-        above[:3, 3] += (0.0, 0.04, CUP_HEIGHT - MOUTH_ABOVE_RIM + 0.04)
+        above[:3, 3] += (0.0, 0.04, CUP_HEIGHT - MOUTH_ABOVE_RIM + 0.07)
         yield {"left": Move(above, CLOSED, 35), "right": idle}
         yield {"left": Move(cup_at(0.5 * POUR_ANGLE), CLOSED, 18), "right": idle}
         yield {"left": Move(cup_at(POUR_ANGLE), CLOSED, 22), "right": idle}

@@ -39,8 +39,12 @@ Partial terms: ``ball_in_bowl``, ``bowl_on_pad``, ``bowl_upright``, ``cup_graspe
 
 * left: ``grasp_cup`` (object ``cup``, parallel: held by the left hand 3 cm above the table) ->
   ``pour`` (object ``bowl``, parallel: the ball in the bowl, off the cup).
-* right: ``grasp_bowl`` (object ``bowl``, **sequential after left ``pour``**: held by the right
-  hand, 2 cm up) -> ``place`` (object ``pad``, parallel: ends with success).
+* right: ``park`` (object ``bowl``, parallel: the right hand steps back and out, right of
+  y = -0.33, clearing the way for the cup; in D2 the cup is tipped where the right hand rests) ->
+  ``grasp_bowl`` (object ``bowl``, **sequential after left ``pour``**: held by the right hand,
+  2 cm up) -> ``place`` (object ``pad``, parallel: ends with success). ``park`` also gives the
+  generator a subtask to hold the right arm's wait in: it defers only a sequential subtask that
+  is not an arm's first, and a first-subtask wait would be replayed after the ordering wait.
 
 **Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1): see the README row; measured
 numbers are written here once taken.
@@ -85,6 +89,7 @@ PAD_HALF = (0.07, 0.07, 0.005)
 BALL_XY_TOL = 0.10
 PAD_XY_TOL = 0.06
 UPRIGHT_TOL = 0.05
+PARK_Y = -0.33  # the right hand is out of the pouring hand's way once this far right (world y)
 RGBA = {
     "cup": "0.9 0.85 0.7 1",
     "ball": "0.85 0.15 0.15 1",
@@ -235,7 +240,7 @@ class PouringEnv(HumanoidEnv):
     variants: ClassVar[dict[str, TaskConfig]] = VARIANTS  # type: ignore[assignment]
     object_names = ("cup", "ball", "bowl", "pad")
     subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {
-        "right": ("grasp_bowl", "place"),
+        "right": ("park", "grasp_bowl", "place"),
         "left": ("grasp_cup", "pour"),
     }
     torso = True
@@ -305,6 +310,7 @@ class PouringEnv(HumanoidEnv):
         terms = self.evaluate()
         return {
             "right": {
+                "park": bool(self.eef_poses()[0][1, 3] < PARK_Y),
                 "grasp_bowl": bool(bowl_z > TABLE_TOP_Z + 0.02 and terms["bowl_grasped"]),
                 "place": bool(terms["success"]),
             },
