@@ -40,7 +40,9 @@ matches the can; the shipped spec takes the placing motion from a source demo of
 whose ``target_bin`` transform is then the identity.
 
 **Scripted expert success** (``dexmg expert-rate``, seeds 0..49): D0 46/50 = 92%, D1 29/50 = 58%
-(19 of D1's 21 failures: the right grasp tips the can over, over its wider range).
+(19 of D1's 21 failures are at the right grasp, and in all 19 the can spawned touching the right
+hand's resting fingers, which reach forward at z ~1.09 over y ~ -0.25, below the can's top: 20 of
+the 50 D1 resets and D0 seed 34 start that way, and the first move knocks the can over).
 The expert's right hand grasps the upper half of the can with its thumb up and out of the way (a
 bent thumb pressed on the rim and tipped the standing can), the left hand takes the middle (a
 grasp at the bottom end had two fingers on the can and let it slip out when the right let go),
@@ -54,7 +56,8 @@ tried before and made released cans fly.
 
 **Generation** (``generators/can_sorting.toml``, 5 scripted source demos from seeds 4-8, both
 colours): DexMimicGen D0 keeps 44/50 = 88% (run seed 0, one worker; failures: 3 at
-``right/handover``, 2 ``task``, 1 ``right/grasp``). The placing segment comes from a source demo
+``right/handover``, 2 ``task``, 1 ``right/grasp``), D1 29/50 = 58% (15 of its 21 failures at
+``right/grasp``, as for the expert). The placing segment comes from a source demo
 of the same colour (``nearest`` on ``target_bin``), so it is replayed untransformed; with one
 source demo for every subtask, 4 red sources of 5 and a 5-step bridge, a probe kept 5/10.
 
