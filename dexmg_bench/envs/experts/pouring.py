@@ -3,8 +3,9 @@
 The left hand holds the upright cup from the side (fingers forward, palm facing -y, thumb up),
 carries it over the bowl and rolls it about the forward (x) axis so its mouth tips toward the
 bowl; the tipped cup is placed from the grasp measured after lifting, so the mouth lands over
-the bowl whatever the grasp offset. Only when the ball is in the bowl does the right hand take the
-bowl's post handle (the Can Sorting side grasp) and set the bowl down on the pad.
+the bowl whatever the grasp offset. The right hand first parks back and out of the cup's way;
+once the ball is in the bowl it takes the bowl's post handle (the Can Sorting side grasp, its
+approach overlapping the left hand's retreat) and sets the bowl down on the pad. 333 steps.
 """
 
 from __future__ import annotations
