@@ -26,7 +26,7 @@ class Experiment:
 
     out: Path = Path("runs/table1")
     tasks: tuple[str, ...] = ("Threading", "PieceAssembly")
-    n: int = 1000  # generated demos per task
+    n: tuple[int, ...] = (1000,)  # generated demos, one count per task or one for all
     workers: int = 2
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 200
@@ -36,7 +36,7 @@ class Experiment:
     bc_rnn: BCRNNConfig = BCRNNConfig()
 
 
-def _datasets(task: str, exp: Experiment) -> dict[str, str]:
+def _datasets(task: str, n: int, exp: Experiment) -> dict[str, str]:
     """Source-only and generated Minari datasets of ``task`` (built once, reused when rerun)."""
     import minari
 
@@ -55,11 +55,11 @@ def _datasets(task: str, exp: Experiment) -> dict[str, str]:
     source_id = dataset_id(task, origin=src.origin)
     if source_id not in have:
         write_minari(src, source_info(src))
-    gen_id = dataset_id(task)
+    gen_id = dataset_id(task, tag=f"n{n}")  # not the flagship id: this set is the experiment's
     if gen_id not in have:
         job = exp.out / "generate" / task
-        generate(GenerateConfig(task=task, n=exp.n, workers=exp.workers), job)
-        write_generated_job(job)
+        generate(GenerateConfig(task=task, n=n, workers=exp.workers), job)
+        write_generated_job(job, dataset=gen_id)
     # Label with the episodes the dataset really holds (a dataset built earlier may hold fewer).
     n_gen = minari.load_dataset(gen_id).total_episodes
     return {f"source-only ({len(src.demos)})": source_id, f"generated ({n_gen})": gen_id}
@@ -71,8 +71,11 @@ def main(exp: Experiment) -> None:
     from dexmg_bench.cli.train_cmd import eval as evaluate_run
 
     rows = []
-    for task in exp.tasks:
-        for label, ds in _datasets(task, exp).items():
+    if len(exp.n) not in (1, len(exp.tasks)):
+        raise ValueError(f"--n needs one count or one per task; got {exp.n} for {exp.tasks}")
+    counts = exp.n * len(exp.tasks) if len(exp.n) == 1 else exp.n
+    for task, n in zip(exp.tasks, counts, strict=True):
+        for label, ds in _datasets(task, n, exp).items():
             run = exp.out / task / ("source" if label.startswith("source") else "generated")
             for seed in exp.seeds:
                 config = TrainConfig(

@@ -164,7 +164,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
                 optim.zero_grad()
                 loss.backward()
                 optim.step()
-                total += float(loss)
+                total += float(loss.detach())
             losses.append(total / config.steps_per_epoch)
             rate = config.steps_per_epoch * config.model.batch_size / (time.perf_counter() - t0)
             log.write(json.dumps({"epoch": epoch + 1, "loss": losses[-1], "samples_per_s": rate}))
