@@ -150,8 +150,9 @@ def test_content_hash_is_stable_across_rewrites_and_sees_changes(tmp_path):
     assert minari_io.dataset_content_sha256("dexmg/threading-source-v0") == first
     print(f"file sha256: {file_hash} then {minari_io.file_sha256(data / 'main_data.hdf5')}")
     demo = src.demos[0]
-    changed = dataclasses.replace(demo, actions=demo.actions + np.eye(1, demo.actions.size).reshape(
-        demo.actions.shape) * 1e-9)
+    changed = dataclasses.replace(
+        demo, actions=demo.actions + np.eye(1, demo.actions.size).reshape(demo.actions.shape) * 1e-9
+    )
     src = dataclasses.replace(src, demos=(changed, src.demos[1]))
     minari_io.write_minari(src, minari_io.source_info(src), overwrite=True)
     assert minari_io.dataset_content_sha256("dexmg/threading-source-v0") != first
