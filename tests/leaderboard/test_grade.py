@@ -131,10 +131,17 @@ def test_scripted_expert_reference_grades_to_its_known_rate():
 
 
 def test_reference_entries_verify():
-    """The committed reference entries match their manifests."""
-    for name in ("dexmg__scripted-expert", "dexmg__random"):
-        folder = REPO / "leaderboard" / "submissions" / name
-        assert (folder / "MANIFEST.sha256").is_file()
-        from dexmg_bench.leaderboard.manifest import verify_manifest
+    """Every committed entry matches its manifest and has the grader's results for that id."""
+    import json
 
-        verify_manifest(Path(folder))
+    from dexmg_bench.leaderboard.manifest import verify_manifest
+
+    folders = sorted((REPO / "leaderboard" / "submissions").iterdir())
+    assert {"dexmg__scripted-expert", "dexmg__random", "dexmg__bc-rnn-threading"} <= {
+        f.name for f in folders
+    }
+    for folder in folders:
+        assert (folder / "MANIFEST.sha256").is_file()
+        sub_id = verify_manifest(Path(folder))
+        results = REPO / "leaderboard" / "results" / f"{sub_id}.json"
+        assert json.loads(results.read_text())["folder"] == folder.name
