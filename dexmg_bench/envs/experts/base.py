@@ -98,3 +98,27 @@ class Expert:
             self._commanded[i] = goal
         hand = np.stack(hands)
         return [(np.stack([p[k] for p in paths]), hand) for k in range(n)]
+
+
+def pose_yaw(pose: np.ndarray) -> float:
+    """Heading of a 4x4 pose's x axis about world z."""
+    return float(np.arctan2(pose[1, 0], pose[0, 0]))
+
+
+def wrap_angle(angle: float, period: float) -> float:
+    """``angle`` shifted by multiples of ``period`` into [-period/2, period/2)."""
+    return float((angle + period / 2) % period - period / 2)
+
+
+def offset_pose(pose: np.ndarray, local: np.ndarray, world: np.ndarray | None = None) -> np.ndarray:
+    """``pose`` moved by ``local`` (in its own axes) and then by ``world`` (world axes)."""
+    out = pose.copy()
+    out[:3, 3] += pose[:3, :3] @ local
+    if world is not None:
+        out[:3, 3] += world
+    return out
+
+
+def rise(dz: float) -> np.ndarray:
+    """A world-frame offset straight up."""
+    return np.array([0.0, 0.0, dz])

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from dexmg_bench.envs.base import ARMS
-from dexmg_bench.envs.experts.base import Expert, Move, Phase
+from dexmg_bench.envs.experts.base import Expert, Move, Phase, offset_pose, pose_yaw
 from dexmg_bench.envs.robots import panda_inspire as inspire
 from dexmg_bench.envs.tasks.box_cleanup import (
     BOX_HEIGHT,
@@ -34,19 +34,6 @@ PUSH = 0.004  # lid target below its seat, so it settles on the rim
 RETREAT_OUT, RETREAT_UP = 0.06, 0.08
 
 
-def _yaw(pose: np.ndarray) -> float:
-    return float(np.arctan2(pose[1, 0], pose[0, 0]))
-
-
-def _offset(pose: np.ndarray, local: np.ndarray, world: np.ndarray | None = None) -> np.ndarray:
-    """``pose`` moved by ``local`` (in its own axes) and then by ``world`` (world axes)."""
-    out = pose.copy()
-    out[:3, 3] += pose[:3, :3] @ local
-    if world is not None:
-        out[:3, 3] += world
-    return out
-
-
 class BoxCleanupExpert(Expert):
     """Both hands hook their handle, lift the lid together and put it on the box."""
 
@@ -59,38 +46,41 @@ class BoxCleanupExpert(Expert):
         grasps = {}
         for i, arm in enumerate(ARMS):
             bar = handle_pose(lid, arm)
-            rot = rot_z(_yaw(lid)) @ inspire.PALM_INWARD[arm]
+            rot = rot_z(pose_yaw(lid)) @ inspire.PALM_INWARD[arm]
             pos = bar[:3, 3] - rot @ inspire.HOOK_BAR[arm] + noise[i]
             grasps[arm] = make_pose(pos, rot)
         out = np.array([0.0, 0.0, -OUT])  # grip-site z is the palm normal
         open_, closed = inspire.OPEN, inspire.CLOSED
         # High first: the right hand passes over the box, whose rim is above the lid's handles.
         high = np.array([0.0, 0.0, ABOVE + HIGH])
-        yield {a: Move(_offset(grasps[a], out, high), open_, 40) for a in ARMS}
-        yield {a: Move(_offset(grasps[a], out, np.array([0, 0, ABOVE])), open_, 20) for a in ARMS}
-        yield {a: Move(_offset(grasps[a], out), open_, 20) for a in ARMS}
+        yield {a: Move(offset_pose(grasps[a], out, high), open_, 40) for a in ARMS}
+        yield {
+            a: Move(offset_pose(grasps[a], out, np.array([0, 0, ABOVE])), open_, 20) for a in ARMS
+        }
+        yield {a: Move(offset_pose(grasps[a], out), open_, 20) for a in ARMS}
         yield {a: Move(grasps[a], open_, 20) for a in ARMS}
         yield {a: Move(None, closed, 20) for a in ARMS}
         up = np.array([0.0, 0.0, LIFT])
-        yield {a: Move(_offset(grasps[a], np.zeros(3), up), closed, 30) for a in ARMS}
+        yield {a: Move(offset_pose(grasps[a], np.zeros(3), up), closed, 30) for a in ARMS}
 
         # Carry the lid over the box and set it down: one rigid motion for both hands.
         poses = env.object_poses()
         box, lid = poses["box"], poses["lid"]
-        turn = (_yaw(box) - _yaw(lid) + np.pi / 4) % (np.pi / 2) - np.pi / 4
+        turn = (pose_yaw(box) - pose_yaw(lid) + np.pi / 4) % (np.pi / 2) - np.pi / 4
         seat = make_pose(
-            box[:3, 3] + np.array([0.0, 0.0, BOX_HEIGHT - SKIRT_HEIGHT]), rot_z(_yaw(lid) + turn)
+            box[:3, 3] + np.array([0.0, 0.0, BOX_HEIGHT - SKIRT_HEIGHT]),
+            rot_z(pose_yaw(lid) + turn),
         )
-        hover = _offset(seat, np.zeros(3), np.array([0.0, 0.0, CLEAR]))
+        hover = offset_pose(seat, np.zeros(3), np.array([0.0, 0.0, CLEAR]))
         yield {a: Move(self._carry(i, hover), closed, 45) for i, a in enumerate(ARMS)}
         poses = env.object_poses()
-        seat = _offset(seat, np.zeros(3), np.array([0.0, 0.0, -PUSH]))
+        seat = offset_pose(seat, np.zeros(3), np.array([0.0, 0.0, -PUSH]))
         yield {a: Move(self._carry(i, seat), closed, 25) for i, a in enumerate(ARMS)}
         yield {a: Move(None, open_, 15) for a in ARMS}
         eef = env.eef_poses()
         away = np.array([0.0, 0.0, -RETREAT_OUT])
         yield {
-            a: Move(_offset(eef[i], away, np.array([0, 0, RETREAT_UP])), open_, 25)
+            a: Move(offset_pose(eef[i], away, np.array([0, 0, RETREAT_UP])), open_, 25)
             for i, a in enumerate(ARMS)
         }
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from dexmg_bench.envs.experts.base import Expert, Move
+from dexmg_bench.envs.experts.base import Expert, Move, offset_pose, pose_yaw, rise, wrap_angle
 from dexmg_bench.envs.experts.tray_lift import PINCH, PINCH_AT, PINCH_TILT, PRE_PINCH
 from dexmg_bench.envs.robots import panda_inspire as inspire
 from dexmg_bench.envs.tasks.drawer_cleanup import (
@@ -42,28 +42,6 @@ RISE = 0.22  # left hand rise after releasing: clear of the drawer front
 ASIDE = 0.20  # then the left hand moves this far towards +y
 
 
-def _yaw(pose: np.ndarray) -> float:
-    return float(np.arctan2(pose[1, 0], pose[0, 0]))
-
-
-def _wrap(angle: float, period: float) -> float:
-    """``angle`` shifted by multiples of ``period`` into [-period/2, period/2)."""
-    return float((angle + period / 2) % period - period / 2)
-
-
-def _offset(pose: np.ndarray, local: np.ndarray, world: np.ndarray | None = None) -> np.ndarray:
-    """``pose`` moved by ``local`` (in its own axes) and then by ``world`` (world axes)."""
-    out = pose.copy()
-    out[:3, 3] += pose[:3, :3] @ local
-    if world is not None:
-        out[:3, 3] += world
-    return out
-
-
-def _up(dz: float) -> np.ndarray:
-    return np.array([0.0, 0.0, dz])
-
-
 class DrawerCleanupExpert(Expert):
     """The right hand opens and closes the drawer; the left hand puts the cube in between."""
 
@@ -75,34 +53,34 @@ class DrawerCleanupExpert(Expert):
         poses = env.object_poses()
         drawer, cube = poses["drawer"], poses["cube"]
 
-        rot = rot_z(_yaw(drawer) - np.pi / 2) @ inspire.PALM_INWARD["right"]  # palm towards +x
+        rot = rot_z(pose_yaw(drawer) - np.pi / 2) @ inspire.PALM_INWARD["right"]  # palm towards +x
         bar = handle_pose(drawer)[:3, 3]
         hook = make_pose(bar - rot @ inspire.HOOK_BAR["right"] + noise[0], rot)
-        turn = rot_z(_wrap(_yaw(cube), np.pi / 2))
+        turn = rot_z(wrap_angle(pose_yaw(cube), np.pi / 2))
         pinch_rot = turn @ PINCH_TILT["left"] @ inspire.PALM_INWARD["left"]
         pinch = make_pose(cube[:3, 3] - pinch_rot @ PINCH_AT["left"] + noise[1], pinch_rot)
         back = np.array([0.0, 0.0, -OUT])  # grip-site z is the palm normal
         open_ = inspire.OPEN
 
         yield {
-            "right": Move(_offset(hook, back, _up(ABOVE + HIGH)), open_, 40),
-            "left": Move(_offset(pinch, np.zeros(3), _up(0.08)), PRE_PINCH, 45),
+            "right": Move(offset_pose(hook, back, rise(ABOVE + HIGH)), open_, 40),
+            "left": Move(offset_pose(pinch, np.zeros(3), rise(0.08)), PRE_PINCH, 45),
         }
         yield {
-            "right": Move(_offset(hook, back, _up(ABOVE)), open_, 20),
+            "right": Move(offset_pose(hook, back, rise(ABOVE)), open_, 20),
             "left": Move(pinch, PRE_PINCH, 20),
         }
-        yield {"right": Move(_offset(hook, back), open_, 20), "left": Move(None, PINCH, 20)}
+        yield {"right": Move(offset_pose(hook, back), open_, 20), "left": Move(None, PINCH, 20)}
         yield {
             "right": Move(hook, open_, 20),
-            "left": Move(_offset(pinch, np.zeros(3), _up(CUBE_LIFT)), PINCH, 25),
+            "left": Move(offset_pose(pinch, np.zeros(3), rise(CUBE_LIFT)), PINCH, 25),
         }
         yield {"right": Move(None, HOOK, 15), "left": Move(None, PINCH, 15)}
 
         # Pull the drawer open along its slide axis (the drawer's -x).
         pull = drawer[:3, :3] @ np.array([-PULL, 0.0, 0.0])
         yield {
-            "right": Move(_offset(hook, np.zeros(3), pull), HOOK, 50),
+            "right": Move(offset_pose(hook, np.zeros(3), pull), HOOK, 50),
             "left": Move(None, PINCH, 50),
         }
         yield {"right": Move(None, HOOK, 5), "left": Move(None, PINCH, 5)}
@@ -114,16 +92,16 @@ class DrawerCleanupExpert(Expert):
         slot[:3, 3] += poses["drawer"][:3, :3] @ np.array([0.0, SLOT[1], 0.0])
         goal = poses["cube"].copy()
         goal[:3, 3] = slot[:3, 3] + np.array([0.0, 0.0, CUBE_HALF])
-        hover = self._carry("cube", _offset(goal, np.zeros(3), _up(CUBE_HOVER)))
+        hover = self._carry("cube", offset_pose(goal, np.zeros(3), rise(CUBE_HOVER)))
         yield {"right": Move(None, HOOK, 60), "left": Move(hover, PINCH, 60)}
         yield {"right": Move(None, HOOK, 8), "left": Move(None, PINCH, 8)}
-        drop = self._carry("cube", _offset(goal, np.zeros(3), _up(CUBE_DROP)))
+        drop = self._carry("cube", offset_pose(goal, np.zeros(3), rise(CUBE_DROP)))
         yield {"right": Move(None, HOOK, 30), "left": Move(drop, PINCH, 30)}
         yield {"right": Move(None, HOOK, 10), "left": Move(None, PRE_PINCH, 10)}
-        up = _offset(env.eef_poses()[1], np.zeros(3), _up(RISE))
+        up = offset_pose(env.eef_poses()[1], np.zeros(3), rise(RISE))
         yield {"right": Move(None, HOOK, 30), "left": Move(up, PRE_PINCH, 30)}
         # ... and out of the right arm's way (its forearm and wrist sweep forward as it pushes).
-        aside = _offset(up, np.zeros(3), np.array([0.0, ASIDE, 0.0]))
+        aside = offset_pose(up, np.zeros(3), np.array([0.0, ASIDE, 0.0]))
         yield {"right": Move(None, HOOK, 25), "left": Move(aside, open_, 25)}
 
         # Push the drawer shut, still hooked (the bar lies across the fingers' front; straight,

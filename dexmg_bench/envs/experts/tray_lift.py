@@ -18,7 +18,15 @@ from collections.abc import Iterator
 import numpy as np
 
 from dexmg_bench.envs.base import ARMS
-from dexmg_bench.envs.experts.base import Expert, Move, Phase
+from dexmg_bench.envs.experts.base import (
+    Expert,
+    Move,
+    Phase,
+    offset_pose,
+    pose_yaw,
+    rise,
+    wrap_angle,
+)
 from dexmg_bench.envs.robots import panda_inspire as inspire
 from dexmg_bench.envs.tasks.tray_lift import (
     CUBE_HALF,
@@ -51,28 +59,6 @@ TRAY_LIFT = 0.15
 HOOK = np.array([0.2, 0.2, 0.2, 0.2, -1.0, -1.0])
 
 
-def _yaw(pose: np.ndarray) -> float:
-    return float(np.arctan2(pose[1, 0], pose[0, 0]))
-
-
-def _wrap(angle: float, period: float) -> float:
-    """``angle`` shifted by multiples of ``period`` into [-period/2, period/2)."""
-    return float((angle + period / 2) % period - period / 2)
-
-
-def _offset(pose: np.ndarray, local: np.ndarray, world: np.ndarray | None = None) -> np.ndarray:
-    """``pose`` moved by ``local`` (in its own axes) and then by ``world`` (world axes)."""
-    out = pose.copy()
-    out[:3, 3] += pose[:3, :3] @ local
-    if world is not None:
-        out[:3, 3] += world
-    return out
-
-
-def _up(dz: float) -> np.ndarray:
-    return np.array([0.0, 0.0, dz])
-
-
 class TrayLiftExpert(Expert):
     """Each hand puts its cube on the tray; both hook their handle and lift the tray together."""
 
@@ -85,13 +71,21 @@ class TrayLiftExpert(Expert):
         grasps = {}
         for i, (arm, cube) in enumerate(zip(ARMS, CUBES, strict=True)):
             c = poses[cube]
-            rot = rot_z(_wrap(_yaw(c), np.pi / 2)) @ PINCH_TILT[arm] @ inspire.PALM_INWARD[arm]
+            rot = (
+                rot_z(wrap_angle(pose_yaw(c), np.pi / 2))
+                @ PINCH_TILT[arm]
+                @ inspire.PALM_INWARD[arm]
+            )
             pos = c[:3, 3] - rot @ PINCH_AT[arm] + noise[i]
             grasps[arm] = make_pose(pos, rot)
-        yield {a: Move(_offset(grasps[a], np.zeros(3), _up(ABOVE)), PRE_PINCH, 45) for a in ARMS}
+        yield {
+            a: Move(offset_pose(grasps[a], np.zeros(3), rise(ABOVE)), PRE_PINCH, 45) for a in ARMS
+        }
         yield {a: Move(grasps[a], PRE_PINCH, 20) for a in ARMS}
         yield {a: Move(None, PINCH, 20) for a in ARMS}
-        yield {a: Move(_offset(grasps[a], np.zeros(3), _up(CUBE_LIFT)), PINCH, 25) for a in ARMS}
+        yield {
+            a: Move(offset_pose(grasps[a], np.zeros(3), rise(CUBE_LIFT)), PINCH, 25) for a in ARMS
+        }
 
         # One hand at a time (their forearms would meet over the tray): carry the cube over its
         # corner of the tray, lower it, let go and back off outwards; the other hand waits.
@@ -104,17 +98,17 @@ class TrayLiftExpert(Expert):
             slot = poses[cube].copy()
             slot[:3, 3] = tray[:3, 3] + np.array([-side * CUBE_SLOT[0], side * CUBE_SLOT[1], 0.0])
             slot[2, 3] = tray[2, 3] + TRAY_FLOOR + CUBE_HALF
-            hover = self._carry(i, cube, _offset(slot, np.zeros(3), _up(CUBE_HOVER)))
+            hover = self._carry(i, cube, offset_pose(slot, np.zeros(3), rise(CUBE_HOVER)))
             yield {arm: Move(hover, PINCH, 45), other: Move(None, wait, 45)}
             yield {arm: Move(None, PINCH, 8), other: Move(None, wait, 8)}
-            drop = self._carry(i, cube, _offset(slot, np.zeros(3), _up(CUBE_DROP)))
+            drop = self._carry(i, cube, offset_pose(slot, np.zeros(3), rise(CUBE_DROP)))
             yield {arm: Move(drop, PINCH, 15), other: Move(None, wait, 15)}
             # Release with ring and pinky still curled (straight fingers would hit the tray), rise
             # straight up, then clear the way outwards.
             yield {arm: Move(None, PRE_PINCH, 10), other: Move(None, wait, 10)}
-            up = _offset(env.eef_poses()[i], np.zeros(3), _up(RISE))
+            up = offset_pose(env.eef_poses()[i], np.zeros(3), rise(RISE))
             yield {arm: Move(up, PRE_PINCH, 15), other: Move(None, wait, 15)}
-            away = _offset(up, np.zeros(3), np.array([0.0, side * AWAY, 0.0]))
+            away = offset_pose(up, np.zeros(3), np.array([0.0, side * AWAY, 0.0]))
             yield {arm: Move(away, inspire.OPEN, 20), other: Move(None, wait, 20)}
 
         # Hook the handles from outside and lift the tray (one rigid motion for both hands).
@@ -122,17 +116,19 @@ class TrayLiftExpert(Expert):
         hooks = {}
         for arm in ARMS:
             bar = handle_pose(tray, arm)
-            rot = rot_z(_wrap(_yaw(tray), np.pi)) @ inspire.PALM_INWARD[arm]
+            rot = rot_z(wrap_angle(pose_yaw(tray), np.pi)) @ inspire.PALM_INWARD[arm]
             hooks[arm] = make_pose(bar[:3, 3] - rot @ inspire.HOOK_BAR[arm], rot)
         out = np.array([0.0, 0.0, -HOOK_OUT])  # grip-site z is the palm normal
-        high = _up(HOOK_ABOVE + HOOK_HIGH)
-        yield {a: Move(_offset(hooks[a], out, high), inspire.OPEN, 30) for a in ARMS}
-        yield {a: Move(_offset(hooks[a], out, _up(HOOK_ABOVE)), inspire.OPEN, 15) for a in ARMS}
-        yield {a: Move(_offset(hooks[a], out), inspire.OPEN, 15) for a in ARMS}
+        high = rise(HOOK_ABOVE + HOOK_HIGH)
+        yield {a: Move(offset_pose(hooks[a], out, high), inspire.OPEN, 30) for a in ARMS}
+        yield {
+            a: Move(offset_pose(hooks[a], out, rise(HOOK_ABOVE)), inspire.OPEN, 15) for a in ARMS
+        }
+        yield {a: Move(offset_pose(hooks[a], out), inspire.OPEN, 15) for a in ARMS}
         yield {a: Move(hooks[a], inspire.OPEN, 15) for a in ARMS}
         yield {a: Move(None, HOOK, 20) for a in ARMS}
-        lift = _up(TRAY_LIFT)
-        yield {a: Move(_offset(hooks[a], np.zeros(3), lift), HOOK, 40) for a in ARMS}
+        lift = rise(TRAY_LIFT)
+        yield {a: Move(offset_pose(hooks[a], np.zeros(3), lift), HOOK, 40) for a in ARMS}
         yield {a: Move(None, HOOK, 10) for a in ARMS}
 
     def _carry(self, arm_index: int, obj: str, goal: np.ndarray) -> np.ndarray:
