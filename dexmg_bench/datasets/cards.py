@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dexmg_bench.datasets.minari_io import PAPER_CITATION
+from dexmg_bench.datasets.minari_io import PAPER_CITATION, dataset_content_sha256
 
 CARDS_DIR = Path("datasets/cards")
 
@@ -54,7 +54,10 @@ def card_markdown(ds: Any) -> str:
     rows += [
         ("Code version", f"dexmg-bench {dx['code_version']}, Minari {meta['minari_version']}"),
         ("Size", f"{float(meta.get('dataset_size', 0.0)):.1f} MB"),
-        ("Content sha256", f"`{_content_sha256(ds)}` (quote it in a leaderboard submission)"),
+        (
+            "Content sha256",
+            f"`{dataset_content_sha256(ds.id)}` (quote it in a leaderboard submission)",
+        ),
     ]
     lines = [f"# {ds.id}", "", meta.get("description", ""), "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
@@ -115,13 +118,6 @@ def card_markdown(ds: Any) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _content_sha256(ds: Any) -> str:
-    from dexmg_bench.datasets.minari_io import content_sha256
-
-    recorded = ds.storage.metadata["dexmg"].get("content_sha256")
-    return recorded or content_sha256(Path(ds.storage.data_path) / "main_data.hdf5")
 
 
 def _seeds(seeds: list[int]) -> str:
