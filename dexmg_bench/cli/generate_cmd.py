@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 
 def generate(
@@ -60,7 +61,7 @@ def generate(
         backend=backend,
         address=address,
     )
-    stats = run_generate(config, out)
+    stats = _run_interruptible(run_generate, config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))
     if minari and stats["complete"]:
         _write_minari(out)
@@ -69,6 +70,23 @@ def generate(
             f"only {stats['successes']}/{n} demos succeeded within {config.attempt_budget} "
             f"attempts; rerun with a larger --max-attempts and the same --out to continue"
         )
+
+
+def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
+    """Run the job; Ctrl-C or SIGTERM stop it cleanly (workers terminated, no tracebacks)."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return run(config, out)
+    except KeyboardInterrupt:
+        raise SystemExit(
+            f"interrupted: finished attempts are kept in {out}; rerun the same command to resume"
+        ) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_minari(out: Path) -> None:

@@ -13,6 +13,7 @@ notebook, a test session) is used as it is and left running.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,13 @@ _WORKER: Any = None
 def _init_worker(config: GenerateConfig) -> None:
     global _WORKER  # noqa: PLW0603  (one generator and env per worker process, built once)
     _WORKER = build_generator(config)
+
+
+def _init_pool_worker(config: GenerateConfig) -> None:
+    # Ctrl-C reaches the whole process group; the parent alone handles it (and terminates the
+    # pool), so the workers do not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(config)
 
 
 def _run_attempt(args: tuple[int, int]) -> Attempt:
@@ -42,7 +50,7 @@ def map_attempts(config: GenerateConfig, items: Iterator[tuple[int, int]]) -> It
             yield _run_attempt(item)
     else:
         ctx = mp.get_context("spawn")  # fresh interpreters: no inherited MuJoCo/OpenGL state
-        with ctx.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
+        with ctx.Pool(config.workers, initializer=_init_pool_worker, initargs=(config,)) as pool:
             yield from pool.imap(_run_attempt, items, chunksize=1)
 
 

@@ -157,3 +157,23 @@ def test_kill_and_resume_gives_exactly_n_valid_episodes(tmp_path, generator, n):
     assert len(result.demos) == n and result.origin == "generated"
     sim = make_task_env("Threading")
     assert all(replay_demo(sim, d) for d in result.demos)
+
+
+def test_sigterm_stops_a_parallel_job_cleanly(tmp_path):
+    """SIGTERM mid-run: one line saying how to resume, no worker tracebacks, the log intact."""
+    out = tmp_path / "job"
+    cmd = _generate_cmd(out, 50, "demo-noise")
+    cmd[cmd.index("--workers") + 1] = "2"
+    env = {**os.environ, "MUJOCO_GL": "osmesa"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 600
+    log = out / "attempts.jsonl"
+    while time.time() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err, err
+    assert "interrupted" in err and "rerun the same command to resume" in err
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert rows and not (out / "stats.json").exists()
