@@ -1,11 +1,13 @@
 """Splitting source demos into per-arm, object-centric segments (pure numpy).
 
-Each arm's subtask ``i`` covers steps ``[end_{i-1}, end_i)`` of a demo (``end_{-1} = 0``). Ends
-come from the termination signals named in the spec (a subtask ends on the first step its signal
-is on after the previous subtask ended; an arm's last subtask ends with the demo) or from a manual
-annotation file. Coordination partners are then forced to end on the same step, and each end is
-shifted by a step offset drawn from the subtask's ``offset_range`` (one draw per coordination
-pair, so partners stay aligned).
+Each arm's subtask ``i`` covers steps ``[start_i, end_i)`` of a demo. Ends come from the
+termination signals named in the spec (a subtask ends on the first step its signal is on after
+the previous subtask ended; an arm's last subtask ends with the demo) or from a manual annotation
+file. Coordination partners are then forced to end on the same step, and each end is shifted by
+a step offset drawn from the subtask's ``offset_range`` (one draw per coordination pair, so
+partners stay aligned). A segment starts where the previous one ended (``end_{-1} = 0``), moved
+on by a draw from its ``start_offset_range``: those head steps are transit, replaced by the
+interpolation from the current pose when the segment is executed.
 """
 
 from __future__ import annotations
@@ -189,7 +191,8 @@ def apply_offsets(
                 offset = shared[right_of_left[i]]
             else:
                 offset = int(rng.integers(lo, hi + 1)) if lo != hi else lo
-                shared[i] = offset
+                if arm == right:
+                    shared[i] = offset
             upper = num_steps - (len(subs) - 1 - i)
             new[i] = min(max(int(new[i]) + offset, prev + 1), upper)
             prev = int(new[i])
@@ -246,6 +249,54 @@ def defer_sequential(
     return out
 
 
+def segment_starts(
+    ends: Mapping[str, np.ndarray],
+    spec: TaskSpec,
+    rng: np.random.Generator,
+    onsets: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Per arm, the first step of each subtask's segment.
+
+    A segment starts where the arm's previous subtask ends (0 for the first), moved on by a
+    draw from its ``start_offset_range`` (one draw per coordination pair), because the head of a
+    segment is often transit from where the previous subtask left the hand (a rest pose, the
+    place where a lid was picked up): transformed with the subtask's object it lands far from
+    where the hand is now, so the interpolation from the current pose bridges it instead.
+
+    A sequential *first* subtask also starts no earlier than its pre-subtask is done in the demo
+    (``onsets``, default ``ends``): ``defer_sequential`` moves the source's wait of a later
+    sequential subtask into the arm's previous subtask, but a first subtask has none, so its
+    wait is dropped (the ordering constraint holds the arm in place instead of replaying it).
+    Starts are clipped so that every segment keeps at least its last step.
+    """
+    onsets = ends if onsets is None else onsets
+    right, left = ARMS
+    right_of_left = {j: i for i, j in _pairs(spec)}
+    shared: dict[int, int] = {}  # right index of a coordination pair -> its start offset
+    out = {}
+    for arm in ARMS:
+        subs = spec.subtasks[arm]
+        arm_ends = np.asarray(ends[arm], dtype=np.int64)
+        starts = np.concatenate([[0], arm_ends[:-1]]).astype(np.int64)
+        for i, sub in enumerate(subs):
+            lo, hi = sub.start_offset_range
+            if arm == left and sub.kind == "coordination":
+                offset = shared[right_of_left[i]]
+            else:
+                offset = int(rng.integers(lo, hi + 1)) if lo != hi else lo
+                if arm == right:
+                    shared[i] = offset
+            begin = int(starts[i]) + offset
+            if sub.kind == "sequential" and i == 0:
+                other = other_arm(arm)
+                pre_done = int(onsets[other][spec.index(other, str(sub.after))])
+                if pre_done < arm_ends[0]:
+                    begin = max(begin, pre_done)
+            starts[i] = min(begin, int(arm_ends[i]) - 1)
+        out[arm] = starts
+    return out
+
+
 def segment_demo(
     demo: DemoLike,
     spec: TaskSpec,
@@ -275,14 +326,16 @@ def segment_demo(
         aligned = apply_offsets(
             align_coordination(raw, spec, num_steps, tolerance), spec, num_steps, rng
         )
-        final = defer_sequential(aligned, spec, signal_onsets(demo, spec, aligned))
+        onsets = signal_onsets(demo, spec, aligned)
+        final = defer_sequential(aligned, spec, onsets)
+        starts = segment_starts(final, spec, rng, onsets)
     except ValueError as err:
         raise ValueError(f"demo {source}: {err}") from None
     out = {}
     for a, arm in enumerate(ARMS):
-        segs, start = [], 0
+        segs = []
         for i, sub in enumerate(spec.subtasks[arm]):
-            end = int(final[arm][i])
+            start, end = int(starts[arm][i]), int(final[arm][i])
             if sub.object_ref not in demo.object_pose:
                 raise ValueError(f"demo {source}: no pose of object {sub.object_ref!r}")
             segs.append(
@@ -299,7 +352,6 @@ def segment_demo(
                     object_pose=_frozen(demo.object_pose[sub.object_ref][start]),
                 )
             )
-            start = end
         out[arm] = tuple(segs)
     return out
 

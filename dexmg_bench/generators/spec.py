@@ -71,6 +71,10 @@ class SubtaskSpec:
         object_ref: The object whose frame the subtask's poses are relative to.
         signal: The env termination signal that ends it; ``None`` means ``name``.
         offset_range: Inclusive ``(lo, hi)`` steps added to the subtask's end boundary.
+        start_offset_range: Inclusive ``(lo, hi)``, ``0 <= lo``: source steps skipped at the
+            head of the segment (free-space transit from where the previous subtask left the
+            hand, not relative to ``object_ref``); the interpolation from the current pose
+            bridges them instead. The previous subtask's end does not move.
         selection: How its source segment is picked: ``"random"`` or ``"nearest"``.
         nearest_k: With ``"nearest"``, pick uniformly among this many closest demos.
         interpolation_steps: Poses from the current pose to the segment's first pose.
@@ -86,6 +90,7 @@ class SubtaskSpec:
     object_ref: str
     signal: str | None = None
     offset_range: tuple[int, int] = (0, 0)
+    start_offset_range: tuple[int, int] = (0, 0)
     selection: str = "random"
     nearest_k: int = 3
     interpolation_steps: int = 5
@@ -109,6 +114,16 @@ class SubtaskSpec:
             or off[0] > off[1]
         ):
             raise SpecError(f"field 'offset_range' must be two integers lo <= hi, got {off!r}")
+        start = self.start_offset_range
+        if (
+            not isinstance(start, tuple)
+            or len(start) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in start)
+            or not 0 <= start[0] <= start[1]
+        ):
+            raise SpecError(
+                f"field 'start_offset_range' must be two integers 0 <= lo <= hi, got {start!r}"
+            )
         _check_choice("selection", self.selection, SELECTIONS)
         _check_int("nearest_k", self.nearest_k, 1)
         _check_int("interpolation_steps", self.interpolation_steps, 0)
@@ -222,7 +237,7 @@ class TaskSpec:
                 f"{_where(arm, i, sub)}: field 'partner' is not mutual: arm {other!r} subtask "
                 f"{mate.name!r} is {mate.kind} with partner {mate.partner!r}, not {sub.name!r}"
             )
-        for field in ("scheme", "object_ref", "offset_range"):
+        for field in ("scheme", "object_ref", "offset_range", "start_offset_range"):
             mine, theirs = getattr(sub, field), getattr(mate, field)
             if field == "scheme":
                 mine, theirs = mine or "transform", theirs or "transform"
@@ -273,6 +288,7 @@ class TaskSpec:
             for sub in self.subtasks[arm]:
                 row = {k: v for k, v in dataclasses.asdict(sub).items() if v is not None}
                 row["offset_range"] = list(sub.offset_range)
+                row["start_offset_range"] = list(sub.start_offset_range)
                 rows.append(row)
             arms[arm] = rows
         return {"task": self.task, "source_selection": self.source_selection, **arms}
@@ -303,8 +319,9 @@ def _subtask_from_row(row: Any, defaults: Mapping[str, Any], arm: str, i: int) -
         if field not in row:
             raise SpecError(f"{where}field {field!r} is required")
     kwargs = {**defaults, **row}
-    if isinstance(kwargs.get("offset_range"), list):
-        kwargs["offset_range"] = tuple(kwargs["offset_range"])
+    for field in ("offset_range", "start_offset_range"):
+        if isinstance(kwargs.get(field), list):
+            kwargs[field] = tuple(kwargs[field])
     try:
         return SubtaskSpec(**kwargs)
     except SpecError as err:
