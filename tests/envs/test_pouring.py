@@ -47,6 +47,31 @@ def test_objects_settle_without_moving(env):
     assert obs["bowl_pos"][2] == pytest.approx(TABLE_TOP_Z, abs=2e-3)
 
 
+def test_cup_and_bowl_stand_on_their_three_feet(env):
+    """At rest the table meets only the shells' feet: 3 contacts each, not ~4 per wall box.
+
+    The wall boxes standing on the table were 96 of the scene's 99 contacts and most of the cost
+    of ``mj_step``; the feet keep both shells still (``test_objects_settle_without_moving``).
+    """
+    env.reset(seed=2)
+    hold = env.target_pose_to_action(env.eef_poses(), env.hand_command())
+    for _ in range(3):
+        env.step(hold)
+    p = env.physics
+    m, d = p.model, p.data
+    table = p.body_geoms("table")
+    on_table = set()
+    for i in range(d.ncon):
+        g1, g2 = int(d.contact.geom1[i]), int(d.contact.geom2[i])
+        if g1 in table or g2 in table:
+            on_table.add(m.geom(g2 if g1 in table else g1).name)
+    assert on_table == {f"{s}_foot{k}" for s in ("cup", "bowl") for k in range(3)}
+    assert d.ncon <= 8  # the six feet and the ball on the cup's floor
+    for shell in ("cup", "bowl"):
+        feet = [m.geom(f"{shell}_foot{k}").id for k in range(3)]
+        assert np.all(d.geom_xpos[feet, 2] - m.geom_size[feet, 0] < TABLE_TOP_Z)
+
+
 def test_d2_swaps_bowl_and_pad():
     """D2 puts the pad where D0's bowl goes and samples the bowl around D0's pad."""
     d0 = make_task_env("Pouring", "D0").config
