@@ -10,14 +10,14 @@ import numpy as np
 
 from dexmg_bench import __version__
 from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, SourceFile
-from dexmg_bench.envs import NAMESPACE, task_entry
+from dexmg_bench.envs import task_entry
 from dexmg_bench.envs.experts import make_expert
 
 
 def make_task_env(task: str, variant: str = "D0", **kwargs: Any) -> Any:
     """The unwrapped env of ``DexMG/<task>-<variant>`` (no time limit, full method access)."""
     entry = task_entry(task)
-    return gym.make(f"{NAMESPACE}/{task}-{variant}-v{entry.version}", **kwargs).unwrapped
+    return gym.make(entry.env_id(variant), **kwargs).unwrapped
 
 
 def run_expert(
@@ -84,7 +84,7 @@ def record_source_demos(
     if len(demos) < n:
         raise RuntimeError(f"only {len(demos)}/{n} scripted demos succeeded in {attempts} attempts")
     source = SourceFile(
-        env_id=f"{NAMESPACE}/{task}-{variant}-v{task_entry(task).version}",
+        env_id=task_entry(task).env_id(variant),
         task=task,
         variant=variant,
         origin="scripted",

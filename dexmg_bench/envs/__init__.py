@@ -26,6 +26,14 @@ class TaskEntry:
     dataset: str = ""
     requires: str = ""  # an optional extra the env needs (``bigym``); "" for the core install
 
+    def env_id(self, variant: str = "D0") -> str:
+        """The versioned id of one variant; a task without variants (BiGym's) takes only "D0"."""
+        if not self.variants:
+            if variant != "D0":
+                raise ValueError(f"{self.name} has no variants (it is D0 only). Got {variant!r}.")
+            return self.ids()[0]
+        return f"{NAMESPACE}/{self.name}-{variant}-v{self.version}"
+
     def ids(self, *, versioned: bool = True) -> list[str]:
         """This task's ids; a task without variants has the one id ``DexMG/<Task>[-vN]``."""
         suffix = f"-v{self.version}" if versioned else ""
@@ -133,7 +141,7 @@ BIGYM_TASKS: tuple[TaskEntry, ...] = tuple(
         embodiment=BIGYM,
         variants=(),
         max_episode_steps=steps,
-        action_dim=15,
+        action_dim=14,  # pose mode (per arm pose 6 + gripper); action_mode="joint": 15
         requires="bigym",
     )
     for task, steps in (("FlipCup", 550), ("DishwasherLoadPlates", 560), ("CupboardsCloseAll", 620))

@@ -8,10 +8,20 @@ for the install and the backend boundary. The adapter fixes what the raw env lac
   drawn from it on every reset, and restores the caller's global numpy state afterwards, so the
   same seed gives the same observations and nobody else's ``np.random`` is touched. BiGym draws
   from the global RNG only in ``reset`` (checked at ``72d3054``), so ``step`` needs no guard.
-* Actions: BiGym's default Box(15) (base x, y, yaw deltas; left arm 5 and right arm 5 absolute
-  joint positions; left and right gripper), fixed at construction (BiGym rebuilds its space on a
-  seeded reset). Wrong shapes and NaN raise ``ValueError``; values outside the box are clipped
-  (BiGym raises on them).
+* Actions (``action_mode``): ``"pose"`` (default; what experts, source demos and the generator
+  use) is DexMG's per-arm layout, 14 values in [-1, 1]: per arm (right, left) the absolute world
+  pose of the gripper's pinch site (``pos = ORIGIN + a * 2 m``, axis-angle ``a * pi``) and a
+  gripper command (-1 open, +1 closed). Each step a damped-least-squares IK (:class:`IKGains`,
+  MuJoCo Jacobians of BiGym's own model) turns the two targets into BiGym's action: the 10 arm
+  joint targets (plus the servos' gravity sag) and base deltas. The base (x, y, yaw) is part of
+  the IK at 50x an arm joint's cost, so it walks only when the hands cannot reach otherwise, at
+  most 2 cm and 0.05 rad per step; so base motion in generated data is not replayed from the
+  source but follows the transformed hand targets. Orientation is a soft goal (5-joint arms):
+  1 rad of orientation error counts as 5 cm of position error. ``"joint"`` passes BiGym's own
+  Box(15) through (base x, y, yaw deltas; left arm 5 and right arm 5 absolute joint positions;
+  left and right gripper), fixed at construction (BiGym rebuilds its space on a seeded reset).
+  Wrong shapes and NaN raise ``ValueError``; values outside the box are clipped (BiGym raises
+  on them).
 * ``info["success"]`` (bool), ``info["subtask_signals"]`` per arm, time limits from the registry
   (the reference training configs), and a headless ``render_mode="rgb_array"`` (BiGym's own
   ``render()`` fails on gymnasium 1.x).
@@ -39,11 +49,15 @@ CupboardsCloseAll (20 Hz, 620 steps)
     **Success:** every normalised joint state within 0.1 of closed (0).
     **Objects:** the moving bodies (drawer boxes, door leaves); BiGym's handles are unnamed geoms.
     BiGym's ``left``/``right`` door names are on world -y/+y, i.e. the robot's right/left.
-    **Subtasks:** right (world -y and centre): ``close_drawer{0,1,2}``, ``close_base_door_left``,
-    ``close_wall_door_left``; left: ``close_base_door_right``, ``close_wall_door_right``.
+    **Subtasks** (the scripted expert's order; the arms share the walking base, so the first
+    two are coordination subtasks of both arms): ``close_base_doors`` (the right hand shuts the
+    world -y door while the left waits, then the other way round; signal: both base doors
+    closed), ``close_drawers`` (both hands push the top drawer while the walking legs shut the
+    lower two; signal: all three closed); then right: ``close_wall_door_left``, left:
+    ``close_wall_door_right`` (parallel, the hands press their door until the end).
 
 ## Version History
-* v0: initial adapter (BiGym ``72d3054``).
+* v0: initial adapter (BiGym ``72d3054``); pose mode (IK arm layer) as the default action.
 """
 
 from __future__ import annotations
@@ -56,6 +70,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle
 from dexmg_bench.sim.bigym_backend import ARMS, TASK_CLASSES, BiGymBackend, load_backend
 
 CONTROL_FREQUENCY = {"FlipCup": 50, "DishwasherLoadPlates": 20, "CupboardsCloseAll": 20}
@@ -84,19 +99,137 @@ SUBTASKS: dict[str, dict[str, dict[str, str]]] = {
     },
     "CupboardsCloseAll": {
         "right": {
-            "close_drawer0": "drawer0_closed",
-            "close_drawer1": "drawer1_closed",
-            "close_drawer2": "drawer2_closed",
-            "close_base_door_left": "base_door_left_closed",
+            "close_base_doors": "base_doors_closed",
+            "close_drawers": "drawers_closed",
             "close_wall_door_left": "wall_door_left_closed",
         },
         "left": {
-            "close_base_door_right": "base_door_right_closed",
+            "close_base_doors": "base_doors_closed",
+            "close_drawers": "drawers_closed",
             "close_wall_door_right": "wall_door_right_closed",
         },
     },
 }
 RENDER_CAMERAS = ("external", "head")
+ACTION_MODES = ("pose", "joint")
+
+# Pose actions: absolute pinch-site poses in the world, ``pos = ORIGIN + a * POS_RANGE`` and
+# world axis-angle ``rot = a * pi`` (the GR-1 tasks' convention; the robot walks, so no base frame).
+ORIGIN = np.array([0.0, 0.0, 1.0])
+POS_RANGE = 2.0
+ROT_RANGE = np.pi
+
+
+@dataclass(frozen=True, kw_only=True)
+class IKGains:
+    """The damped-least-squares IK that turns pinch-site targets into BiGym's joint targets.
+
+    Per step it solves, from the measured arm joints and the base's commanded pose, for the 13
+    ``IK_DOFS`` (base x, y, yaw; 5 joints per arm) that bring both pinch sites to their targets.
+    A 5-joint arm cannot reach every orientation, so orientation is a soft goal: its error
+    (axis-angle, rad) is weighted by ``rot_weight`` m/rad against the position error (m). The base
+    is a heavier joint (``base_cost``: it moves ``1 / base_cost`` as readily as an arm joint), so it
+    moves when the arms cannot reach, and at most ``max_base_step`` (m) / ``max_yaw_step`` (rad) per
+    policy step.
+
+    Attributes:
+        rot_weight: metres of position error one radian of orientation error counts as.
+        base_cost: motion cost of the base x, y and yaw relative to an arm joint.
+        damping: DLS damping (m).
+        iterations: most Gauss-Newton iterations per step.
+        max_joint_step: largest joint change (rad or m) of one iteration.
+        min_joint_step: stop when an iteration changes no joint by more than this.
+        tolerance: stop when every position error is below this (m) ...
+        rot_tolerance: ... and every orientation error below this (rad).
+        max_base_step: base translation per policy step (m).
+        max_yaw_step: base yaw per policy step (rad).
+    """
+
+    rot_weight: float = 0.05
+    base_cost: float = 50.0
+    damping: float = 0.02
+    iterations: int = 10
+    max_joint_step: float = 0.3
+    min_joint_step: float = 1e-3
+    tolerance: float = 1e-3
+    rot_tolerance: float = 0.02
+    max_base_step: float = 0.02
+    max_yaw_step: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name in ("rot_weight", "base_cost", "damping", "max_joint_step", "tolerance"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"`{name}` must be > 0. Got {getattr(self, name)}.")
+        if self.iterations < 1:
+            raise ValueError(f"`iterations` must be >= 1. Got {self.iterations}.")
+
+
+def pose_errors(poses: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per arm: position error (m) and world axis-angle orientation error (rad), target - pose."""
+    dpos = targets[:, :3, 3] - poses[:, :3, 3]
+    drot = np.stack(
+        [mat_to_axis_angle(t[:3, :3] @ p[:3, :3].T) for t, p in zip(targets, poses, strict=True)]
+    )
+    return dpos, drot
+
+
+def solve_ik(
+    kinematics: Any,
+    q0: np.ndarray,
+    targets: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    cost: np.ndarray,
+    gains: IKGains,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted damped least squares with joint limits, pure numpy.
+
+    Args:
+        kinematics: ``q -> (poses (n_arms, 4, 4), jacobians (n_arms, 6, n))``.
+        q0: start configuration (n,).
+        targets: world targets (n_arms, 4, 4).
+        lower: joint lower limits (n,), ``-inf`` for none.
+        upper: joint upper limits (n,), ``+inf`` for none.
+        cost: per-joint motion cost (n,); 1 for an arm joint.
+        gains: weights, damping, iteration limits.
+
+    Returns:
+        The configuration and the remaining position error per arm (m).
+
+    A joint that reaches a limit is frozen for the remaining iterations (its column leaves the
+    problem), so the others make up for it instead of pushing into the limit.
+    """
+    q = np.clip(np.asarray(q0, np.float64), lower, upper)
+    free = np.ones(q.size, bool)
+    w = gains.rot_weight
+    for _ in range(gains.iterations):
+        poses, jac = kinematics(q)
+        dpos, drot = pose_errors(poses, targets)
+        pos_err = np.linalg.norm(dpos, axis=1)
+        if pos_err.max() < gains.tolerance and np.linalg.norm(drot, axis=1).max() < (
+            gains.rot_tolerance
+        ):
+            return q, pos_err
+        err = np.concatenate([np.concatenate([p, w * r]) for p, r in zip(dpos, drot, strict=True)])
+        rows = jac.copy()
+        rows[:, 3:] *= w
+        rows = rows.reshape(-1, q.size)
+        inv_cost = free / cost
+        jw = rows * inv_cost
+        a = jw @ rows.T + gains.damping**2 * np.eye(rows.shape[0])
+        dq = jw.T @ np.linalg.solve(a, err)
+        big = np.abs(dq).max()
+        if big > gains.max_joint_step:
+            dq *= gains.max_joint_step / big
+        new = np.clip(q + dq, lower, upper)
+        free &= ~((new <= lower) & (dq < 0) | (new >= upper) & (dq > 0))
+        moved = np.abs(new - q).max()
+        q = new
+        if moved < gains.min_joint_step:  # at the least-squares optimum: the rest is unreachable
+            break
+    poses, _ = kinematics(q)
+    return q, np.linalg.norm(pose_errors(poses, targets)[0], axis=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +242,13 @@ class BiGymConfig:
         render_camera: camera ``render()`` uses.
         render_size: side of the square ``render()`` image, pixels.
         backend: ``"bigym"``, or a module exposing ``BACKEND`` (tests' fake).
+        action_mode: ``"pose"`` (DexMG's per-arm pinch-site pose + gripper, through
+            :class:`IKGains`' IK; what experts, source demos and the generator use) or ``"joint"``
+            (BiGym's own 15-D joint-position action, passed through).
+        ik: the IK of the pose mode.
+        terminate_on_success: end the episode on the first successful step (BiGym does; DexMG's
+            tasks do not by default, so that recorded demos go on to the expert's end and
+            generated episodes hold the finished state instead of ending on its first step).
     """
 
     task: str
@@ -116,6 +256,9 @@ class BiGymConfig:
     render_camera: str = "external"
     render_size: int = 256
     backend: str = "bigym"
+    action_mode: str = "pose"
+    ik: IKGains = dataclasses.field(default_factory=IKGains)
+    terminate_on_success: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CLASSES:
@@ -126,6 +269,10 @@ class BiGymConfig:
             raise ValueError(
                 f"`control_freq` must divide 500 Hz, in 20-500. Got {self.control_freq}."
             )
+        if self.action_mode not in ACTION_MODES:
+            raise ValueError(f"`action_mode` must be in {ACTION_MODES}. Got {self.action_mode!r}.")
+        if isinstance(self.ik, dict):
+            object.__setattr__(self, "ik", IKGains(**self.ik))
         if self.render_size < 8:
             raise ValueError(f"`render_size` must be >= 8 px. Got {self.render_size}.")
         if self.render_camera not in RENDER_CAMERAS:
@@ -148,6 +295,12 @@ class BiGymAdapterEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
 
+    @staticmethod
+    def declared(task: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """Objects and per-arm subtasks of ``task`` (``FlipCup`` or ``BiGym-FlipCup``), unbuilt."""
+        task = task.removeprefix("BiGym-")
+        return OBJECTS[task], {arm: tuple(SUBTASKS[task][arm]) for arm in ARMS}
+
     def __init__(self, task: str, render_mode: str | None = None, **overrides: Any):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"`render_mode` must be None or 'rgb_array'. Got {render_mode!r}.")
@@ -157,11 +310,22 @@ class BiGymAdapterEnv(gym.Env):
         self._backend: BiGymBackend = load_backend(self.config.backend)
         self._raw = self._backend.make(task, control_frequency=self.config.frequency)
         raw_space = self._raw.action_space
-        self.action_space = gym.spaces.Box(
-            raw_space.low.copy(), raw_space.high.copy(), dtype=raw_space.dtype
-        )
-        self.object_names: tuple[str, ...] = OBJECTS[task]
-        self.subtask_names = {arm: tuple(SUBTASKS[task][arm]) for arm in ARMS}
+        self._raw_low, self._raw_high = raw_space.low.copy(), raw_space.high.copy()
+        self._raw_dtype = raw_space.dtype
+        self.hand_dim = 1
+        self.arm_action_dim = 6 + self.hand_dim
+        if self.config.action_mode == "joint":
+            self.action_space = gym.spaces.Box(
+                self._raw_low.copy(), self._raw_high.copy(), dtype=raw_space.dtype
+            )
+        else:
+            n_act = len(ARMS) * self.arm_action_dim
+            self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float64)
+        self._hand_cmd = -np.ones(len(ARMS))
+        self._ik_error = np.zeros(len(ARMS))
+        self._cost: np.ndarray | None = None
+        self.object_names, self.subtask_names = self.declared(task)
+        self.expert_name = f"BiGym-{task}"  # the scripted expert's key (experts.EXPERTS)
         box = gym.spaces.Box
         extra = {
             f"{o}_{k}": box(-np.inf, np.inf, (n,), np.float64)
@@ -176,9 +340,21 @@ class BiGymAdapterEnv(gym.Env):
         self.observation_space = gym.spaces.Dict({**self._raw.observation_space.spaces, **extra})
 
     @property
-    def action_layout(self) -> dict[str, list[int]]:
-        """Index ranges ``[start, stop)`` of the action parts (BiGym's order)."""
-        return {"base": [0, 3], "left_arm": [3, 8], "right_arm": [8, 13], "grippers": [13, 15]}
+    def action_layout(self) -> dict[str, Any]:
+        """Index ranges ``[start, stop)`` of the action parts.
+
+        Pose mode: per arm (``right, left``) ``pos`` 3, ``rot`` 3, ``hand`` 1, also named
+        ``dpos``/``drot`` (the keys the generator reads; absolute here, as for the GR-1 tasks).
+        Joint mode: BiGym's order, base 3, left arm 5, right arm 5, grippers 2.
+        """
+        if self.config.action_mode == "joint":
+            return {"base": [0, 3], "left_arm": [3, 8], "right_arm": [8, 13], "grippers": [13, 15]}
+        out = {}
+        for i, arm in enumerate(ARMS):
+            o = i * self.arm_action_dim
+            pos, rot = [o, o + 3], [o + 3, o + 6]
+            out[arm] = {"pos": pos, "rot": rot, "hand": [o + 6, o + 7], "dpos": pos, "drot": rot}
+        return out
 
     @property
     def raw(self) -> Any:
@@ -198,18 +374,22 @@ class BiGymAdapterEnv(gym.Env):
             raw_obs, raw_info = self._raw.reset(seed=inner_seed)
         finally:
             np.random.set_state(saved)
+        self._hand_cmd = -np.ones(len(ARMS))
+        self._ik_error = np.zeros(len(ARMS))
         return self._observation(raw_obs), self._info(raw_info)
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """One BiGym step of a validated, clipped action."""
-        raw_obs, reward, terminated, truncated, raw_info = self._raw.step(self._validate(action))
-        return (
-            self._observation(raw_obs),
-            float(reward),
-            bool(terminated),
-            bool(truncated),
-            self._info(raw_info),
-        )
+        """One BiGym step of a validated, clipped action (pose mode: through the IK first)."""
+        action = self._validate(action)
+        if self.config.action_mode == "pose":
+            action = self._pose_to_joint_action(action)
+        raw_obs, reward, terminated, truncated, raw_info = self._raw.step(action)
+        info = self._info(raw_info)
+        # BiGym terminates on success or failure (an unstable simulation); we on failure only,
+        # unless asked.
+        failed = bool(terminated) and not info["success"]
+        terminated = failed or (info["success"] and self.config.terminate_on_success)
+        return self._observation(raw_obs), float(reward), terminated, bool(truncated), info
 
     def render(self) -> np.ndarray | None:
         """An offscreen RGB frame when ``render_mode="rgb_array"``."""
@@ -235,6 +415,85 @@ class BiGymAdapterEnv(gym.Env):
         """World poses (4, 4) of the task objects."""
         return self._backend.object_poses(self._raw, self.config.task)
 
+    def action_to_target_pose(self, action: np.ndarray) -> np.ndarray:
+        """The world pinch-site targets (2, 4, 4) a pose action commands (absolute)."""
+        self._require_pose_mode()
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
+        target = np.tile(np.eye(4), (len(ARMS), 1, 1))
+        for i in range(len(ARMS)):
+            target[i, :3, 3] = ORIGIN + a[i, :3] * POS_RANGE
+            target[i, :3, :3] = axis_angle_to_mat(a[i, 3:6] * ROT_RANGE)
+        return target
+
+    def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
+        """The pose action commanding world targets (2, 4, 4) and grippers (-1 open, +1 closed)."""
+        self._require_pose_mode()
+        hand = np.asarray(hand, dtype=np.float64).reshape(len(ARMS), self.hand_dim)
+        rows = []
+        for i in range(len(ARMS)):
+            pos = (target[i, :3, 3] - ORIGIN) / POS_RANGE
+            rot = mat_to_axis_angle(target[i, :3, :3]) / ROT_RANGE
+            rows.append(np.concatenate([pos, rot, hand[i]]))
+        return np.clip(np.concatenate(rows), -1.0, 1.0)
+
+    def hand_command(self) -> np.ndarray:
+        """The last gripper command per arm (2, 1), -1 open to +1 closed."""
+        return self._hand_cmd.reshape(len(ARMS), self.hand_dim).copy()
+
+    def ik_error(self) -> np.ndarray:
+        """Position error (m) per arm that the last step's IK left (0 in joint mode)."""
+        return self._ik_error.copy()
+
+    def get_state(self) -> np.ndarray:
+        """Everything needed to continue this episode exactly (the gripper command included)."""
+        return np.concatenate([self._backend.get_state(self._raw), self._hand_cmd])
+
+    def set_state(self, state: np.ndarray) -> None:
+        """Restore a state from ``get_state`` (e.g. the first state of a recorded demo)."""
+        state = np.asarray(state, dtype=np.float64)
+        n = len(ARMS)
+        self._backend.set_state(self._raw, state[:-n])
+        self._hand_cmd = state[-n:].copy()
+
+    def solve_ik(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """IK for world pinch-site targets (2, 4, 4): ``IK_DOFS`` positions, position error (m).
+
+        Starts from the measured arm joints and the base's commanded pose (what base deltas add
+        to, so the base servo's lag does not feed back into the next command).
+        """
+        raw, backend, gains = self._raw, self._backend, self.config.ik
+        q0, lower, upper = backend.ik_joints(raw)
+        q0 = q0.copy()
+        q0[:3] = backend.base_command(raw)
+        if self._cost is None:
+            self._cost = np.r_[np.full(3, gains.base_cost), np.ones(q0.size - 3)]
+        return solve_ik(
+            lambda q: backend.kinematics(raw, q),
+            q0,
+            np.asarray(targets, np.float64),
+            lower,
+            upper,
+            cost=self._cost,
+            gains=gains,
+        )
+
+    def _pose_to_joint_action(self, action: np.ndarray) -> np.ndarray:
+        """BiGym's joint action for a pose action: base deltas, arm joints, grippers in [0, 1]."""
+        q, self._ik_error = self.solve_ik(self.action_to_target_pose(action))
+        gains = self.config.ik
+        base = q[:3] - self._backend.base_command(self._raw)
+        step = np.array([gains.max_base_step, gains.max_base_step, gains.max_yaw_step])
+        base = np.clip(base, -step, step)
+        self._hand_cmd = action.reshape(len(ARMS), -1)[:, 6].copy()
+        grip = (self._hand_cmd + 1.0) / 2.0  # ARMS order (right, left)
+        arms = q[3:] + self._backend.servo_sag(self._raw)
+        joint = np.concatenate([base, arms, grip[::-1]])  # BiGym: ..., left, right gripper
+        return np.clip(joint, self._raw_low, self._raw_high).astype(self._raw_dtype)
+
+    def _require_pose_mode(self) -> None:
+        if self.config.action_mode != "pose":
+            raise ValueError("pose targets need action_mode='pose' (this env is in joint mode)")
+
     def subtask_signals(self) -> dict[str, dict[str, bool]]:
         """Per arm, per subtask: whether its end condition holds now."""
         terms = self._backend.terms(self._raw, self.config.task)
@@ -250,6 +509,8 @@ class BiGymAdapterEnv(gym.Env):
             )
         if not np.all(np.isfinite(a)):
             raise ValueError(f"action has NaN or inf at {np.flatnonzero(~np.isfinite(a)).tolist()}")
+        if self.config.action_mode == "pose":
+            return np.clip(a, -1.0, 1.0)
         a = a.astype(self.action_space.dtype)
         return np.clip(a, self.action_space.low, self.action_space.high)
 
@@ -263,4 +524,5 @@ class BiGymAdapterEnv(gym.Env):
         return {
             "success": bool(raw_info["task_success"] > 0.5),
             "subtask_signals": self.subtask_signals(),
+            "ik_error": self._ik_error.copy(),
         }

@@ -105,18 +105,18 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
             env lacks, or Demo-Noise asked for another variant than the source demos'.
         FileNotFoundError: a missing source or spec file.
     """
-    from dexmg_bench.envs import NAMESPACE, task_entry
+    from dexmg_bench.envs import task_entry
     from dexmg_bench.generators.spec import ARMS, load_spec, validate_against
 
     entry = task_entry(config.task)  # unknown task names the close matches
-    if config.variant not in entry.variants:
+    if config.variant not in (entry.variants or ("D0",)):
         raise ValueError(f"unknown variant {config.variant!r} of {entry.name}: {entry.variants}")
     src = read_source_file(config.source_path)
     if src.task != config.task:
         raise ValueError(
             f"source demos are for {src.task!r} ({src.env_id}), not for {config.task!r}"
         )
-    expected = f"{NAMESPACE}/{entry.name}-{src.variant}-v{entry.version}"
+    expected = entry.env_id(src.variant)
     if src.env_id != expected:
         raise ValueError(
             f"{config.source_path}: source demos were recorded in {src.env_id}, but this "
@@ -128,7 +128,10 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
     if spec.task != config.task:
         raise ValueError(f"{config.spec_path} is a spec for {spec.task!r}, not {config.task!r}")
     env_cls = _env_class(config.task)
-    validate_against(spec, env_cls.object_names, env_cls.subtask_names)
+    if hasattr(env_cls, "declared"):  # one adapter class for several tasks (BiGym's)
+        validate_against(spec, *env_cls.declared(config.task))
+    else:
+        validate_against(spec, env_cls.object_names, env_cls.subtask_names)
     for k, demo in enumerate(src.demos):
         for arm in ARMS:
             if len(demo.boundaries.get(arm, ())) != len(spec.subtasks[arm]):

@@ -32,6 +32,12 @@ TASK_CLASSES = {
     "CupboardsCloseAll": "bigym.envs.cupboards:CupboardsCloseAll",
 }
 ARMS = ("right", "left")
+# The joints the arm-control layer solves for, in BiGym's action order: floating base (x, y, yaw),
+# left arm 5, right arm 5 (shoulder pitch, roll, yaw, elbow, wrist roll).
+ARM_JOINTS = ("shoulder_pitch", "shoulder_roll", "shoulder_yaw", "elbow", "wrist")
+IK_DOFS = ("pelvis_x", "pelvis_y", "pelvis_rz") + tuple(
+    f"{side}_{j}" for side in ("left", "right") for j in ARM_JOINTS
+)
 
 
 class BiGymNotInstalled(ImportError):
@@ -61,6 +67,32 @@ class BiGymBackend(Protocol):
 
     def close(self, raw: Any) -> None:
         """Release the env and any renderer made for it."""
+
+    def ik_joints(self, raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``IK_DOFS`` joints: measured positions, lower and upper limits (13 each)."""
+
+    def kinematics(self, raw: Any, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pinch-site poses (2, 4, 4) and Jacobians (2, 6, 13) (linear; angular, world) at ``q``.
+
+        ``q`` sets the ``IK_DOFS`` joints; every other joint stays where the scene has it. The
+        scene itself is not changed.
+        """
+
+    def base_command(self, raw: Any) -> np.ndarray:
+        """The floating base's current servo targets (x, y, yaw): what base deltas add to."""
+
+    def servo_sag(self, raw: Any) -> np.ndarray:
+        """Per arm joint (10, BiGym order), how far its position servo sits below its target.
+
+        A position servo holds ``kp (target - q) = bias`` (gravity, Coriolis) at rest, so a joint
+        commanded to ``q`` settles at ``q - bias / kp``; adding this offset cancels that sag.
+        """
+
+    def get_state(self, raw: Any) -> np.ndarray:
+        """Everything needed to continue exactly from here (a flat float64 vector)."""
+
+    def set_state(self, raw: Any, state: np.ndarray) -> None:
+        """Restore a state from ``get_state``."""
 
 
 def load_backend(name: str = "bigym") -> BiGymBackend:
@@ -97,6 +129,8 @@ class RealBiGym:
         self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
         self._masks: dict[int, dict[str, np.ndarray]] = {}
         self._joints: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._ik: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, Any]] = {}
+        self._kp: dict[int, np.ndarray] = {}
 
     def make(self, task: str, *, control_frequency: int) -> Any:
         """See :class:`BiGymBackend`."""
@@ -250,6 +284,8 @@ class RealBiGym:
             # read from qpos at once, with its success tolerance 0.1.
             state = (raw.mojo.data.qpos[adr] - low) / span
             out |= {f"{n}_closed": bool(abs(v) <= 0.1) for n, v in zip(names, state, strict=True)}
+            out["drawers_closed"] = all(v for k, v in out.items() if k.startswith("drawer"))
+            out["base_doors_closed"] = all(out[f"base_door_{s}_closed"] for s in ("left", "right"))
         return out
 
     def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
@@ -259,14 +295,119 @@ class RealBiGym:
         renderer = self._renderers.get(key)
         if renderer is None or (renderer.width, renderer.height) != (width, height):
             renderer = self._renderers[key] = mj.Renderer(raw.mojo.model, height, width)
+        # The robot's cameras are namespaced (``h1/head``); ``external`` is the scene's.
         cam = mj.mj_name2id(raw.mojo.model, mj.mjtObj.mjOBJ_CAMERA, camera)
+        if cam < 0:
+            cam = mj.mj_name2id(raw.mojo.model, mj.mjtObj.mjOBJ_CAMERA, f"h1/{camera}")
         if cam < 0:
             raise ValueError(f"BiGym has no camera {camera!r}")
         renderer.update_scene(raw.mojo.data, camera=cam)
         return renderer.render().copy()
 
+    def _ik_binding(self, raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """Qpos and dof addresses of ``IK_DOFS``, pinch-site ids (``ARMS`` order), scratch data."""
+        key = id(raw)
+        if key not in self._ik:
+            mj, model = self._mujoco, raw.mojo.model
+            names = [mj.mj_id2name(model, mj.mjtObj.mjOBJ_JOINT, i) for i in range(model.njnt)]
+            ids = []
+            for dof in IK_DOFS:
+                found = [i for i, n in enumerate(names) if n and n.split("/")[-1] == dof]
+                if len(found) != 1:
+                    raise RuntimeError(f"BiGym model: joint {dof!r} matches {len(found)} joints")
+                ids.append(found[0])
+            ids_arr = np.array(ids)
+            grippers = raw.robot.grippers
+            sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
+            sites = np.array([grippers[sides[a]]._pinch_site.id for a in ARMS])
+            self._ik[key] = (
+                model.jnt_qposadr[ids_arr].copy(),
+                model.jnt_dofadr[ids_arr].copy(),
+                sites,
+                mj.MjData(model),
+            )
+        return self._ik[key]
+
+    def ik_joints(self, raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """See :class:`BiGymBackend`; unlimited joints (base x, y, yaw) get +-inf."""
+        qadr, dadr, _, _ = self._ik_binding(raw)
+        model = raw.mojo.model
+        jnt = model.dof_jntid[dadr]
+        limited = model.jnt_limited[jnt].astype(bool)
+        lower = np.where(limited, model.jnt_range[jnt, 0], -np.inf)
+        upper = np.where(limited, model.jnt_range[jnt, 1], np.inf)
+        return raw.mojo.data.qpos[qadr].copy(), lower, upper
+
+    def kinematics(self, raw: Any, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`BiGymBackend`; forward kinematics on a scratch ``MjData``."""
+        mj, model = self._mujoco, raw.mojo.model
+        qadr, dadr, sites, scratch = self._ik_binding(raw)
+        scratch.qpos[:] = raw.mojo.data.qpos
+        scratch.qpos[qadr] = q
+        mj.mj_kinematics(model, scratch)
+        mj.mj_comPos(model, scratch)
+        poses = np.tile(np.eye(4), (len(ARMS), 1, 1))
+        jac = np.empty((len(ARMS), 6, len(IK_DOFS)))
+        jacp, jacr = np.empty((3, model.nv)), np.empty((3, model.nv))
+        for i, site in enumerate(sites):
+            poses[i, :3, :3] = scratch.site_xmat[site].reshape(3, 3)
+            poses[i, :3, 3] = scratch.site_xpos[site]
+            mj.mj_jacSite(model, scratch, jacp, jacr, site)
+            jac[i, :3], jac[i, 3:] = jacp[:, dadr], jacr[:, dadr]
+        return poses, jac
+
+    def base_command(self, raw: Any) -> np.ndarray:
+        """See :class:`BiGymBackend`."""
+        bind = raw.mojo.physics.bind
+        return np.array(
+            [float(np.ravel(bind(a).ctrl)[0]) for a in raw.robot.floating_base.all_actuators],
+            np.float64,
+        )
+
+    def servo_sag(self, raw: Any) -> np.ndarray:
+        """See :class:`BiGymBackend`."""
+        key = id(raw)
+        if key not in self._kp:
+            bind = raw.mojo.physics.bind
+            ids = np.array([int(bind(a).element_id) for a in raw.robot.limb_actuators])
+            self._kp[key] = raw.mojo.model.actuator_gainprm[ids, 0].copy()
+        _, dadr, _, _ = self._ik_binding(raw)
+        return raw.mojo.data.qfrc_bias[dadr[3:]] / self._kp[key]
+
+    def get_state(self, raw: Any) -> np.ndarray:
+        """See :class:`BiGymBackend`: MuJoCo's integration state plus the base's action memory.
+
+        BiGym keeps the base's accumulated and last deltas in Python (observed as
+        ``proprioception_floating_base_actions``); the leg animation is recomputed every step.
+        """
+        mj = self._mujoco
+        model, data = raw.mojo.model, raw.mojo.data
+        spec = mj.mjtState.mjSTATE_INTEGRATION
+        out = np.empty(mj.mj_stateSize(model, spec))
+        mj.mj_getState(model, data, out, spec)
+        base = raw.robot.floating_base
+        return np.concatenate([out, base._accumulated_actions, base._last_action])
+
+    def set_state(self, raw: Any, state: np.ndarray) -> None:
+        """See :class:`BiGymBackend`."""
+        mj = self._mujoco
+        model, data = raw.mojo.model, raw.mojo.data
+        spec = mj.mjtState.mjSTATE_INTEGRATION
+        n = mj.mj_stateSize(model, spec)
+        base = raw.robot.floating_base
+        k = base._accumulated_actions.size
+        state = np.asarray(state, np.float64)
+        if state.shape != (n + 2 * k,):
+            raise ValueError(f"expected a BiGym state of shape ({n + 2 * k},), got {state.shape}")
+        mj.mj_setState(model, data, state[:n], spec)
+        base._accumulated_actions[:] = state[n : n + k]
+        base._last_action[:] = state[n + k :]
+        mj.mj_forward(model, data)
+
     def close(self, raw: Any) -> None:
         """See :class:`BiGymBackend`."""
+        self._ik.pop(id(raw), None)
+        self._kp.pop(id(raw), None)
         self._parts.pop(id(raw), None)
         self._masks.pop(id(raw), None)
         self._joints.pop(id(raw), None)

@@ -126,7 +126,10 @@ class FakeBiGymEnv(gym.Env):
         # Each finished hold closes the arm's next part.
         right, left = CABINET_PARTS[:5], CABINET_PARTS[5:]
         out = {f"{n}_closed": p["right"] > i for i, n in enumerate(right)}
-        return out | {f"{n}_closed": p["left"] > i for i, n in enumerate(left)}
+        out |= {f"{n}_closed": p["left"] > i for i, n in enumerate(left)}
+        out["drawers_closed"] = all(out[f"drawer{i}_closed"] for i in range(3))
+        out["base_doors_closed"] = all(out[f"base_door_{s}_closed"] for s in ("left", "right"))
+        return out
 
     @property
     def success(self) -> bool:
@@ -190,6 +193,40 @@ class FakeBackend:
 
     def close(self, raw: FakeBiGymEnv) -> None:
         """Nothing to release."""
+
+    # The arm-control layer's view: q = base (x, y, yaw), left arm 5, right arm 5.
+    def ik_joints(self, raw: FakeBiGymEnv) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Measured q; arms limited to the fake's +-2 action box, the base free."""
+        lim = np.r_[np.full(3, np.inf), np.full(10, 2.0)]
+        return np.r_[raw.base, raw.qpos], -lim, lim
+
+    def kinematics(self, raw: FakeBiGymEnv, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``gripper_poses`` as a function of q, with its (constant) Jacobian; yaw has no effect."""
+        poses = np.stack([_IDENTITY.copy(), _IDENTITY.copy()])
+        jac = np.zeros((2, 6, 13))
+        for i, (arm, sign) in enumerate((("right", -1.0), ("left", 1.0))):
+            o = 8 if arm == "right" else 3
+            a = q[o : o + 3]
+            poses[i, :3, 3] = np.r_[q[0], q[1], 0.0] + [0.4, sign * 0.3, 1.0] + 0.1 * a
+            jac[i, 0, 0] = jac[i, 1, 1] = 1.0
+            jac[i, :3, o : o + 3] = 0.1 * np.eye(3)
+        return poses, jac
+
+    def base_command(self, raw: FakeBiGymEnv) -> np.ndarray:
+        """The fake base is where its deltas put it."""
+        return raw.base.copy()
+
+    def servo_sag(self, raw: FakeBiGymEnv) -> np.ndarray:
+        """The fake's joints reach their targets exactly."""
+        return np.zeros(10)
+
+    def get_state(self, raw: FakeBiGymEnv) -> np.ndarray:
+        """Base, arm joints, grippers."""
+        return np.r_[raw.base, raw.qpos, raw.grippers].astype(np.float64)
+
+    def set_state(self, raw: FakeBiGymEnv, state: np.ndarray) -> None:
+        """Inverse of ``get_state``."""
+        raw.base, raw.qpos, raw.grippers = state[:3].copy(), state[3:13].copy(), state[13:].copy()
 
 
 BACKEND = FakeBackend()

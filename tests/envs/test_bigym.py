@@ -19,8 +19,11 @@ TASKS = [t.name.removeprefix("BiGym-") for t in BIGYM_TASKS]
 HAS_BIGYM = importlib.util.find_spec("bigym") is not None
 
 
-def _make(env_id: str, **kwargs):
-    return gym.make(env_id, disable_env_checker=True, backend=FAKE, **kwargs)
+def _make(env_id: str, action_mode: str = "joint", **kwargs):
+    """BiGym's own joint action unless asked (the pose mode has its own tests below)."""
+    return gym.make(
+        env_id, disable_env_checker=True, backend=FAKE, action_mode=action_mode, **kwargs
+    )
 
 
 def test_ids_are_listed_and_marked():
@@ -31,7 +34,7 @@ def test_ids_are_listed_and_marked():
         "DexMG/BiGym-CupboardsCloseAll-v0",
     ]
     assert [gym.spec(i).max_episode_steps for i in IDS] == [550, 560, 620]
-    assert all(t.requires == "bigym" and t.action_dim == 15 for t in BIGYM_TASKS)
+    assert all(t.requires == "bigym" and t.action_dim == 14 for t in BIGYM_TASKS)
 
 
 @pytest.mark.skipif(HAS_BIGYM, reason="BiGym is installed here; the message is for its absence")
@@ -44,10 +47,11 @@ def test_make_without_bigym_says_what_to_install(env_id):
     assert "never `pip install mojo`" in str(err.value)
 
 
+@pytest.mark.parametrize("mode", ["pose", "joint"])
 @pytest.mark.parametrize("env_id", IDS, ids=IDS)
-def test_check_env_passes_on_fake(env_id):
+def test_check_env_passes_on_fake(env_id, mode):
     """Gymnasium's checker passes: needs the seeding fix (the raw env fails it)."""
-    env = _make(env_id)
+    env = _make(env_id, action_mode=mode)
     check_env(env.unwrapped, skip_render_check=True)
     env.close()
 
@@ -155,7 +159,8 @@ def test_success_and_subtask_signals_follow_the_task(env_id, plan):
     for action in actions[:-1]:
         assert env.step(action)[4]["success"] is False
     obs, reward, terminated, truncated, info = env.step(actions[-1])
-    assert info["success"] is True and terminated and reward == 1.0
+    assert info["success"] is True and reward == 1.0
+    assert not terminated  # DexMG's default: the episode goes on (BiGym's own env stops)
     last = {arm: list(sig.values())[-1] for arm, sig in info["subtask_signals"].items()}
     assert all(last.values()), last
     env.close()
@@ -164,7 +169,11 @@ def test_success_and_subtask_signals_follow_the_task(env_id, plan):
 def test_time_limit_truncates():
     """gym.make applies the registry horizon (BiGym has none of its own)."""
     env = gym.make(
-        "DexMG/BiGym-FlipCup-v0", disable_env_checker=True, backend=FAKE, max_episode_steps=4
+        "DexMG/BiGym-FlipCup-v0",
+        disable_env_checker=True,
+        backend=FAKE,
+        max_episode_steps=4,
+        action_mode="joint",
     )
     env.reset(seed=0)
     truncated = [env.step(np.zeros(15))[3] for _ in range(4)]
@@ -232,3 +241,181 @@ def test_dexmg_envs_lists_bigym_ids_as_needing_bigym(capsys):
     needs = {r["id"]: r["needs"] for r in rows}
     assert [i for i, n in needs.items() if n == "bigym"] == IDS
     assert all(n == "-" for i, n in needs.items() if i not in IDS)
+
+
+# ---------------------------------------------------------------- pose mode (the IK arm layer)
+
+
+def _pose_env(task: str = "BiGym-CupboardsCloseAll", **kwargs):
+    env = _make(f"DexMG/{task}-v0", action_mode="pose", **kwargs).unwrapped
+    env.reset(seed=0)
+    return env
+
+
+def test_pose_mode_is_the_default_with_per_arm_layout():
+    """The registered env takes DexMG's per-arm pose + gripper action in [-1, 1] (14 values)."""
+    env = gym.make(IDS[2], disable_env_checker=True, backend=FAKE).unwrapped
+    assert env.config.action_mode == "pose" and env.action_space.shape == (14,)
+    assert env.action_layout["right"]["dpos"] == [0, 3]
+    assert env.action_layout["left"]["hand"] == [13, 14]
+    with pytest.raises(ValueError, match=r"expected an action of shape \(14,\)"):
+        env.step(np.zeros(15))
+    env.close()
+
+
+def test_target_pose_round_trip():
+    """Target -> action -> target is the identity for targets inside the action's range."""
+    from dexmg_bench.geometry import axis_angle_to_mat
+
+    env = _pose_env()
+    target = np.tile(np.eye(4), (2, 1, 1))
+    target[0, :3, :3] = axis_angle_to_mat([0.3, -1.2, 0.4])
+    target[0, :3, 3] = [0.5, -0.2, 1.3]
+    target[1, :3, 3] = [0.1, 0.4, 0.6]
+    action = env.target_pose_to_action(target, np.array([1.0, -1.0]))
+    np.testing.assert_allclose(env.action_to_target_pose(action), target, atol=1e-12)
+    assert action[6] == 1.0 and action[13] == -1.0
+    env.close()
+
+
+def test_ik_reaches_reachable_targets_and_maps_grippers():
+    """Arm-reachable targets: the IK gets there with the base still; grippers in BiGym's order."""
+    env = _pose_env()
+    start = env.eef_poses()
+    target = start.copy()
+    target[0, :3, 3] += [0.05, -0.03, 0.08]  # right arm
+    target[1, :3, 3] += [-0.04, 0.02, -0.06]  # left arm
+    _, _, _, _, info = env.step(env.target_pose_to_action(target, np.array([1.0, -1.0])))
+    np.testing.assert_allclose(env.eef_poses()[:, :3, 3], target[:, :3, 3], atol=1e-3)
+    assert info["ik_error"].max() < 1e-3
+    raw = env.raw
+    # The arms could do it alone; the costly base takes a small share (the fake's arm joints move
+    # the hand only 0.1 m per rad, so it is not zero).
+    assert np.abs(raw.base).max() < 0.01
+    np.testing.assert_array_equal(raw.last_action[13:], [0.0, 1.0])  # left open, right closed
+    np.testing.assert_array_equal(env.hand_command(), [[1.0], [-1.0]])
+    env.close()
+
+
+def test_ik_walks_the_base_when_the_arms_cannot_reach():
+    """A target beyond the arm's joint limits moves the base, at most max_base_step per step."""
+    env = _pose_env()
+    target = env.eef_poses()
+    target[:, 0, 3] += 0.5  # both hands 0.5 m forward: the fake arms reach 0.2
+    action = env.target_pose_to_action(target, -np.ones(2))
+    step = env.config.ik.max_base_step
+    xs = []
+    for _ in range(40):
+        env.step(action)
+        xs.append(env.raw.base[0])
+        assert np.all(np.abs(env.raw.qpos) <= 2.0 + 1e-9)  # limits respected
+    assert np.all(np.diff(xs) <= step + 1e-9)
+    np.testing.assert_allclose(env.eef_poses()[:, 0, 3], target[:, 0, 3], atol=1e-3)
+    assert xs[-1] > 0.25
+    env.close()
+
+
+def test_state_round_trip_replays_exactly():
+    """set_state(get_state()) then the same actions give the same observations."""
+    env = _pose_env()
+    rng = np.random.default_rng(0)
+    actions = [env.target_pose_to_action(env.eef_poses(), -np.ones(2))] * 2
+    actions += [np.clip(actions[0] + rng.normal(0, 0.02, 14), -1, 1) for _ in range(3)]
+    state = env.get_state()
+    first = [env.step(a)[0] for a in actions]
+    env.set_state(state)
+    second = [env.step(a)[0] for a in actions]
+    for o1, o2 in zip(first, second, strict=True):
+        for k in o1:
+            np.testing.assert_array_equal(o1[k], o2[k], err_msg=k)
+    env.close()
+
+
+def test_joint_mode_has_no_pose_interface():
+    """Pose helpers say which mode they need instead of returning nonsense."""
+    env = _make(IDS[0]).unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action_mode='pose'"):
+        env.target_pose_to_action(env.eef_poses(), np.zeros(2))
+    env.close()
+
+
+def test_solve_ik_on_a_planar_arm_respects_limits():
+    """The DLS core alone: a 2-link planar arm reaches a reachable point; a limit holds."""
+    from dexmg_bench.envs.bigym import IKGains, solve_ik
+
+    def kin(q):
+        a, b = q[0], q[0] + q[1]
+        x = np.cos(a) + np.cos(b)
+        y = np.sin(a) + np.sin(b)
+        pose = np.eye(4)
+        pose[:3, 3] = [x, y, 0.0]
+        jac = np.zeros((1, 6, 2))
+        jac[0, 0] = [-np.sin(a) - np.sin(b), -np.sin(b)]
+        jac[0, 1] = [np.cos(a) + np.cos(b), np.cos(b)]
+        return pose[None], jac
+
+    gains = IKGains(rot_weight=1e-6, iterations=200)
+    target = np.eye(4)[None].copy()
+    target[0, :3, 3] = [1.2, 0.8, 0.0]
+    inf = np.full(2, np.inf)
+    q, err = solve_ik(kin, np.array([0.1, 0.5]), target, -inf, inf, cost=np.ones(2), gains=gains)
+    assert err[0] < 1e-3
+    lower, upper = np.array([-np.inf, 0.0]), np.array([np.inf, 0.2])  # elbow almost locked
+    q, err = solve_ik(kin, np.array([0.1, 0.1]), target, lower, upper, cost=np.ones(2), gains=gains)
+    assert lower[1] <= q[1] <= upper[1] and err[0] > 0.1  # unreachable: followed, not violated
+
+
+# ---------------------------------------------------------------- generator plumbing
+
+CUPBOARDS_SPEC = "generators/bigym_cupboards_close_all.toml"
+
+
+def test_declared_objects_and_subtasks_match_the_env():
+    """The class-level declaration (what the generator checks specs against) is the env's."""
+    for env_id in IDS:
+        env = _make(env_id).unwrapped
+        task = env_id.removeprefix("DexMG/").removesuffix("-v0")
+        assert BiGymAdapterEnv.declared(task) == (env.object_names, env.subtask_names)
+        assert env.expert_name == task
+        env.close()
+
+
+def test_variantless_ids_and_cupboards_spec():
+    """BiGym tasks are D0 only; the shipped CupboardsCloseAll spec validates against the env."""
+    from pathlib import Path
+
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.generators.spec import load_spec, validate_against
+
+    entry = task_entry("BiGym-CupboardsCloseAll")
+    assert entry.env_id() == entry.env_id("D0") == "DexMG/BiGym-CupboardsCloseAll-v0"
+    with pytest.raises(ValueError, match="no variants"):
+        entry.env_id("D1")
+    assert task_entry("Threading").env_id("D1") == "DexMG/Threading-D1-v0"
+    spec = load_spec(Path(__file__).resolve().parents[2] / CUPBOARDS_SPEC)
+    assert spec.task == "BiGym-CupboardsCloseAll"
+    validate_against(spec, *BiGymAdapterEnv.declared(spec.task))
+
+
+def test_cupboards_expert_runs_on_the_fake():
+    """make_expert finds the BiGym expert by task; its actions are valid 14-D pose actions."""
+    from dexmg_bench.envs.experts import make_expert
+
+    env = _pose_env()
+    expert = make_expert(env, np.random.default_rng(0))
+    assert type(expert).__name__ == "CupboardsCloseAllExpert"
+    for _ in range(30):
+        action = expert.act()
+        assert action.shape == (14,) and np.all(np.abs(action) <= 1.0)
+        env.step(action)
+    env.close()
+
+
+def test_terminate_on_success_is_optional():
+    """With terminate_on_success the episode ends on the first successful step, as BiGym's does."""
+    env = _make(IDS[0], terminate_on_success=True)
+    env.reset(seed=0)
+    terminated = [env.step(np.eye(15)[14])[2] for _ in range(3)]  # right gripper held: mug flips
+    assert terminated == [False, False, True]
+    env.close()

@@ -29,7 +29,7 @@ def test_check_env_and_same_seed_same_observations(env_id):
         obs, info = env.reset(seed=123)
         np.testing.assert_array_equal(np.random.get_state()[1], before)  # ... nor be changed
         assert info["success"] is False
-        action = np.clip(np.zeros(15), env.action_space.low, env.action_space.high)
+        action = env.target_pose_to_action(env.eef_poses(), -np.ones(2))  # hold (pose mode)
         runs.append([obs] + [env.step(action)[0] for _ in range(5)])
         env.close()
     for o1, o2 in zip(*runs, strict=True):
@@ -78,7 +78,9 @@ def test_contact_terms_agree_with_bigym():
     A plate is moved onto a bottom-rack site of the dishwasher (as BiGym's unload task spawns
     them) and the physics is stepped, so ``plate0_in_rack`` becomes true.
     """
-    env = gym.make("DexMG/BiGym-DishwasherLoadPlates-v0", disable_env_checker=True).unwrapped
+    env = gym.make(
+        "DexMG/BiGym-DishwasherLoadPlates-v0", disable_env_checker=True, action_mode="joint"
+    ).unwrapped
     env.reset(seed=0)
     raw, backend = env.raw, env._backend
     tray = raw.dishwasher.tray_bottom
@@ -127,4 +129,90 @@ def test_cabinet_terms_agree_with_bigym():
     assert terms == bigym_terms()
     assert terms["drawer0_closed"] and terms["base_door_left_closed"]
     assert not terms["wall_door_left_closed"]
+    env.close()
+
+
+def test_ik_reaches_reachable_targets_and_holds():
+    """Pose mode on the real H1: the IK layer puts the pinch sites on reachable targets.
+
+    From the reset posture each hand goes 8 cm along each axis (both at once, mirrored in y) and
+    back; after 30 steps (1.5 s) every position is within 5 mm. Orientation is a soft goal (a
+    5-joint arm): within 0.05 rad, except 8 cm down, where keeping the gripper level would need
+    a sixth joint and the IK trades 0.17 rad of pitch for position (measured; bound 0.2).
+    Holding the current pose does not sag (the servo-sag offset cancels gravity): < 2 mm.
+    """
+    from dexmg_bench.envs.bigym import pose_errors
+
+    env = gym.make("DexMG/BiGym-CupboardsCloseAll-v0", disable_env_checker=True).unwrapped
+    env.reset(seed=0)
+    start = env.eef_poses()
+    hold = env.target_pose_to_action(start, -np.ones(2))
+    for _ in range(20):
+        env.step(hold)
+    assert np.linalg.norm(env.eef_poses()[:, :3, 3] - start[:, :3, 3], axis=1).max() < 2e-3
+    for offset in ([0.08, 0, 0], [0, 0.08, 0], [0, 0, 0.08], [0, 0, -0.08], [0, 0, 0]):
+        target = start.copy()
+        target[:, :3, 3] += np.array(offset) * [[1, 1, 1], [1, -1, 1]]
+        action = env.target_pose_to_action(target, -np.ones(2))
+        for _ in range(30):
+            _, _, _, _, info = env.step(action)
+        dpos, drot = pose_errors(env.eef_poses(), target)
+        assert np.linalg.norm(dpos, axis=1).max() < 5e-3, (offset, dpos)
+        bound = 0.2 if offset[2] < 0 else 0.05
+        assert np.linalg.norm(drot, axis=1).max() < bound, (offset, drot)
+        assert info["ik_error"].max() < 5e-3
+    env.close()
+
+
+def test_state_round_trip_on_real_bigym():
+    """set_state(get_state()) and the same pose actions reproduce the observations exactly."""
+    env = gym.make("DexMG/BiGym-FlipCup-v0", disable_env_checker=True).unwrapped
+    env.reset(seed=4)
+    target = env.eef_poses()
+    target[:, 0, 3] += 0.05
+    actions = [env.target_pose_to_action(target, np.array([1.0, -1.0]))] * 8
+    for a in actions[:3]:
+        env.step(a)
+    state = env.get_state()
+    first = [env.step(a)[0] for a in actions]
+    env.set_state(state)
+    second = [env.step(a)[0] for a in actions]
+    for o1, o2 in zip(first, second, strict=True):
+        for k in o1:
+            np.testing.assert_array_equal(o1[k], o2[k], err_msg=k)
+    env.close()
+
+
+CUPBOARDS_SOURCE = "datasets/source/bigym-cupboards-close-all.hdf5"
+
+
+def test_cupboards_expert_succeeds_and_segments():
+    """The scripted expert closes all seven parts (seeds 0, 1); its demo splits into the subtasks.
+
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    """
+    from dexmg_bench.datasets.record import make_task_env, run_expert
+
+    env = make_task_env("BiGym-CupboardsCloseAll")
+    for seed in (0, 1):
+        demo, info = run_expert(env, seed, horizon=620)
+        assert info["success"], seed
+        for arm in ("right", "left"):
+            ends = demo.boundaries[arm]
+            assert len(ends) == 3 and np.all(np.diff(ends) > 20), (arm, ends)
+    env.close()
+
+
+def test_shipped_cupboards_source_demos_replay():
+    """The scripted source demos replay to success from their first stored state."""
+    from pathlib import Path
+
+    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.source import read_source_file
+
+    src = read_source_file(Path(__file__).resolve().parents[2] / CUPBOARDS_SOURCE)
+    assert src.origin == "scripted" and src.env_id == "DexMG/BiGym-CupboardsCloseAll-v0"
+    env = make_task_env(src.task)
+    for demo in src.demos[:2]:
+        assert replay_demo(env, demo)
     env.close()

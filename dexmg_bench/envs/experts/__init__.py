@@ -21,6 +21,7 @@ EXPERTS = {
     "BoxCleanupEnv": "dexmg_bench.envs.experts.box_cleanup:BoxCleanupExpert",
     "TrayLiftEnv": "dexmg_bench.envs.experts.tray_lift:TrayLiftExpert",
     "DrawerCleanupEnv": "dexmg_bench.envs.experts.drawer_cleanup:DrawerCleanupExpert",
+    "BiGym-CupboardsCloseAll": "dexmg_bench.envs.experts.bigym_cupboards:CupboardsCloseAllExpert",
 }
 
 
@@ -28,7 +29,7 @@ def make_expert(env: BimanualEnv, rng: np.random.Generator) -> Expert:
     """The scripted expert of ``env``'s task; call after ``env.reset``."""
     import importlib
 
-    name = type(env).__name__
+    name = getattr(env, "expert_name", type(env).__name__)  # one adapter class, several tasks
     if name not in EXPERTS:
         raise ValueError(f"no scripted expert for {name}; experts exist for {sorted(EXPERTS)}")
     module, cls = EXPERTS[name].split(":")
