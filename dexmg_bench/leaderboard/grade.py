@@ -306,20 +306,11 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
             proxies: list[SandboxedPolicy] = []
 
             def make(path: Path = path, proxies: list[SandboxedPolicy] = proxies) -> Any:
-                p = SandboxedPolicy(
-                    staged=staged,
-                    entry_point=sub.entry_point,
-                    kwargs={
-                        "checkpoint": path.relative_to(folder).as_posix(),
-                        "task": task,
-                        "variant": variant,
-                    },  # fmt: skip
-                    obs_keys=obs_keys,
-                    action_dim=action_dim,
-                    limits=config.limits,
-                    sandbox=config.sandbox,
-                    hide=hide,
-                )
+                p = checkpoint_policy(
+                    sub, staged, path.relative_to(folder), task=task, variant=variant,
+                    obs_keys=obs_keys, action_dim=action_dim, limits=config.limits,
+                    sandbox=config.sandbox, hide=hide,
+                )  # fmt: skip
                 proxies.append(p)
                 return p
 
@@ -374,3 +365,32 @@ def regrade(
     new, _ = grade(submissions / old["folder"], key=key, config=cfg)
     strip = lambda d: {k: v for k, v in d.items() if k != "versions"}  # noqa: E731
     return strip(new) == strip(old), new
+
+
+def checkpoint_policy(
+    sub: Submission,
+    staged: Path,
+    checkpoint: Path,
+    *,
+    task: str,
+    variant: str,
+    obs_keys: tuple[str, ...],
+    action_dim: int,
+    limits: SandboxLimits,
+    sandbox: bool | None,
+    hide: tuple[Path, ...] = (),
+) -> SandboxedPolicy:
+    """The submission's policy for one checkpoint (a path inside the submission), sandboxed.
+
+    The one way grading and the submit smoke run start a policy, so both see the same worker.
+    """
+    return SandboxedPolicy(
+        staged=staged,
+        entry_point=sub.entry_point,
+        kwargs={"checkpoint": checkpoint.as_posix(), "task": task, "variant": variant},
+        obs_keys=obs_keys,
+        action_dim=action_dim,
+        limits=limits,
+        sandbox=sandbox,
+        hide=hide,
+    )

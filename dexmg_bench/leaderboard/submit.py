@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from dexmg_bench.evaluation.rollout import rollout
-from dexmg_bench.leaderboard.grade import _env_facts, check_submission
+from dexmg_bench.leaderboard.grade import _env_facts, check_submission, checkpoint_policy
 from dexmg_bench.leaderboard.manifest import write_manifest
-from dexmg_bench.leaderboard.sandbox import PolicyFailure, SandboxedPolicy, SandboxLimits
+from dexmg_bench.leaderboard.sandbox import PolicyFailure, SandboxLimits
 from dexmg_bench.leaderboard.schema import Submission, SubmissionError, checkpoints, split_task
 from dexmg_bench.leaderboard.seeds import dev_seeds
 
@@ -88,19 +88,11 @@ def _smoke(folder: Path, sub: Submission, config: SmokeConfig, latency: dict[str
             keys, action_dim, env_kwargs = _env_facts(env_id, sub.track)
             seed = sub.training_seeds[0]
             path = next(iter(checkpoints(folder, sub, tv)[seed].values()))
-            proxy = SandboxedPolicy(
-                staged=staged,
-                entry_point=sub.entry_point,
-                kwargs={
-                    "checkpoint": path.relative_to(folder).as_posix(),
-                    "task": task,
-                    "variant": variant,
-                },  # fmt: skip
-                obs_keys=keys,
-                action_dim=action_dim,
-                limits=config.limits,
+            proxy = checkpoint_policy(
+                sub, staged, path.relative_to(folder), task=task, variant=variant,
+                obs_keys=keys, action_dim=action_dim, limits=config.limits,
                 sandbox=config.sandbox,
-            )
+            )  # fmt: skip
             try:
                 rollout(env_id, lambda p=proxy: p, dev_seeds(seed, 1), max_steps=config.max_steps,
                         env_kwargs=env_kwargs, progress=False)  # fmt: skip
