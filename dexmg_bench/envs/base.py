@@ -19,7 +19,6 @@ The OSC goal is set once per step from the current end-effector pose; torques ar
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -27,9 +26,20 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from dexmg_bench.envs.common import (
+    arm_observation,
+    arm_spaces,
+    both_sides_touch,
+    camera_observation,
+    camera_spaces,
+    check_action,
+    object_observation,
+    object_spaces,
+    resolve_config,
+)
 from dexmg_bench.envs.config import TaskConfig
 from dexmg_bench.envs.robots import panda_gripper as panda
-from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle, mat_to_quat
+from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle
 from dexmg_bench.sim import Physics
 from dexmg_bench.sim.osc import OSC, ArmBinding, OSCGains
 from dexmg_bench.sim.scene import compile_model
@@ -117,22 +127,7 @@ class BimanualEnv(gym.Env):
     subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: Any):
-        if variant not in self.variants:
-            raise ValueError(
-                f"unknown variant {variant!r} for {type(self).__name__}; "
-                f"valid variants: {sorted(self.variants)}"
-            )
-        fields = {f.name for f in dataclasses.fields(self.config_cls)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) {unknown} for {self.config_cls.__name__}; "
-                f"valid: {sorted(fields)}"
-            )
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array'. Got {render_mode!r}.")
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-        self.config = dataclasses.replace(self.variants[variant], **overrides)
+        self.config = resolve_config(self, variant, render_mode, overrides)
         self.render_mode = render_mode
         self.physics = Physics(compile_model(self._scene_xml()))
         rb = self.robots
@@ -154,6 +149,8 @@ class BimanualEnv(gym.Env):
         self._finger_qpos = np.array(
             [[p.joint_qpos_adr(j) for j in rb.hand_joints[a]] for a in ARMS]
         )
+        self._arm_qpos = {a: self.osc.qpos_idx[i] for i, a in enumerate(ARMS)}
+        self._arm_dof = {a: self.osc.dof_idx[i] for i, a in enumerate(ARMS)}
         self._finger_act = np.array(
             [[p.id("actuator", n) for n in rb.hand_actuators[a]] for a in ARMS]
         )
@@ -284,11 +281,7 @@ class BimanualEnv(gym.Env):
         The sides are the two finger pads of a gripper, or the thumb and the other fingers of a
         dexterous hand (``Embodiment.contact_bodies``).
         """
-        left_pad, right_pad = self._pad_geoms[arm]
-        geoms = self._object_geoms[obj]
-        return self.physics.contact_between(left_pad, geoms) and self.physics.contact_between(
-            right_pad, geoms
-        )
+        return both_sides_touch(self.physics, self._pad_geoms[arm], self._object_geoms[obj])
 
     def hand_command(self) -> np.ndarray:
         """The last hand command per arm (n_arms, hand_dim)."""
@@ -311,58 +304,34 @@ class BimanualEnv(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _validate_action(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(
-                f"expected an action of shape {self.action_space.shape} "
-                f"(layout {self.action_layout}), got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or inf: {a}")
-        return np.clip(a, -1.0, 1.0)
+        return check_action(action, self.action_space, self.action_layout)
 
     def _apply_hand(self) -> None:
         cmd = self._hand_cmd.reshape(len(ARMS), self.hand_dim)
         self.physics.data.ctrl[self._finger_act] = self.robots.hand_ctrl(cmd)
 
     def _make_observation_space(self) -> gym.spaces.Dict:
-        def box(*shape: int) -> gym.spaces.Box:
-            return gym.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float64)
-
-        spaces: dict[str, gym.spaces.Space] = {}
-        for arm in ARMS:
-            spaces[f"{arm}_joint_pos"] = box(7)
-            spaces[f"{arm}_joint_vel"] = box(7)
-            spaces[f"{arm}_eef_pos"] = box(3)
-            spaces[f"{arm}_eef_quat"] = box(4)
-            spaces[f"{arm}_gripper_qpos"] = box(len(self.robots.hand_joints[arm]))
-        for name in self.object_names:
-            spaces[f"{name}_pos"] = box(3)
-            spaces[f"{name}_quat"] = box(4)
-        if self.config.obs_mode == "rgb":
-            s = self.config.image_size
-            for cam in self.config.cameras:
-                spaces[f"{cam}_image"] = gym.spaces.Box(0, 255, shape=(s, s, 3), dtype=np.uint8)
-        return gym.spaces.Dict(spaces)
+        return gym.spaces.Dict(
+            {
+                **arm_spaces(self.robots.hand_joints),
+                **object_spaces(self.object_names),
+                **camera_spaces(self.config),
+            }
+        )
 
     def _observation(self) -> dict[str, np.ndarray]:
         d = self.physics.data
-        eef = self.eef_poses()
-        obs: dict[str, np.ndarray] = {}
-        for i, arm in enumerate(ARMS):
-            obs[f"{arm}_joint_pos"] = d.qpos[self.osc.qpos_idx[i]].copy()
-            obs[f"{arm}_joint_vel"] = d.qvel[self.osc.dof_idx[i]].copy()
-            obs[f"{arm}_eef_pos"] = eef[i, :3, 3].copy()
-            obs[f"{arm}_eef_quat"] = mat_to_quat(eef[i, :3, :3])
-            obs[f"{arm}_gripper_qpos"] = d.qpos[self._finger_qpos[i]].copy()
-        for name, pose in self.object_poses().items():
-            obs[f"{name}_pos"] = pose[:3, 3].copy()
-            obs[f"{name}_quat"] = mat_to_quat(pose[:3, :3])
-        if self.config.obs_mode == "rgb":
-            s = self.config.image_size
-            for cam in self.config.cameras:
-                obs[f"{cam}_image"] = self.physics.render(cam, s, s)
-        return obs
+        return {
+            **arm_observation(
+                d,
+                self.eef_poses(),
+                arm_qpos=self._arm_qpos,
+                arm_dof=self._arm_dof,
+                finger_qpos=self._finger_qpos,
+            ),
+            **object_observation(self.object_poses()),
+            **camera_observation(self.physics, self.config),
+        }
 
     def _info(self) -> dict[str, Any]:
         terms = self.evaluate()

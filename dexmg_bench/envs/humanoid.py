@@ -30,15 +30,25 @@ an unreachable target is followed as far as it can be, never an error.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 
+from dexmg_bench.envs.common import (
+    arm_observation,
+    arm_spaces,
+    both_sides_touch,
+    camera_observation,
+    camera_spaces,
+    check_action,
+    object_observation,
+    object_spaces,
+    resolve_config,
+)
 from dexmg_bench.envs.config import TaskConfig
 from dexmg_bench.envs.robots import gr1
-from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle, mat_to_quat
+from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle
 from dexmg_bench.sim import Physics
 from dexmg_bench.sim.ik import IKConfig, IKServo, copy_model
 from dexmg_bench.sim.scene import compile_model
@@ -63,22 +73,7 @@ class HumanoidEnv(gym.Env):
     extra_state: ClassVar[int] = 0  # task state outside MuJoCo (e.g. a colour), in get_state
 
     def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: Any):
-        if variant not in self.variants:
-            raise ValueError(
-                f"unknown variant {variant!r} for {type(self).__name__}; "
-                f"valid variants: {sorted(self.variants)}"
-            )
-        fields = {f.name for f in dataclasses.fields(self.config_cls)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) {unknown} for {self.config_cls.__name__}; "
-                f"valid: {sorted(fields)}"
-            )
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array'. Got {render_mode!r}.")
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-        self.config = dataclasses.replace(self.variants[variant], **overrides)
+        self.config = resolve_config(self, variant, render_mode, overrides)
         self.render_mode = render_mode
         xml = self._scene_xml()
         self.physics = Physics(copy_model(compile_model(xml)))
@@ -236,11 +231,7 @@ class HumanoidEnv(gym.Env):
         The palm counts with the thumb: in a power grasp of a can the fingers press it against the
         palm, and the thumb may not touch it at all.
         """
-        thumb, fingers = self._pad_geoms[arm]
-        geoms = self._object_geoms[obj]
-        return self.physics.contact_between(thumb, geoms) and self.physics.contact_between(
-            fingers, geoms
-        )
+        return both_sides_touch(self.physics, self._pad_geoms[arm], self._object_geoms[obj])
 
     def touching(self, arm: str, obj: str) -> bool:
         """Whether any part of ``arm``'s hand touches ``obj``."""
@@ -271,15 +262,7 @@ class HumanoidEnv(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _validate_action(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(
-                f"expected an action of shape {self.action_space.shape} "
-                f"(layout {self.action_layout}), got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or inf: {a}")
-        return np.clip(a, -1.0, 1.0)
+        return check_action(action, self.action_space, self.action_layout)
 
     def _finger_ctrl(self) -> np.ndarray:
         return gr1.hand_ctrl(self._hand_cmd.reshape(len(ARMS), self.hand_dim))
@@ -288,27 +271,16 @@ class HumanoidEnv(gym.Env):
         self.physics.data.ctrl[self._finger_act] = self._finger_ctrl()
 
     def _make_observation_space(self) -> gym.spaces.Dict:
-        def box(*shape: int) -> gym.spaces.Box:
-            return gym.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float64)
-
-        spaces: dict[str, gym.spaces.Space] = {}
-        for arm in ARMS:
-            spaces[f"{arm}_joint_pos"] = box(7)
-            spaces[f"{arm}_joint_vel"] = box(7)
-            spaces[f"{arm}_eef_pos"] = box(3)
-            spaces[f"{arm}_eef_quat"] = box(4)
-            spaces[f"{arm}_gripper_qpos"] = box(len(gr1.HAND_JOINTS[arm]))
-        if self.torso:
-            spaces["torso_joint_pos"] = box(3)
-        for name in self.object_names:
-            spaces[f"{name}_pos"] = box(3)
-            spaces[f"{name}_quat"] = box(4)
-        spaces.update(self._task_observation_space())
-        if self.config.obs_mode == "rgb":
-            s = self.config.image_size
-            for cam in self.config.cameras:
-                spaces[f"{cam}_image"] = gym.spaces.Box(0, 255, shape=(s, s, 3), dtype=np.uint8)
-        return gym.spaces.Dict(spaces)
+        torso = {"torso_joint_pos": gym.spaces.Box(-np.inf, np.inf, (3,), np.float64)}
+        return gym.spaces.Dict(
+            {
+                **arm_spaces(gr1.HAND_JOINTS),
+                **(torso if self.torso else {}),
+                **object_spaces(self.object_names),
+                **self._task_observation_space(),
+                **camera_spaces(self.config),
+            }
+        )
 
     def _task_observation_space(self) -> dict[str, gym.spaces.Space]:
         return {}
@@ -318,25 +290,20 @@ class HumanoidEnv(gym.Env):
 
     def _observation(self) -> dict[str, np.ndarray]:
         d = self.physics.data
-        eef = self.eef_poses()
-        obs: dict[str, np.ndarray] = {}
-        for i, arm in enumerate(ARMS):
-            obs[f"{arm}_joint_pos"] = d.qpos[self._arm_qpos[arm]].copy()
-            obs[f"{arm}_joint_vel"] = d.qvel[self._arm_dof[arm]].copy()
-            obs[f"{arm}_eef_pos"] = eef[i, :3, 3].copy()
-            obs[f"{arm}_eef_quat"] = mat_to_quat(eef[i, :3, :3])
-            obs[f"{arm}_gripper_qpos"] = d.qpos[self._finger_qpos[i]].copy()
-        if self.torso:
-            obs["torso_joint_pos"] = d.qpos[self.servo.qpos_idx[:3]].copy()
-        for name, pose in self.object_poses().items():
-            obs[f"{name}_pos"] = pose[:3, 3].copy()
-            obs[f"{name}_quat"] = mat_to_quat(pose[:3, :3])
-        obs.update(self._task_observation())
-        if self.config.obs_mode == "rgb":
-            s = self.config.image_size
-            for cam in self.config.cameras:
-                obs[f"{cam}_image"] = self.physics.render(cam, s, s)
-        return obs
+        torso = {"torso_joint_pos": d.qpos[self.servo.qpos_idx[:3]].copy()} if self.torso else {}
+        return {
+            **arm_observation(
+                d,
+                self.eef_poses(),
+                arm_qpos=self._arm_qpos,
+                arm_dof=self._arm_dof,
+                finger_qpos=self._finger_qpos,
+            ),
+            **torso,
+            **object_observation(self.object_poses()),
+            **self._task_observation(),
+            **camera_observation(self.physics, self.config),
+        }
 
     def _info(self) -> dict[str, Any]:
         terms = self.evaluate()
