@@ -1,8 +1,9 @@
-"""``BimanualEnv``: the one base class of every DexMG task (tasks subclass it once, no deeper).
+"""``BimanualEnv``: the base class of the two-Panda tasks (tasks subclass it once, no deeper).
 
 The base owns the simulation loop, the action layout (per-arm OSC pose command plus hand command),
 observations, seeding and exact state save/restore. A task file adds its objects, its reset
-distribution, its success terms and its per-arm subtask signals.
+distribution, its success terms and its per-arm subtask signals. The GR-1 tasks have the sibling
+base ``HumanoidEnv`` (``humanoid.py``); what the two share is in ``common.py``.
 
 Action (per arm, in ``ARMS`` order ``right, left``), all in ``[-1, 1]``:
     ``dpos`` (3): end-effector translation, scaled to +-5 cm per step, world axes;
