@@ -226,3 +226,18 @@ def test_shipped_cupboards_source_demos_replay():
     for demo in src.demos[:2]:
         assert replay_demo(env, demo)
     env.close()
+
+
+def test_head_camera_renders():
+    """``render_camera="head"`` finds the robot's namespaced camera (``h1/head``)."""
+    env = gym.make(
+        "DexMG/BiGym-CupboardsCloseAll-v0",
+        disable_env_checker=True,
+        render_mode="rgb_array",
+        render_size=48,
+        render_camera="head",
+    ).unwrapped
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.shape == (48, 48, 3) and frame.std() > 0
+    env.close()
