@@ -207,7 +207,8 @@ def _read_demo(g: h5py.Group) -> SourceDemo:
 
 
 def kebab(name: str) -> str:
-    """``PieceAssembly`` -> ``piece-assembly`` (dataset and file names)."""
+    """``PieceAssembly`` -> ``piece-assembly``, ``BiGym-FlipCup`` -> ``bigym-flip-cup``."""
+    name = name.replace("BiGym-", "Bigym")
     return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
 
 

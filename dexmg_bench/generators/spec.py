@@ -374,7 +374,7 @@ def spec_path(task: str) -> Path:
 
     Looks inside an installed wheel first, then in the source checkout.
     """
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", task).lower()
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", task.replace("BiGym-", "Bigym")).lower()
     packaged = _REPO_DIR / "dexmg_bench" / "_shipped" / "generators" / f"{snake}.toml"
     return packaged if packaged.is_file() else _REPO_DIR / "generators" / f"{snake}.toml"
 

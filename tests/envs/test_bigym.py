@@ -419,3 +419,15 @@ def test_terminate_on_success_is_optional():
     terminated = [env.step(np.eye(15)[14])[2] for _ in range(3)]  # right gripper held: mug flips
     assert terminated == [False, False, True]
     env.close()
+
+
+def test_shipped_files_are_found_by_task_name():
+    """`dexmg generate --task BiGym-CupboardsCloseAll` finds its spec and scripted demos."""
+    from dexmg_bench.datasets.source import kebab, shipped_source_file
+    from dexmg_bench.generators.spec import spec_path
+
+    assert kebab("BiGym-CupboardsCloseAll") == "bigym-cupboards-close-all"
+    assert kebab("PieceAssembly") == "piece-assembly"
+    assert spec_path("BiGym-CupboardsCloseAll").name == "bigym_cupboards_close_all.toml"
+    assert spec_path("BiGym-CupboardsCloseAll").is_file()
+    assert shipped_source_file("BiGym-CupboardsCloseAll").name == "bigym-cupboards-close-all.hdf5"
