@@ -171,7 +171,7 @@ def test_sigterm_stops_a_parallel_job_cleanly(tmp_path):
     while time.time() < deadline and not (log.exists() and log.read_text().strip()):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=300)  # tearing down the workers takes ~16 s at load 14
     assert proc.returncode != 0
     assert "Traceback" not in err, err
     assert "interrupted" in err and "rerun the same command to resume" in err
