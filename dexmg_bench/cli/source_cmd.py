@@ -42,7 +42,7 @@ def rollout(
     )
     elapsed = time.perf_counter() - t0
     save_video(frames, video, fps=env.config.control_freq)
-    print(f"{task}-{variant} seed {seed}: success={info['success']} terms={info['terms']}")
+    print(f"{task}-{variant} seed {seed}: success={info['success']} terms={info.get('terms', {})}")
     print(f"{episode.num_steps} steps in {elapsed:.1f} s (rendering included); video: {video}")
 
 
