@@ -47,16 +47,17 @@ Partial terms: ``ball_in_bowl``, ``bowl_on_pad``, ``bowl_upright``, ``cup_graspe
   generator a subtask to hold the right arm's wait in: it defers only a sequential subtask that
   is not an arm's first, and a first-subtask wait would be replayed after the ordering wait.
 
-**Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1, 333 steps): D0 45/50 = 90%;
-D1 18/20 = 90%; D2 2/10 = 20%, **the expert does not solve D2**: the left hand must tip the cup
+**Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1, 333 steps): D0 49/50 = 98%;
+D1 18/20 = 90%; D2 1/10 = 10%, **the expert does not solve D2**: the left hand must tip the cup
 over y = -0.35, at the edge of its reach (waist yaw near its limit), and the cup slips in the
-hand or lands on the bowl. Failures in D0 are the cup slipping in the hand while tipped (the
-Fourier hands' weak finger servos, as in Can Sorting) and the cup falling onto the bowl. Before
-the shells stood on feet D0 was 46/50, failing seeds 6, 9, 22, 41; with the feet the same seeds
-fail, and 34 (the cup slips while tipped).
-DexMimicGen from the 5 shipped D0 demos, D0: 47/50 attempts succeed (seed 0, one worker, about
-7.3 s per attempt at load 8-10 on 2 cores; two failed the pour, one the final check). It was
-50/50 before the feet.
+hand or lands on the bowl. Failures in D0 and D1 are the cup slipping in the hand while tipped
+(the Fourier hands' weak finger servos, as in Can Sorting) and the cup falling onto the bowl.
+When the shells first stood on feet, D0 went from 46/50 to 45/50 (the same failing seeds 6, 9,
+22, 41, plus 34): the cup sat about 2 mm shallower in the hand; the expert's cup grasp is now
+5 mm deeper.
+DexMimicGen from the 5 shipped D0 demos, D0: 49/50 attempts succeed (seed 0, one worker, about
+6.1 s per attempt at load 10 on 2 cores; the failure is a pour). Before the feet it was 50/50;
+with the feet and the shallower grasp, 47/50.
 
 ## Version History
 * v0: initial release.
