@@ -18,7 +18,17 @@ import pytest
 from dexmg_bench.generators.job import GenerateConfig
 from dexmg_bench.generators.pool import map_attempts
 
-ATTEMPTS = {"Threading": 6, "PieceAssembly": 6, "Transport": 4}
+ATTEMPTS = {
+    "Threading": 8,
+    "PieceAssembly": 8,
+    "Transport": 6,
+    "BoxCleanup": 8,
+    "TrayLift": 6,
+    "DrawerCleanup": 6,
+    "CanSorting": 8,
+    "Coffee": 8,
+    "Pouring": 8,
+}
 RESULTS: dict[tuple[str, int], float] = {}
 
 
