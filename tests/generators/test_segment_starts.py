@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from fake_demo import FakeDemo, fake_demo
 
 from dexmg_bench.generators.segment import build_library, segment_demo
 from dexmg_bench.generators.spec import SpecError, spec_from_dict
-from dexmg_bench.geometry import make_pose
 
 T = 40
 
 
-@dataclass
-class FakeDemo:
-    """The fields of ``SourceDemo`` that segmentation reads."""
-
-    target_pose: np.ndarray
-    hand: np.ndarray
-    object_pose: dict[str, np.ndarray]
-    signals: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-
 def _demo(ons: dict[str, dict[str, int]]) -> FakeDemo:
-    """Targets, hands and object poses encode the step; signal ``s`` turns on at ``ons``."""
-    steps = np.arange(T, dtype=float)
-    pos = np.stack([steps, np.zeros(T), np.ones(T)], axis=1)
-    target = np.stack([make_pose(pos, np.eye(3)), make_pose(pos + [0, 1, 0], np.eye(3))], axis=1)
-    hand = np.stack([steps, -steps], axis=1)[:, :, None]
-    obj = make_pose(np.stack([steps, steps, steps], axis=1), np.eye(3))
-    signals = {arm: {name: np.arange(T) >= on for name, on in d.items()} for arm, d in ons.items()}
-    return FakeDemo(target, hand, {"a": obj, "b": obj + 0}, signals)
+    return fake_demo(ons, T)
 
 
 def _sequential_first_spec():
