@@ -166,6 +166,27 @@ def align_coordination(
     return out
 
 
+def _draw_offsets(spec: TaskSpec, field: str, rng: np.random.Generator) -> dict[str, list[int]]:
+    """Per arm, one draw per subtask from its ``field`` range; coordination partners share one.
+
+    Draws go right arm first, then left, in subtask order; a coordination pair uses the right
+    arm's draw. A fixed range draws nothing, so specs without ranges leave the random stream as
+    it was.
+    """
+    right, left = ARMS
+    right_of_left = {j: i for i, j in _pairs(spec)}
+    out: dict[str, list[int]] = {}
+    for arm in ARMS:
+        out[arm] = []
+        for i, sub in enumerate(spec.subtasks[arm]):
+            lo, hi = getattr(sub, field)
+            if arm == left and sub.kind == "coordination":
+                out[arm].append(out[right][right_of_left[i]])
+            else:
+                out[arm].append(int(rng.integers(lo, hi + 1)) if lo != hi else lo)
+    return out
+
+
 def apply_offsets(
     ends: Mapping[str, np.ndarray], spec: TaskSpec, num_steps: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -178,23 +199,15 @@ def apply_offsets(
         ValueError: if clipping pulls a coordination pair apart (narrow its ``offset_range``).
     """
     right, left = ARMS
-    right_of_left = {j: i for i, j in _pairs(spec)}
-    shared: dict[int, int] = {}  # right index of a coordination pair -> its offset
+    offsets = _draw_offsets(spec, "offset_range", rng)
     out = {}
     for arm in ARMS:
         subs = spec.subtasks[arm]
         new = np.array(ends[arm], dtype=np.int64)
         prev = 0
-        for i, sub in enumerate(subs):
-            lo, hi = sub.offset_range
-            if arm == left and sub.kind == "coordination":
-                offset = shared[right_of_left[i]]
-            else:
-                offset = int(rng.integers(lo, hi + 1)) if lo != hi else lo
-                if arm == right:
-                    shared[i] = offset
+        for i in range(len(subs)):
             upper = num_steps - (len(subs) - 1 - i)
-            new[i] = min(max(int(new[i]) + offset, prev + 1), upper)
+            new[i] = min(max(int(new[i]) + offsets[arm][i], prev + 1), upper)
             prev = int(new[i])
         out[arm] = new
     for i, j in _pairs(spec):
@@ -270,23 +283,14 @@ def segment_starts(
     Starts are clipped so that every segment keeps at least its last step.
     """
     onsets = ends if onsets is None else onsets
-    right, left = ARMS
-    right_of_left = {j: i for i, j in _pairs(spec)}
-    shared: dict[int, int] = {}  # right index of a coordination pair -> its start offset
+    offsets = _draw_offsets(spec, "start_offset_range", rng)
     out = {}
     for arm in ARMS:
         subs = spec.subtasks[arm]
         arm_ends = np.asarray(ends[arm], dtype=np.int64)
         starts = np.concatenate([[0], arm_ends[:-1]]).astype(np.int64)
         for i, sub in enumerate(subs):
-            lo, hi = sub.start_offset_range
-            if arm == left and sub.kind == "coordination":
-                offset = shared[right_of_left[i]]
-            else:
-                offset = int(rng.integers(lo, hi + 1)) if lo != hi else lo
-                if arm == right:
-                    shared[i] = offset
-            begin = int(starts[i]) + offset
+            begin = int(starts[i]) + offsets[arm][i]
             if sub.kind == "sequential" and i == 0:
                 other = other_arm(arm)
                 pre_done = int(onsets[other][spec.index(other, str(sub.after))])
