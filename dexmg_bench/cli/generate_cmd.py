@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,20 +74,30 @@ def generate(
 
 
 def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
-    """Run the job; Ctrl-C or SIGTERM stop it cleanly (workers terminated, no tracebacks)."""
+    """Run the job; Ctrl-C or SIGTERM stop it cleanly (workers terminated, no tracebacks).
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    The handler both raises KeyboardInterrupt (to stop at once) and sets a flag the job polls
+    after every attempt: once in CI the exception alone was lost and the job ran to the end.
+    """
+    from dexmg_bench.generators.run import Stopped
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if not stop.is_set():
+            stop.set()
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return run(config, out)
-    except KeyboardInterrupt:
+        return run(config, out, should_stop=stop.is_set)
+    except (KeyboardInterrupt, Stopped):
         raise SystemExit(
             f"interrupted: finished attempts are kept in {out}; rerun the same command to resume"
         ) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _write_minari(out: Path) -> None:

@@ -24,7 +24,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
 
-__all__ = ["GenerateConfig", "check_inputs", "generate", "generator_of"]
+__all__ = ["GenerateConfig", "Stopped", "check_inputs", "generate", "generator_of"]
 
 # Changing any of these changes which episodes a job produces, so a resume must not.
 _JOB_KEYS = ("task", "variant", "seed", "source", "spec", "generator", "action_noise")
@@ -72,8 +72,23 @@ def _kept_prefix(done: dict[int, dict[str, Any]], n: int) -> list[int] | None:
     return None
 
 
-def generate(config: GenerateConfig, out: Path, *, progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) a job until ``n`` episodes are kept; returns the stats."""
+class Stopped(Exception):
+    """The job was asked to stop (``should_stop``); finished attempts are on disk."""
+
+
+def generate(
+    config: GenerateConfig,
+    out: Path,
+    *,
+    progress: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) a job until ``n`` episodes are kept; returns the stats.
+
+    ``should_stop`` is polled after every finished attempt (a signal handler sets the flag it
+    reads): a stop request cannot be lost the way an asynchronous exception can be, e.g. when
+    it lands in a finaliser, which Python reports and then ignores.
+    """
     from tqdm import tqdm
 
     src = check_inputs(config)
@@ -113,6 +128,9 @@ def generate(config: GenerateConfig, out: Path, *, progress: bool = True) -> dic
             bar.set_postfix(attempts=len(done), rate=f"{successes / len(done):.0%}")
             if _kept_prefix(done, config.n) is not None:
                 break
+            if should_stop is not None and should_stop():
+                bar.close()
+                raise Stopped(f"stopped after {len(done)} attempts")
     bar.close()
     kept = _kept_prefix(done, config.n)
     stats = _stats(config, done, kept, time.perf_counter() - t0)
