@@ -53,6 +53,10 @@ def card_markdown(ds: Any) -> str:
         rows.append(("Cameras", f"{', '.join(dx['cameras'])} at {dx['image_size']} px"))
     rows += [
         ("Code version", f"dexmg-bench {dx['code_version']}, Minari {meta['minari_version']}"),
+    ]
+    if commits := dx.get("generator_config", {}).get("code_commits"):
+        rows.append(("Generated at commit", ", ".join(f"`{c}`" for c in commits)))
+    rows += [
         ("Size", f"{float(meta.get('dataset_size', 0.0)):.1f} MB"),
         (
             "Content sha256",

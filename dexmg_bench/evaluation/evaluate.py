@@ -14,6 +14,7 @@ from dexmg_bench import __version__
 from dexmg_bench.evaluation.metrics import SeedResult, aggregate, wilson_interval
 from dexmg_bench.evaluation.protocol import EvalProtocol, episode_seeds
 from dexmg_bench.evaluation.rollout import Policy, rollout
+from dexmg_bench.provenance import code_commit
 
 PolicyFactory = Callable[[], Policy]
 
@@ -24,6 +25,8 @@ def _versions() -> dict[str, str]:
     import numpy
 
     out = {"dexmg_bench": __version__, "mujoco": mujoco.__version__, "numpy": numpy.__version__}
+    if (commit := code_commit()) is not None:
+        out["dexmg_bench_commit"] = commit
     try:
         import torch
 

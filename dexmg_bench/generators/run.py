@@ -36,6 +36,7 @@ from dexmg_bench.datasets.source import SourceDemo, SourceFile, kebab, read_sour
 from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
+from dexmg_bench.provenance import code_commit
 
 __all__ = ["GenerateConfig", "Stopped", "check_inputs", "generate", "generator_of"]
 
@@ -147,13 +148,17 @@ def generate(
 
 def _check_job(config: GenerateConfig, out: Path) -> None:
     """Refuse to resume a folder that holds another job; record this one atomically."""
-    job = {**asdict(config), "code_version": __version__}
+    job = {**asdict(config), "code_version": __version__, "code_commits": []}
     path = out / "job.json"
     if path.exists():
         old = json.loads(path.read_text())
         defaults = asdict(GenerateConfig(task=config.task))  # keys older job files lack
         if any(old.get(k, defaults[k]) != job[k] for k in _JOB_KEYS):
             raise ValueError(f"{out} holds a different job ({old}); use another --out")
+        job["code_commits"] = list(old.get("code_commits", []))
+    commit = code_commit()  # every checkout that ran part of the job, in order
+    if commit is not None and commit not in job["code_commits"]:
+        job["code_commits"].append(commit)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(job, indent=2, sort_keys=True))
     tmp.replace(path)
