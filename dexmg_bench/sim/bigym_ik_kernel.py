@@ -1,0 +1,289 @@
+"""The compiled BiGym arm IK: ``dexmg_bench.envs.bigym.solve_ik``'s iteration without Python.
+
+The pose action solves a 12 x 12 damped-least-squares system up to 10 times per step. Through numpy
+each solve costs far more than its arithmetic (Python calls, and OpenBLAS waking its threads for a
+12 x 12 matrix: ~0.5 ms per ``np.linalg.solve`` on a busy 2-core machine), so the IK cost 1-3 ms of
+a 7-9 ms step. This kernel runs the same loop (same joint freezing, step clamp, stop rules and
+orientation error through the same quaternion formulas as ``geometry.so3``) with MuJoCo's C
+``mj_kinematics`` / ``mj_comPos`` / ``mj_jacSite`` called from numba (``sim.native``) and a Cholesky
+solve of the (symmetric positive definite) normal matrix; it agrees with the numpy reference to
+~1e-12 (``tests/envs/test_bigym_ik_kernel.py``). Its own module, so that editing the adapter does
+not invalidate numba's on-disk cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from dexmg_bench.sim.native import address, ccall
+
+_SMALL_ANGLE = 1e-2  # geometry.so3's switch to the series form of atan(x)/x
+
+# Addresses of the C functions the kernel calls, in this order.
+FUNCTIONS = np.array(
+    [address(f) for f in ("mj_kinematics", "mj_comPos", "mj_jacSite")], dtype=np.uint64
+)
+
+
+@numba.njit(cache=True, nogil=True)
+def _mat_to_axis_angle(r):
+    """``geometry.so3.mat_to_axis_angle`` of one 3x3 matrix (same pivot rule and series)."""
+    r00, r01, r02 = r[0, 0], r[0, 1], r[0, 2]
+    r10, r11, r12 = r[1, 0], r[1, 1], r[1, 2]
+    r20, r21, r22 = r[2, 0], r[2, 1], r[2, 2]
+    trace = r00 + r11 + r22
+    q = np.empty(4)
+    k = 0
+    best = trace
+    if r00 > best:
+        k, best = 1, r00
+    if r11 > best:
+        k, best = 2, r11
+    if r22 > best:
+        k = 3
+    if k == 0:
+        q[0], q[1], q[2], q[3] = 1 + trace, r21 - r12, r02 - r20, r10 - r01
+    elif k == 1:
+        q[0], q[1], q[2], q[3] = r21 - r12, 1 + r00 - r11 - r22, r01 + r10, r02 + r20
+    elif k == 2:  # noqa: PLR2004
+        q[0], q[1], q[2], q[3] = r02 - r20, r01 + r10, 1 - r00 + r11 - r22, r12 + r21
+    else:
+        q[0], q[1], q[2], q[3] = r10 - r01, r02 + r20, r12 + r21, 1 - r00 - r11 + r22
+    norm = np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    sign = -1.0 if q[0] < 0 else 1.0
+    q = sign * q / norm
+    # quat_to_axis_angle: normalise again, w >= 0, angle 2 atan2(|xyz|, w).
+    q = q / np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    if q[0] < 0:
+        q = -q
+    w = q[0]
+    s = np.sqrt(q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    if s < _SMALL_ANGLE:
+        r2 = (s / w) ** 2
+        scale = (2 / w) * (1 - r2 / 3 + r2 * r2 / 5)
+    else:
+        scale = 2 * np.arctan2(s, w) / s
+    return scale * q[1:]
+
+
+@numba.njit(cache=True, nogil=True)
+def _norm3(v):
+    return np.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+
+
+@numba.njit(cache=True, nogil=True)
+def _cholesky_solve(a, b):
+    """Solve A x = b for a symmetric positive definite A (small: plain loops compile fast)."""
+    n = b.shape[0]
+    low = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = a[i, j]
+            for k in range(j):
+                s -= low[i, k] * low[j, k]
+            low[i, j] = np.sqrt(s) if i == j else s / low[j, j]
+    y = np.empty(n)
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s -= low[i, k] * y[k]
+        y[i] = s / low[i, i]
+    x = np.empty(n)
+    for i in range(n - 1, -1, -1):
+        s = y[i]
+        for k in range(i + 1, n):
+            s -= low[k, i] * x[k]
+        x[i] = s / low[i, i]
+    return x
+
+
+@numba.njit(cache=True, nogil=True)
+def _forward(fns, m_ptr, d_ptr, qpos, qadr, q, with_jacobian):  # noqa: PLR0917
+    for k in range(q.shape[0]):
+        qpos[qadr[k]] = q[k]
+    ccall(fns[0], (m_ptr, d_ptr))
+    if with_jacobian:
+        ccall(fns[1], (m_ptr, d_ptr))
+
+
+@numba.njit(cache=True, nogil=True)
+def _errors(site_xpos, site_xmat, sites, targets, dpos, drot):  # noqa: PLR0917
+    """``pose_errors``: position and world axis-angle error (target - pose) per arm."""
+    for i in range(sites.shape[0]):
+        s = sites[i]
+        pose_rot = site_xmat[s].reshape(3, 3)
+        for r in range(3):
+            dpos[i, r] = targets[i, r, 3] - site_xpos[s, r]
+        rel = np.empty((3, 3))
+        for r in range(3):
+            for c in range(3):
+                rel[r, c] = (
+                    targets[i, r, 0] * pose_rot[c, 0]
+                    + targets[i, r, 1] * pose_rot[c, 1]
+                    + targets[i, r, 2] * pose_rot[c, 2]
+                )
+        drot[i] = _mat_to_axis_angle(rel)
+
+
+@numba.njit(cache=True, nogil=True)
+def solve(  # noqa: PLR0912, PLR0913, PLR0917 (a kernel: flat arrays, one loop)
+    fns,
+    m_ptr,
+    d_ptr,
+    qpos,
+    site_xpos,
+    site_xmat,
+    qadr,
+    dadr,
+    sites,
+    q0,
+    targets,
+    lower,
+    upper,
+    cost,
+    rot_weight,
+    damping,
+    iterations,
+    max_joint_step,
+    min_joint_step,
+    tolerance,
+    rot_tolerance,
+    jacp,
+    jacr,
+    out_q,
+    out_err,
+):
+    """``solve_ik``'s loop on scratch data (``qpos`` already the scene's); returns iterations run.
+
+    ``out_q`` gets the configuration, ``out_err`` the remaining position error per arm (m).
+    """
+    n = q0.shape[0]
+    n_arms = sites.shape[0]
+    m = 6 * n_arms
+    q = np.minimum(np.maximum(q0, lower), upper)
+    free = np.ones(n, dtype=np.bool_)
+    dpos = np.empty((n_arms, 3))
+    drot = np.empty((n_arms, 3))
+    rows = np.empty((m, n))
+    err = np.empty(m)
+    jw = np.empty((m, n))
+    a = np.empty((m, m))
+    dq = np.empty(n)
+    it = 0
+    converged = False
+    while it < iterations:
+        _forward(fns, m_ptr, d_ptr, qpos, qadr, q, True)
+        _errors(site_xpos, site_xmat, sites, targets, dpos, drot)
+        pos_max = 0.0
+        rot_max = 0.0
+        for i in range(n_arms):
+            pos_max = max(pos_max, _norm3(dpos[i]))
+            rot_max = max(rot_max, _norm3(drot[i]))
+        if pos_max < tolerance and rot_max < rot_tolerance:
+            converged = True
+            break
+        for i in range(n_arms):
+            ccall(fns[2], (m_ptr, d_ptr, jacp.ctypes.data, jacr.ctypes.data, sites[i]))
+            for r in range(3):
+                err[6 * i + r] = dpos[i, r]
+                err[6 * i + 3 + r] = rot_weight * drot[i, r]
+                for k in range(n):
+                    rows[6 * i + r, k] = jacp[r, dadr[k]]
+                    rows[6 * i + 3 + r, k] = jacr[r, dadr[k]] * rot_weight
+        for k in range(n):
+            inv_cost = (1.0 if free[k] else 0.0) / cost[k]
+            for r in range(m):
+                jw[r, k] = rows[r, k] * inv_cost
+        # A = Jw J' + damping^2 I (plain loops: no BLAS call, which threads, for 12 x 13).
+        for r in range(m):
+            for c in range(r + 1):
+                acc = 0.0
+                for k in range(n):
+                    acc += jw[r, k] * rows[c, k]
+                a[r, c] = acc
+                a[c, r] = acc
+            a[r, r] += damping * damping
+        x = _cholesky_solve(a, err)
+        big = 0.0
+        for k in range(n):
+            acc = 0.0
+            for r in range(m):
+                acc += jw[r, k] * x[r]
+            dq[k] = acc
+            big = max(big, abs(acc))
+        if big > max_joint_step:
+            dq *= max_joint_step / big
+        moved = 0.0
+        for k in range(n):
+            new = min(max(q[k] + dq[k], lower[k]), upper[k])
+            if (new <= lower[k] and dq[k] < 0) or (new >= upper[k] and dq[k] > 0):
+                free[k] = False
+            moved = max(moved, abs(new - q[k]))
+            q[k] = new
+        it += 1
+        if moved < min_joint_step:  # at the least-squares optimum: the rest is unreachable
+            break
+    if not converged:
+        _forward(fns, m_ptr, d_ptr, qpos, qadr, q, False)
+        _errors(site_xpos, site_xmat, sites, targets, dpos, drot)
+    out_q[:] = q
+    for i in range(n_arms):
+        out_err[i] = _norm3(dpos[i])
+    return it
+
+
+def solve_on(  # noqa: PLR0913, PLR0917 (envs.bigym.solve_ik's arguments + the model binding)
+    model: Any,
+    scratch: Any,
+    scene_qpos: np.ndarray,
+    qadr: np.ndarray,
+    dadr: np.ndarray,
+    sites: np.ndarray,
+    q0: np.ndarray,
+    targets: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    cost: np.ndarray,
+    gains: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``envs.bigym.solve_ik`` on ``model``: the solved joints and position error per site (m).
+
+    ``scratch`` is an ``MjData`` of ``model`` that the kernel may overwrite; it starts from the
+    scene's ``scene_qpos`` with the ``qadr`` joints (dofs ``dadr``) set from ``q``; ``sites`` are
+    the pinch sites; ``gains`` an ``IKGains``.
+    """
+    scratch.qpos[:] = scene_qpos
+    out_q, out_err = np.empty(len(qadr)), np.empty(len(sites))
+    jacp, jacr = np.empty((3, model.nv)), np.empty((3, model.nv))
+    solve(
+        FUNCTIONS,
+        np.uint64(model._address),
+        np.uint64(scratch._address),
+        scratch.qpos,
+        scratch.site_xpos,
+        scratch.site_xmat,
+        np.asarray(qadr, np.int64),
+        np.asarray(dadr, np.int64),
+        np.asarray(sites, np.int32),
+        np.asarray(q0, np.float64),
+        np.ascontiguousarray(targets, np.float64),
+        np.asarray(lower, np.float64),
+        np.asarray(upper, np.float64),
+        np.asarray(cost, np.float64),
+        float(gains.rot_weight),
+        float(gains.damping),
+        int(gains.iterations),
+        float(gains.max_joint_step),
+        float(gains.min_joint_step),
+        float(gains.tolerance),
+        float(gains.rot_tolerance),
+        jacp,
+        jacr,
+        out_q,
+        out_err,
+    )
+    return out_q, out_err
