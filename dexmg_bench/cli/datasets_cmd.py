@@ -19,15 +19,30 @@ CARDS = Path("datasets/cards")
 class Build:
     """Rebuild the local catalogue: source datasets of the shipped tasks (+ generated jobs), cards.
 
+    With ``--flagship 1000`` it also generates each task's flagship set ``dexmg/<task>-v0``
+    (DexMimicGen, D0, seed 0) into ``JOBS/<task>``; those jobs resume when the command is rerun.
+
     Attributes:
         tasks: tasks to build (default: every task with shipped source demos).
         generated: finished ``dexmg generate`` folders to add as generated datasets.
         cards: folder of the dataset cards (``<id>.md``).
+        flagship: demos per flagship set to generate (0 = none; the catalogue's sets have 1000).
+        jobs: folder of the flagship generation jobs, one per task.
+        workers: generation worker processes.
     """
 
     tasks: tuple[str, ...] = ()
     generated: tuple[Path, ...] = ()
     cards: Path = CARDS
+    flagship: int = 0
+    jobs: Path = Path("runs/flagship")
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.flagship < 0 or self.workers < 1:
+            raise ValueError(
+                f"`flagship` must be >= 0 and `workers` >= 1. Got {self.flagship}, {self.workers}."
+            )
 
     def run(self) -> None:
         """Write every dataset (replacing older local copies) and its card."""
@@ -49,9 +64,21 @@ class Build:
             src = read_source_file(path)
             ds = write_minari(src, source_info(src), overwrite=True)
             print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
+            if self.flagship:
+                self._generate_flagship(name)
         for job in self.generated:
             ds = write_generated_job(job, overwrite=True)
             print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
+
+    def _generate_flagship(self, task: str) -> None:
+        from dexmg_bench.cli.generate_cmd import generate as generate_cli
+        from dexmg_bench.datasets.cards import write_card
+        from dexmg_bench.datasets.minari_io import write_generated_job
+
+        job = self.jobs / task  # `dexmg generate` itself: progress, resume, Ctrl-C
+        generate_cli(task=task, n=self.flagship, out=job, workers=self.workers, minari=False)
+        ds = write_generated_job(job, overwrite=True)
+        print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,6 +60,10 @@ def _attempts_done(out: Path) -> dict[int, dict[str, Any]]:
     return done
 
 
+def _none() -> Iterator[Any]:
+    yield from ()
+
+
 def _kept_prefix(done: dict[int, dict[str, Any]], n: int) -> list[int] | None:
     """Indices of the first ``n`` successes if every lower attempt has finished, else None."""
     kept = []
@@ -113,7 +117,8 @@ def generate(
                 yield (config.seed, k)
 
     env_id = src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-")
-    attempts = contextlib.closing(map_attempts(config, todo()))
+    finished = _kept_prefix(done, config.n) is not None  # a rerun of a complete job: no workers
+    attempts = contextlib.closing(map_attempts(config, todo()) if not finished else _none())
     with open(out / "attempts.jsonl", "a") as log, attempts as stream:
         for attempt in stream:
             if attempt.success:

@@ -40,6 +40,24 @@ def test_build_writes_source_dataset_and_card(tmp_path, capsys):
         }
 
 
+def test_build_generates_a_flagship_set_and_resumes_it(tmp_path, capsys):
+    """`--flagship N`: the generated set is `dexmg/<task>-v0` with its card; a rerun resumes."""
+    cards, jobs = tmp_path / "cards", tmp_path / "jobs"
+    args = ["datasets", "build", "--tasks", "Threading", "--cards", str(cards)]
+    args += ["--flagship", "2", "--jobs", str(jobs), "--workers", "1"]
+    main(args)
+    assert "dexmg/threading-v0: 2 episodes" in capsys.readouterr().out
+    ds = loader.load("dexmg/threading-v0")
+    meta = ds.storage.metadata["dexmg"]
+    assert ds.total_episodes == 2 and meta["generator"] == "dexmimicgen"
+    assert meta["generator_config"]["n"] == 2 and meta["generation_stats"]["complete"]
+    card = (cards / "dexmg" / "threading-v0.md").read_text()
+    assert "| Episodes | 2 |" in card and "generated" in card
+    attempts = (jobs / "Threading" / "attempts.jsonl").read_text()
+    main(args)  # the finished job is reused, not run again
+    assert (jobs / "Threading" / "attempts.jsonl").read_text() == attempts
+
+
 def test_robomimic_commands_round_trip(tmp_path):
     """export-robomimic then import-robomimic gives back the same source file."""
     rm = tmp_path / "threading_rm.hdf5"
