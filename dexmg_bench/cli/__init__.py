@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dexmg_bench.cli import (
+    bigym_cmd,
     datasets_cmd,
     demo_cmd,
     envs_cmd,
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "eval": train_cmd.eval,
             "leaderboard": leaderboard_cmd.leaderboard,
             "teleop": teleop_cmd.teleop,
+            "bigym": bigym_cmd.bigym,
         },
         prog="dexmg",
         description=(

@@ -81,6 +81,8 @@ import numpy as np
 from dexmg_bench.geometry import mat_to_axis_angle
 from dexmg_bench.sim.bigym_backend import ARMS, TASK_CLASSES, BiGymBackend, load_backend
 
+# Adapter seeds from here up are BiGym's own seeds plus this (see ``BiGymAdapterEnv.reset``).
+BIGYM_SEED_BASE = 2**32
 CONTROL_FREQUENCY = {"FlipCup": 50, "DishwasherLoadPlates": 20, "CupboardsCloseAll": 20}
 OBJECTS = {
     "FlipCup": ("mug",),
@@ -395,11 +397,20 @@ class BiGymAdapterEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Reset with a BiGym seed drawn from our ``np_random``; the global RNG is left as found."""
+        """Reset with a BiGym seed drawn from our ``np_random``; the global RNG is left as found.
+
+        Seeds from ``BIGYM_SEED_BASE`` (2^32) up address BiGym's own seeds: ``BIGYM_SEED_BASE + s``
+        resets BiGym with its seed ``s``, the scene of a BiGym demo recorded with seed ``s``
+        (imported demos store their seed so; ``datasets/bigym_import.py``).
+        """
         super().reset(seed=seed)
         if options:
             raise ValueError(f"BiGym tasks take no reset options. Got {sorted(options)}.")
         inner_seed = int(self.np_random.integers(2**32))
+        if seed is not None and seed >= BIGYM_SEED_BASE:
+            if seed >= 2 * BIGYM_SEED_BASE:
+                raise ValueError(f"`seed` must be < 2^33 (2^32 + a BiGym seed). Got {seed}.")
+            inner_seed = seed - BIGYM_SEED_BASE
         saved = np.random.get_state()
         try:
             raw_obs, raw_info = self._raw.reset(seed=inner_seed)

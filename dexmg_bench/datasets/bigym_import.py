@@ -1,0 +1,534 @@
+"""Import BiGym's own demonstrations as DexMG source demos with datagen info.
+
+BiGym (chernyadev/bigym, ``72d3054``) ships its demos as one safetensors file per episode
+(its ``demonstrations`` package; a zip on its data releases, downloaded by the user). Facts this
+module relies on, read from that commit:
+
+* File: safetensors (8-byte little-endian header length, a JSON header of tensor dtypes, shapes
+  and byte offsets plus string ``__metadata__``, then the raw bytes). Per-step tensors are named
+  ``obs_<key>``, ``reward``, ``termination``, ``truncation`` and ``info_<key>``; the executed
+  action is ``info_demo_action`` (float64, ``(T, A)``). "Lightweight" demos keep only the actions
+  and the termination flags.
+* Metadata (each value a JSON string): ``seed`` (the seed BiGym's ``reset`` reseeded its global
+  RNG with, so the scene), ``observation_mode``, ``environment_data`` (``env_name``,
+  ``action_mode_name``, ``action_mode_absolute``, ``floating_base``, ``floating_dofs``,
+  ``robot_name``, ...), ``package_versions``, ``date``, ``uuid``.
+* Rate: demos are recorded at BiGym's physics rate, 500 Hz, one action per physics step; its
+  store caches re-recorded copies at other rates in ``<n>hz`` folders. To replay at a control
+  frequency ``f``, BiGym decimates by ``r = 500 / f``: it pads the demo with copies of its last
+  action to a multiple of ``r``; per window of ``r`` actions it sums them (plus what clipping cut
+  off the previous window), divides all but the floating-base part by ``r`` when the arm actions
+  are absolute (so absolute arm targets are averaged, base deltas summed), takes the grippers
+  from the window's last action, and clips to the action space at that rate (base bounds scaled
+  by ``r``), carrying the clipped-off remainder into the next window.
+* Action layout (``JointPositionActionMode``, floating base): base deltas (x, y, yaw by default),
+  5 left-arm then 5 right-arm joint targets (absolute, or deltas added to the actuators' ctrl),
+  left and right gripper in [0, 1].
+
+The import replays each demo (decimated as BiGym does) in the adapter's joint action mode from
+BiGym's own seed (adapter seed ``BIGYM_SEED_BASE + seed``), and records per step what ``dexmg
+source`` records: the state, gripper and object poses, subtask signals and boundaries, and the
+equivalent *pose* action: the pinch-site pose that the step's joint targets put the gripper at
+(forward kinematics of the commanded base pose and arm targets less the servo sag, i.e. the
+inverse of the adapter's pose-to-joint map), with the gripper commands. Only demos that end in
+success are kept. The joint actions are stored too (``demo_<k>/bigym/joint_actions``): replaying
+them in joint mode reproduces the recorded states exactly; replaying the pose actions goes
+through the IK and may drift (the import reports by how much).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BIGYM_RATE = 500  # Hz: BiGym's physics rate, the rate its demos are recorded at
+ACTION_KEY = "info_demo_action"
+JOINT_ACTION_MODE = "JointPositionActionMode"
+DEFAULT_FLOATING_DOFS = ("pelvis_x", "pelvis_y", "pelvis_rz")
+N_ARM_JOINTS = 10  # 5 per arm
+N_GRIPPERS = 2
+_DTYPES = {
+    "F64": np.float64,
+    "F32": np.float32,
+    "F16": np.float16,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U64": np.uint64,
+    "U32": np.uint32,
+    "U16": np.uint16,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
+}
+
+
+class BiGymDemoError(ValueError):
+    """A file or folder that is not what the import expects (the message says what is wrong)."""
+
+
+@dataclass(frozen=True)
+class BiGymDemo:
+    """One BiGym demo file, parsed: where it came from and its actions at ``frequency``.
+
+    Attributes:
+        path: the file.
+        env_name: BiGym's task class name (e.g. ``CupboardsCloseAll``).
+        seed: the seed BiGym reset with (fixes the scene).
+        absolute: whether the arm actions are absolute joint targets (else deltas).
+        floating_dofs: the floating base's action dofs, in order.
+        robot_name: BiGym's robot class name.
+        uuid: BiGym's demo id.
+        frequency: the rate the actions were recorded at (Hz).
+        actions: ``(T, A)`` float64, BiGym's action layout.
+    """
+
+    path: Path
+    env_name: str
+    seed: int
+    absolute: bool
+    floating_dofs: tuple[str, ...]
+    robot_name: str
+    uuid: str
+    frequency: int
+    actions: np.ndarray
+
+
+def read_safetensors(
+    path: str | Path, names: tuple[str, ...] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Tensors (only ``names`` if given) and the string metadata of a safetensors file.
+
+    A small reader of the format (header length, JSON header, raw little-endian bytes), so that
+    parsing needs neither BiGym nor the ``safetensors`` package.
+
+    Raises:
+        BiGymDemoError: if the file is not a readable safetensors file.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if len(data) < 8:  # noqa: PLR2004 (the header-length field)
+        raise BiGymDemoError(f"{path}: not a safetensors file (only {len(data)} bytes)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise BiGymDemoError(f"{path}: not a safetensors file (header of {n} bytes does not fit)")
+    try:
+        header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BiGymDemoError(f"{path}: not a safetensors file (header is not JSON: {err})") from err
+    if not isinstance(header, dict):
+        raise BiGymDemoError(f"{path}: not a safetensors file (header is not a JSON object)")
+    metadata = header.pop("__metadata__", None) or {}
+    body = memoryview(data)[8 + n :]
+    tensors = {}
+    for name, info in header.items():
+        if names is not None and name not in names:
+            continue
+        try:
+            dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
+            start, stop = info["data_offsets"]
+            shape = tuple(info["shape"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise BiGymDemoError(f"{path}: tensor {name!r} has a malformed entry {info}") from err
+        count = int(np.prod(shape, dtype=np.int64))
+        if stop - start != count * dtype.itemsize or stop > len(body):
+            raise BiGymDemoError(f"{path}: tensor {name!r} does not match its byte range")
+        tensors[name] = (
+            np.frombuffer(body[start:stop], dtype=dtype)
+            .reshape(shape)
+            .astype(dtype.newbyteorder("="))
+        )
+    return tensors, metadata
+
+
+def _json_field(metadata: dict[str, str], key: str, path: Path) -> Any:
+    if key not in metadata:
+        raise BiGymDemoError(
+            f"{path}: metadata lacks {key!r} (has {sorted(metadata)}); a BiGym demo file stores "
+            "seed, observation_mode, environment_data, package_versions, date and uuid"
+        )
+    try:
+        return json.loads(metadata[key])
+    except json.JSONDecodeError as err:
+        raise BiGymDemoError(f"{path}: metadata {key!r} is not JSON: {metadata[key]!r}") from err
+
+
+def frequency_from_path(path: Path) -> int:
+    """The rate of a demo from BiGym's cache layout (a ``<n>hz`` folder), else 500 Hz."""
+    for part in reversed(path.parent.parts):
+        match = re.fullmatch(r"(\d+)hz", part)
+        if match:
+            return int(match.group(1))
+    return BIGYM_RATE
+
+
+def parse_demo(path: str | Path, frequency: int = 0) -> BiGymDemo:
+    """Read one BiGym demo file; ``frequency`` 0 takes it from the path (see above).
+
+    Raises:
+        BiGymDemoError: naming what is missing or unsupported (metadata, actions, action mode).
+    """
+    path = Path(path)
+    tensors, metadata = read_safetensors(path, names=(ACTION_KEY,))
+    seed = _json_field(metadata, "seed", path)
+    env = _json_field(metadata, "environment_data", path)
+    if not isinstance(env, dict) or "env_name" not in env or "action_mode_name" not in env:
+        raise BiGymDemoError(f"{path}: metadata environment_data lacks env_name/action_mode_name")
+    if not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise BiGymDemoError(f"{path}: seed {seed!r} is not a BiGym seed (an int in [0, 2^32))")
+    if env["action_mode_name"] != JOINT_ACTION_MODE:
+        raise BiGymDemoError(
+            f"{path}: action mode {env['action_mode_name']!r}; only {JOINT_ACTION_MODE} demos "
+            "(what BiGym's dataset has) can be imported"
+        )
+    if not env.get("floating_base", False):
+        raise BiGymDemoError(f"{path}: recorded without the floating base; the adapter needs it")
+    dofs = tuple(env.get("floating_dofs") or DEFAULT_FLOATING_DOFS)
+    if ACTION_KEY not in tensors:
+        raise BiGymDemoError(f"{path}: no {ACTION_KEY!r} tensor (the executed actions)")
+    actions = np.asarray(tensors[ACTION_KEY], np.float64)
+    width = len(dofs) + N_ARM_JOINTS + N_GRIPPERS
+    if actions.ndim != 2 or actions.shape[1] != width or len(actions) == 0:  # noqa: PLR2004
+        raise BiGymDemoError(
+            f"{path}: actions of shape {actions.shape}, expected (T, {width}) for base {dofs}"
+        )
+    freq = frequency or frequency_from_path(path)
+    return BiGymDemo(
+        path=path,
+        env_name=str(env["env_name"]),
+        seed=int(seed),
+        absolute=bool(env.get("action_mode_absolute", False)),
+        floating_dofs=dofs,
+        robot_name=str(env.get("robot_name") or ""),
+        uuid=str(_json_field(metadata, "uuid", path)) if "uuid" in metadata else path.stem,
+        frequency=int(freq),
+        actions=actions,
+    )
+
+
+def find_demos(folder: str | Path, task: str, frequency: int = 0) -> tuple[list[BiGymDemo], str]:
+    """The demos of ``task`` (BiGym's class name) under ``folder``, by path; and a summary line.
+
+    Raises:
+        BiGymDemoError: if the folder does not exist, holds no BiGym demo files, or none of
+            ``task`` (the message lists the tasks it found).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BiGymDemoError(f"{folder} is not a folder (give the folder BiGym's demos unzip to)")
+    files = sorted(folder.rglob("*.safetensors"))
+    if not files:
+        raise BiGymDemoError(f"{folder} holds no *.safetensors files (BiGym's demo files)")
+    demos, others = [], {}
+    for f in files:
+        demo = parse_demo(f, frequency)
+        if demo.env_name == task:
+            demos.append(demo)
+        else:
+            others[demo.env_name] = others.get(demo.env_name, 0) + 1
+    if not demos:
+        found = ", ".join(f"{k} ({v})" for k, v in sorted(others.items()))
+        raise BiGymDemoError(f"{folder} has no {task} demos; it has: {found}")
+    skipped = f", skipped {sum(others.values())} of other tasks" if others else ""
+    return demos, f"{len(demos)} {task} demo files under {folder}{skipped}"
+
+
+def decimate(  # noqa: PLR0913 (BiGym's decimation has these inputs)
+    actions: np.ndarray,
+    rate: int,
+    *,
+    absolute: bool,
+    n_base: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    dtype: type = np.float32,
+) -> np.ndarray:
+    """BiGym's decimation of a demo's actions by ``rate`` (see the module docstring).
+
+    Args:
+        actions: ``(T, A)`` at the recorded rate.
+        rate: recorded rate / control rate (an integer).
+        absolute: whether the arm actions are absolute targets (they are averaged, not summed).
+        n_base: number of floating-base (delta) actions at the front.
+        low: lower bounds of the action space at the control rate.
+        high: upper bounds of the action space at the control rate.
+        dtype: the accumulator's type; BiGym sums in its action space's float32, and this
+            reproduces its results to the bit (float64 would differ by ~5e-7).
+
+    Returns:
+        ``(ceil(T / rate), A)`` actions at the control rate (float64 holding ``dtype`` values).
+    """
+    actions = np.asarray(actions, np.float64)
+    low, high = np.asarray(low, dtype), np.asarray(high, dtype)
+    pad = -len(actions) % rate
+    if pad:
+        actions = np.concatenate([actions, np.repeat(actions[-1:], pad, axis=0)])
+    out = np.empty((len(actions) // rate, actions.shape[1]))
+    total = np.zeros(actions.shape[1], dtype)
+    overhead = np.zeros(actions.shape[1], dtype)
+    for k in range(len(out)):
+        for i in range(k * rate, (k + 1) * rate):
+            total += actions[i] + overhead  # the clipped-off rest enters once, at the start
+            overhead *= 0
+        if absolute:
+            total[n_base:] = total[n_base:] / rate
+        total[-N_GRIPPERS:] = actions[(k + 1) * rate - 1, -N_GRIPPERS:]
+        clipped = np.clip(total, low, high)
+        out[k] = clipped
+        overhead = total - clipped
+        total = np.zeros_like(total)
+    return out
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, demo by demo (for the CLI's summary and the tests)."""
+
+    files: int
+    kept: int
+    failed_seeds: tuple[int, ...]
+    pose_replay_success: int
+    pose_replay_drift_m: tuple[float, ...]
+    joint_replay_max_state_diff: float
+
+
+def _pose_action(target: np.ndarray, hand: np.ndarray) -> np.ndarray:
+    """The adapter's pose action for pinch-site targets (2, 4, 4) and gripper commands (2,)."""
+    from dexmg_bench.envs.bigym import ORIGIN, POS_RANGE, ROT_RANGE
+    from dexmg_bench.geometry import mat_to_axis_angle
+
+    rows = []
+    for i in range(len(target)):
+        pos = (target[i, :3, 3] - ORIGIN) / POS_RANGE
+        rot = mat_to_axis_angle(target[i, :3, :3]) / ROT_RANGE
+        rows.append(np.concatenate([pos, rot, hand[i : i + 1]]))
+    return np.clip(np.concatenate(rows), -1.0, 1.0)
+
+
+def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Replay joint actions in ``env`` (the adapter, joint mode) and record a source demo.
+
+    Returns:
+        The ``SourceDemo`` (pose actions, datagen info; boundaries only if it succeeded) and the
+        joint actions as the env applied them (clipped to its action space).
+    """
+    from dexmg_bench.datasets.source import SourceDemo, segment_boundaries
+    from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
+
+    backend, raw = env._backend, env.raw
+    n_arms = 2
+    env.reset(seed=BIGYM_SEED_BASE + demo.seed)
+    nb = len(demo.floating_dofs)
+    hand = -np.ones(n_arms)  # right, left; the adapter's state keeps the last gripper command
+    states, eef, target, hands, actions, applied = [], [], [], [], [], []
+    objects: dict[str, list[np.ndarray]] = {n: [] for n in env.object_names}
+    signals = {arm: {s: [] for s in names} for arm, names in env.subtask_names.items()}
+    info: dict[str, Any] = {"success": False}
+
+    def state() -> np.ndarray:
+        s = env.get_state()
+        s[-n_arms:] = hand
+        return s
+
+    states.append(state())
+    low, high = env.action_space.low, env.action_space.high
+    for given in joint_actions:
+        a = np.clip(given, low, high).astype(env.action_space.dtype)
+        eef.append(env.eef_poses())
+        for name, pose in env.object_poses().items():
+            objects[name].append(pose)
+        sig = env.subtask_signals()
+        for arm, names in signals.items():
+            for s in names:
+                names[s].append(bool(sig[arm][s]))
+        sag = backend.servo_sag(raw)
+        _, _, _, _, info = env.step(a)
+        # The pose target this step commands: FK of the base's new servo target and the arm
+        # targets less the sag the adapter would have added (its pose-to-joint map, inverted).
+        q = np.concatenate([backend.base_command(raw), a[nb : nb + N_ARM_JOINTS] - sag])
+        poses, _ = backend.kinematics(raw, q)
+        grip = np.asarray(a[-N_GRIPPERS:], np.float64)  # BiGym: left, right in [0, 1]
+        hand = 2.0 * grip[::-1] - 1.0
+        target.append(poses)
+        hands.append(hand.reshape(n_arms, 1).copy())
+        actions.append(_pose_action(poses, hand))
+        applied.append(np.asarray(a, np.float64))
+        states.append(state())
+    success = bool(info["success"])
+    sig_arrays = {a: {s: np.asarray(v, bool) for s, v in d.items()} for a, d in signals.items()}
+    boundaries = {}
+    if success:
+        boundaries = {
+            arm: segment_boundaries(sig_arrays[arm], env.subtask_names[arm], len(actions))
+            for arm in sig_arrays
+        }
+    else:
+        sig_arrays = {}
+    source = SourceDemo(
+        seed=BIGYM_SEED_BASE + demo.seed,
+        actions=np.asarray(actions),
+        states=np.asarray(states),
+        eef_pose=np.asarray(eef),
+        target_pose=np.asarray(target),
+        hand=np.asarray(hands),
+        object_pose={k: np.asarray(v) for k, v in objects.items()},
+        signals=sig_arrays,
+        boundaries=boundaries,
+        success=success,
+    )
+    return source, np.asarray(applied)
+
+
+def joint_actions_for(env: Any, demo: BiGymDemo) -> np.ndarray:
+    """The demo's actions at the env's control rate as absolute joint actions (BiGym's layout).
+
+    Decimated as BiGym does (the bounds are the env's joint action space, which is BiGym's at
+    that rate). Delta-mode arm actions (BiGym adds each to the actuator's ctrl) are summed into
+    the absolute targets the adapter's joint mode takes; their deltas are not bounded per step
+    as BiGym's delta space would (+-0.1 rad per 500 Hz step), only the targets by the ctrl range.
+    """
+    freq = env.config.frequency
+    if demo.frequency % freq:
+        raise BiGymDemoError(
+            f"{demo.path}: recorded at {demo.frequency} Hz, not a multiple of the env's {freq} Hz"
+        )
+    rate = demo.frequency // freq
+    nb = len(demo.floating_dofs)
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    if low.shape != (demo.actions.shape[1],):
+        raise BiGymDemoError(
+            f"{demo.path}: {demo.actions.shape[1]} action values (base {demo.floating_dofs}); the "
+            f"{env.config.task} adapter takes {low.size}"
+        )
+    if demo.absolute:
+        return decimate(demo.actions, rate, absolute=True, n_base=nb, low=low, high=high)
+    # Delta arms: BiGym's delta action space bounds the arm deltas (at the rate), not the
+    # targets; decimate without bounds on the arms, then integrate and bound the targets.
+    arm = slice(nb, nb + N_ARM_JOINTS)
+    d_low, d_high = low.copy(), high.copy()
+    d_low[arm], d_high[arm] = -np.inf, np.inf
+    out = decimate(demo.actions, rate, absolute=False, n_base=nb, low=d_low, high=d_high)
+    # BiGym's reset zeroes the actuators' ctrl (MuJoCo's reset; checked at 72d3054), and its
+    # own absolute-to-delta converter starts from 0 too: the targets are the running sums.
+    out[:, arm] = np.cumsum(out[:, arm], axis=0)
+    return np.clip(out, low, high)
+
+
+def pose_replay(env: Any, source: Any) -> tuple[bool, float]:
+    """Replay a demo's pose actions from its first state (``dexmg replay``'s way).
+
+    Returns:
+        Success at the end, and the largest distance (m) between a pinch site and where the
+        recorded demo had it after the same step.
+    """
+    env.reset(seed=source.seed)
+    env.set_state(source.states[0])
+    info: dict[str, Any] = {"success": False}
+    drift = 0.0
+    for k, action in enumerate(source.actions):
+        _, _, _, _, info = env.step(action)
+        if k + 1 < source.num_steps:
+            gap = env.eef_poses()[:, :3, 3] - source.eef_pose[k + 1][:, :3, 3]
+            drift = max(drift, float(np.linalg.norm(gap, axis=1).max()))
+    return bool(info["success"]), drift
+
+
+def import_demos(
+    folder: str | Path,
+    task: str,
+    out: str | Path,
+    *,
+    frequency: int = 0,
+    origin: str = "human",
+    max_demos: int = 0,
+    verify: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> ImportReport:
+    """Convert the BiGym demos of ``task`` (``BiGym-<Task>``) under ``folder`` into ``out``.
+
+    Raises:
+        BiGymDemoError: wrong folder, wrong task, bad files; or if no demo succeeds.
+    """
+    import h5py
+    from tqdm import tqdm
+
+    from dexmg_bench import __version__
+    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.datasets.source import SourceFile, write_source_file
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.sim.bigym_backend import TASK_CLASSES
+
+    name = task.removeprefix("BiGym-")
+    if not task.startswith("BiGym-") or name not in TASK_CLASSES:
+        tasks = ", ".join(f"BiGym-{t}" for t in TASK_CLASSES)
+        raise BiGymDemoError(f"--task must be one of {tasks}. Got {task!r}.")
+    demos, summary = find_demos(folder, name, frequency)
+    if max_demos:
+        demos = demos[:max_demos]
+    log(summary)
+    env = make_task_env(task, action_mode="joint")
+    kept, joints, failed = [], [], []
+    bar = tqdm(demos, desc=f"{task}: importing BiGym demos", disable=not progress)
+    for demo in bar:
+        source, applied = record_demo(env, demo, joint_actions_for(env, demo))
+        if source.success:
+            kept.append((demo, source))
+            joints.append(applied)
+        else:
+            failed.append(demo.seed)
+        bar.set_postfix(kept=f"{len(kept)}/{len(kept) + len(failed)}")
+    if not kept:
+        env.close()
+        raise BiGymDemoError(f"none of the {len(demos)} {task} demos succeeded when replayed")
+    # Exact replay in joint mode: the stored joint actions reproduce the stored states.
+    diff = 0.0
+    for (_, source), applied in zip(kept, joints, strict=True):
+        env.reset(seed=source.seed)
+        env.set_state(source.states[0])
+        for k, a in enumerate(applied):
+            env.step(a.astype(env.action_space.dtype))
+            diff = max(diff, float(np.abs(env.get_state()[:-2] - source.states[k + 1][:-2]).max()))
+    env.close()
+    source_file = SourceFile(
+        env_id=task_entry(task).env_id("D0"),
+        task=task,
+        variant="D0",
+        origin=origin,
+        code_version=__version__,
+        demos=tuple(s for _, s in kept),
+    )
+    write_source_file(out, source_file)
+    with h5py.File(out, "a") as f:
+        f.attrs["bigym_import"] = json.dumps(
+            {"folder": str(folder), "files": len(demos), "failed_bigym_seeds": failed}
+        )
+        for k, ((demo, _), applied) in enumerate(zip(kept, joints, strict=True)):
+            g = f[f"demo_{k}"].create_group("bigym")
+            g.create_dataset("joint_actions", data=applied)
+            g.attrs.update(
+                seed=demo.seed, uuid=demo.uuid, file=demo.path.name, frequency=demo.frequency
+            )
+    successes, drifts = 0, []
+    if verify:  # the pose actions, through the IK, in the default pose mode
+        env = make_task_env(task)
+        for _, source in tqdm(kept, desc=f"{task}: pose-mode replay", disable=not progress):
+            ok, drift = pose_replay(env, source)
+            successes += ok
+            drifts.append(drift)
+        env.close()
+    return ImportReport(
+        files=len(demos),
+        kept=len(kept),
+        failed_seeds=tuple(failed),
+        pose_replay_success=successes,
+        pose_replay_drift_m=tuple(drifts),
+        joint_replay_max_state_diff=diff,
+    )

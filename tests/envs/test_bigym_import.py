@@ -1,0 +1,465 @@
+"""``dexmg bigym import-demos``: BiGym's demo files as source demos.
+
+CI (no BiGym): the safetensors reader, the metadata checks and their error messages, BiGym's
+decimation, the folder search and the ``inspect`` command, on small files written here in the
+layout BiGym's ``Demo.save`` writes (with the ``safetensors`` package where installed, else with
+the format written out by hand). Slow tier (BiGym installed): genuine demo files written by
+BiGym's own ``DemoRecorder`` at 500 Hz from the CupboardsCloseAll scripted expert, imported,
+replayed in joint and pose mode; decimation equal to BiGym's ``DemoConverter``; delta-mode files
+made by BiGym's converter import to the same joint targets; adapter seeds address BiGym's seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dexmg_bench.datasets.bigym_import import (
+    BiGymDemoError,
+    decimate,
+    find_demos,
+    frequency_from_path,
+    import_demos,
+    parse_demo,
+    read_safetensors,
+)
+
+_CODES = {np.dtype(np.float64): "F64", np.dtype(np.float32): "F32", np.dtype(np.bool_): "BOOL"}
+_CODES |= {np.dtype(np.uint8): "U8", np.dtype(np.int64): "I64"}
+
+
+def write_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """The safetensors layout: u64 header length, JSON header (+ ``__metadata__``), raw bytes."""
+    header: dict = {"__metadata__": metadata}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        raw = np.ascontiguousarray(t).astype(t.dtype.newbyteorder("<")).tobytes()
+        header[name] = {
+            "dtype": _CODES[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def _save(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """Write with the ``safetensors`` package when it is installed (BiGym's writer), else ours."""
+    try:
+        from safetensors.numpy import save_file
+    except ImportError:
+        write_safetensors(path, tensors, metadata)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(path), metadata)
+
+
+def bigym_metadata(env_name: str = "CupboardsCloseAll", seed: int = 7, **env: object) -> dict:
+    """Metadata as BiGym's ``Metadata.ready_for_safetensors`` writes it (each value JSON)."""
+    environment = {
+        "env_name": env_name,
+        "action_mode_name": "JointPositionActionMode",
+        "floating_base": True,
+        "observation_config": {
+            "cameras": [],
+            "proprioception": True,
+            "privileged_information": False,
+        },
+        "action_mode_absolute": True,
+        "floating_dofs": ["pelvis_x", "pelvis_y", "pelvis_rz"],
+        "reset_positions": [],
+        "robot_name": "H1",
+    } | env
+    return {
+        "seed": json.dumps(seed),
+        "observation_mode": json.dumps("lightweight"),
+        "environment_data": json.dumps(environment),
+        "package_versions": json.dumps({"mujoco": "3.5.0", "bigym": "0.0.0"}),
+        "date": json.dumps("2026-11-26_10-00-00"),
+        "uuid": json.dumps("abc123"),
+    }
+
+
+def lightweight_demo(path: Path, actions: np.ndarray, metadata: dict | None = None) -> Path:
+    """A lightweight BiGym demo: actions, termination and truncation flags, empty reward."""
+    tensors = {
+        "reward": np.zeros(0),
+        "termination": np.zeros(len(actions), bool),
+        "truncation": np.zeros(len(actions), bool),
+        "info_demo_action": np.asarray(actions, np.float64),
+    }
+    _save(path, tensors, metadata or bigym_metadata())
+    return path
+
+
+def test_reader_round_trips_tensors_and_metadata(tmp_path):
+    """Every dtype BiGym writes (float64, float32, bool, uint8), empty tensors and metadata."""
+    tensors = {
+        "info_demo_action": np.arange(30.0).reshape(2, 15) / 7,
+        "obs_rgb_head": np.arange(24, dtype=np.uint8).reshape(2, 3, 4),
+        "obs_proprioception": np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3),
+        "termination": np.array([False, True]),
+        "reward": np.zeros(0),
+    }
+    write_safetensors(tmp_path / "a.safetensors", tensors, {"seed": "3"})
+    got, meta = read_safetensors(tmp_path / "a.safetensors")
+    assert meta == {"seed": "3"} and set(got) == set(tensors)
+    for k, v in tensors.items():
+        assert got[k].dtype == v.dtype and got[k].shape == v.shape, k
+        np.testing.assert_array_equal(got[k], v)
+    only, _ = read_safetensors(tmp_path / "a.safetensors", names=("termination",))
+    assert list(only) == ["termination"]
+
+
+def test_parse_demo_reads_what_the_import_needs(tmp_path):
+    """Task, seed, action mode, base dofs, rate (500 Hz, or the cache's ``<n>hz`` folder)."""
+    actions = np.random.default_rng(0).uniform(-0.1, 0.1, (40, 15))
+    path = lightweight_demo(tmp_path / "CupboardsCloseAll" / "u1.safetensors", actions)
+    demo = parse_demo(path)
+    assert (demo.env_name, demo.seed, demo.absolute, demo.frequency) == (
+        "CupboardsCloseAll",
+        7,
+        True,
+        500,
+    )
+    assert demo.floating_dofs == ("pelvis_x", "pelvis_y", "pelvis_rz") and demo.uuid == "abc123"
+    np.testing.assert_array_equal(demo.actions, actions)
+    cached = lightweight_demo(tmp_path / "x" / "lightweight" / "20hz" / "u2.safetensors", actions)
+    assert frequency_from_path(cached) == 20 and parse_demo(cached).frequency == 20
+    assert parse_demo(cached, frequency=50).frequency == 50
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"drop": "seed"}, "metadata lacks 'seed'"),
+        ({"drop": "environment_data"}, "metadata lacks 'environment_data'"),
+        ({"env": {"action_mode_name": "TorqueActionMode"}}, "only JointPositionActionMode"),
+        ({"env": {"floating_base": False}}, "without the floating base"),
+        ({"seed": -1}, "is not a BiGym seed"),
+        ({"width": 14}, "expected (T, 15)"),
+        ({"no_actions": True}, "no 'info_demo_action' tensor"),
+    ],
+)
+def test_parse_demo_errors_name_the_problem(tmp_path, change, message):
+    """Missing metadata, unsupported modes, bad seeds and action shapes: clear errors."""
+    meta = bigym_metadata(seed=change.get("seed", 7), **change.get("env", {}))
+    meta.pop(change.get("drop", ""), None)
+    actions = np.zeros((5, change.get("width", 15)))
+    path = tmp_path / "d.safetensors"
+    if change.get("no_actions"):
+        _save(path, {"termination": np.zeros(5, bool)}, meta)
+    else:
+        lightweight_demo(path, actions, meta)
+    with pytest.raises(BiGymDemoError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_demo(path)
+
+
+def test_not_a_safetensors_file(tmp_path):
+    """A truncated or foreign file is refused with its name."""
+    bad = tmp_path / "demo.safetensors"
+    bad.write_bytes(b"\x05\x00")
+    with pytest.raises(BiGymDemoError, match="not a safetensors file"):
+        parse_demo(bad)
+    bad.write_bytes(struct.pack("<Q", 4) + b"nope")
+    with pytest.raises(BiGymDemoError, match="header is not JSON"):
+        parse_demo(bad)
+
+
+def test_find_demos_wrong_folder_and_wrong_task(tmp_path):
+    """No folder, no demo files, or only other tasks' demos: each says so; mixed folders filter."""
+    with pytest.raises(BiGymDemoError, match="is not a folder"):
+        find_demos(tmp_path / "missing", "CupboardsCloseAll")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BiGymDemoError, match="no \\*.safetensors files"):
+        find_demos(tmp_path / "empty", "CupboardsCloseAll")
+    actions = np.zeros((3, 15))
+    lightweight_demo(tmp_path / "mix" / "a.safetensors", actions, bigym_metadata("FlipCup"))
+    lightweight_demo(tmp_path / "mix" / "b.safetensors", actions, bigym_metadata("FlipCup"))
+    with pytest.raises(BiGymDemoError, match=r"no CupboardsCloseAll demos; it has: FlipCup \(2\)"):
+        find_demos(tmp_path / "mix", "CupboardsCloseAll")
+    lightweight_demo(tmp_path / "mix" / "sub" / "c.safetensors", actions)
+    demos, summary = find_demos(tmp_path / "mix", "CupboardsCloseAll")
+    assert [d.path.name for d in demos] == ["c.safetensors"]
+    assert "skipped 2 of other tasks" in summary
+
+
+def test_import_refuses_a_task_that_is_not_bigym(tmp_path):
+    """The task is checked first (no BiGym needed to say so)."""
+    with pytest.raises(BiGymDemoError, match="--task must be one of BiGym-FlipCup"):
+        import_demos(tmp_path, "CupboardsCloseAll", tmp_path / "o.hdf5")
+    with pytest.raises(BiGymDemoError, match="--task must be one of"):
+        import_demos(tmp_path, "BiGym-StackBlocks", tmp_path / "o.hdf5")
+
+
+def test_decimate_absolute_averages_arms_sums_base_takes_last_grippers():
+    """BiGym's rule, checked against a hand computation: 5 steps at rate 2 (one padded)."""
+    a = np.zeros((5, 6))  # base 2, "arms" 2, grippers 2
+    a[:, 0] = [0.1, 0.2, 0.3, 0.4, 0.5]  # base deltas: summed per window
+    a[:, 2] = [1.0, 3.0, 5.0, 7.0, 9.0]  # absolute arm targets: averaged
+    a[:, 4] = [0, 1, 0, 1, 0]  # grippers: the window's last
+    low, high = np.full(6, -10.0), np.full(6, 10.0)
+    out = decimate(a, 2, absolute=True, n_base=2, low=low, high=high)
+    f32 = {"rtol": 1e-6}  # BiGym sums in float32
+    np.testing.assert_allclose(out[:, 0], [0.3, 0.7, 1.0], **f32)  # last: 0.5 twice (padding)
+    np.testing.assert_allclose(out[:, 2], [2.0, 6.0, 9.0], **f32)
+    np.testing.assert_array_equal(out[:, 4], [1, 1, 0])
+    delta = decimate(a, 2, absolute=False, n_base=2, low=10 * low, high=10 * high)
+    np.testing.assert_allclose(delta[:, 2], [4.0, 12.0, 18.0], **f32)  # delta arms: summed
+
+
+def test_decimate_carries_what_clipping_cut_into_the_next_window():
+    """A base delta beyond the bound is clipped and the rest added to the next window."""
+    a = np.zeros((4, 4))
+    a[:2, 0] = 0.3  # 0.6 in the first window, bound 0.5: 0.1 carried over
+    out = decimate(a, 2, absolute=True, n_base=1, low=np.full(4, -0.5), high=np.full(4, 0.5))
+    np.testing.assert_allclose(out[:, 0], [0.5, 0.1], rtol=1e-6)  # BiGym sums in float32
+
+
+def test_seed_base_passes_bigyms_own_seed_through():
+    """Adapter seed ``BIGYM_SEED_BASE + s`` resets BiGym (here the CI fake) with its seed ``s``."""
+    import gymnasium as gym
+    from fake_bigym import FakeBiGymEnv
+
+    from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
+
+    env = gym.make(
+        "DexMG/BiGym-FlipCup-v0", disable_env_checker=True, backend="fake_bigym"
+    ).unwrapped
+
+    def bigym_mug(seed: int) -> np.ndarray:
+        raw = FakeBiGymEnv("FlipCup", control_frequency=50)
+        raw.reset(seed=seed)
+        return raw.objects["mug"]
+
+    for seed in (5, 2**32 - 1):
+        obs, _ = env.reset(seed=BIGYM_SEED_BASE + seed)
+        np.testing.assert_array_equal(obs["mug_pos"], bigym_mug(seed))
+    other = env.reset(seed=5)[0]["mug_pos"]  # an ordinary seed: drawn from np_random, not 5
+    assert not np.array_equal(other, bigym_mug(5))
+    with pytest.raises(ValueError, match="must be < 2\\^33"):
+        env.reset(seed=2 * BIGYM_SEED_BASE)
+
+
+def test_inspect_lists_files_and_fails_on_an_empty_folder(tmp_path, capsys):
+    """``dexmg bigym inspect`` works without BiGym: one line per demo file."""
+    from dexmg_bench.cli import main
+
+    lightweight_demo(tmp_path / "d" / "500" / "u.safetensors", np.zeros((12, 15)))
+    main(["bigym", "inspect", str(tmp_path / "d")])
+    out = capsys.readouterr().out
+    assert "CupboardsCloseAll seed 7, absolute joints, base pelvis_x/pelvis_y/pelvis_rz" in out
+    assert "12 steps at 500 Hz" in out
+    with pytest.raises(SystemExit, match="no BiGym demo files"):
+        main(["bigym", "inspect", str(tmp_path / "nothing")])
+
+
+def test_import_demos_cli_reports_a_wrong_folder(tmp_path):
+    """The CLI turns import errors into one line, exit status 1."""
+    from dexmg_bench.cli import main
+
+    with pytest.raises(SystemExit, match="import-demos: .* is not a folder"):
+        main(["bigym", "import-demos", str(tmp_path / "x"), "--task", "BiGym-FlipCup"])
+
+
+# ---- Slow tier: genuine BiGym demo files (BiGym installed) -------------------------------------
+
+RATE = 25  # 500 Hz / CupboardsCloseAll's 20 Hz
+
+
+def _bigym():
+    pytest.importorskip("bigym", reason="BiGym is not installed (see the README's BiGym section)")
+    pytest.importorskip("demonstrations", reason="BiGym's demonstrations package is not installed")
+
+
+@pytest.fixture(scope="module")
+def genuine_demos(tmp_path_factory):
+    """Two CupboardsCloseAll demo files written by BiGym's own ``DemoRecorder`` at 500 Hz.
+
+    The actions are the scripted expert's (pose mode, 20 Hz) as the adapter sent them to BiGym,
+    played at 500 Hz: each arm/gripper target held for 25 physics steps, each base delta split
+    into 25 equal parts (what BiGym's decimation sums back). BiGym seeds 3 and 4.
+    """
+    _bigym()
+    from bigym.action_modes import JointPositionActionMode
+    from bigym.envs.cupboards import CupboardsCloseAll
+    from demonstrations.demo_recorder import DemoRecorder
+
+    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
+
+    folder = tmp_path_factory.mktemp("bigym_demos") / "CupboardsCloseAll"
+    env = make_task_env("BiGym-CupboardsCloseAll")
+    raw, runs = env.raw, []
+    for seed in (3, 4):
+        sent: list[np.ndarray] = []
+        step = raw.step
+        raw.step = lambda a, step=step, sent=sent: (sent.append(np.array(a, np.float64)), step(a))[
+            1
+        ]
+        expert, info = run_expert(env, BIGYM_SEED_BASE + seed, horizon=620)
+        del raw.step
+        assert info["success"]
+        runs.append((seed, np.asarray(sent), expert))
+    env.close()
+    big = CupboardsCloseAll(
+        action_mode=JointPositionActionMode(floating_base=True, absolute=True),
+        control_frequency=500,
+        start_seed=0,
+    )
+    paths = []
+    for seed, sent, _ in runs:
+        recorder = DemoRecorder(folder)
+        big.reset(seed=seed)
+        recorder.record(big, lightweight_demo=True)
+        for a in sent:
+            fine = a.copy()
+            fine[:3] /= RATE
+            for _ in range(RATE):
+                recorder.add_timestep(big.step(fine), fine)
+        recorder.stop()
+        paths.append(recorder.save_demo())
+    big.close()
+    return folder, paths, runs
+
+
+@pytest.mark.slow
+def test_genuine_bigym_files_parse_and_decimate_as_bigym_does(genuine_demos):
+    """Our parser reads BiGym's files; our decimation equals BiGym's ``DemoConverter.decimate``."""
+    from demonstrations.demo import Demo
+    from demonstrations.demo_converter import DemoConverter
+
+    from dexmg_bench.datasets.bigym_import import joint_actions_for
+    from dexmg_bench.datasets.record import make_task_env
+
+    _, paths, runs = genuine_demos
+    env = make_task_env("BiGym-CupboardsCloseAll", action_mode="joint")
+    for path, (seed, sent, _) in zip(paths, runs, strict=True):
+        demo = parse_demo(path)
+        assert (demo.env_name, demo.seed, demo.absolute, demo.frequency) == (
+            "CupboardsCloseAll",
+            seed,
+            True,
+            500,
+        )
+        assert demo.actions.shape == (RATE * len(sent), 15)
+        theirs = DemoConverter.decimate(Demo.from_safetensors(path), 20, robot=env.raw.robot)
+        theirs = np.array([t.executed_action for t in theirs.timesteps])
+        ours = joint_actions_for(env, demo)
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ours, sent, rtol=0, atol=1e-6)  # the expert's own actions
+    env.close()
+
+
+@pytest.mark.slow
+def test_import_genuine_bigym_demos(genuine_demos, tmp_path):
+    """Both demos succeed and are kept, with datagen info, boundaries and exact joint replay.
+
+    Pose-mode replay of the imported pose actions is reported, not required: the pose action's
+    IK moves the base only where the hands cannot reach, and in this task the walking legs shut
+    the lower drawers, so the demo's base path is not reproduced (measured: 0/2, base yaw off by
+    up to 0.5 rad, pinch sites up to ~15 cm off the recorded path).
+    """
+    import h5py
+
+    from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
+
+    folder, _, runs = genuine_demos
+    out = tmp_path / "imported.hdf5"
+    rep = import_demos(folder.parent, "BiGym-CupboardsCloseAll", out, origin="scripted")
+    assert (rep.files, rep.kept, rep.failed_seeds) == (2, 2, ())
+    assert rep.joint_replay_max_state_diff == 0.0
+    assert len(rep.pose_replay_drift_m) == 2 and 0 <= rep.pose_replay_success <= 2
+    src = read_source_file(out)
+    assert src.origin == "scripted" and src.env_id == "DexMG/BiGym-CupboardsCloseAll-v0"
+    by_seed = {BIGYM_SEED_BASE + seed: (sent, exp) for seed, sent, exp in runs}  # uuid order
+    assert sorted(d.seed for d in src.demos) == sorted(by_seed)
+    for demo in src.demos:
+        sent, expert = by_seed[demo.seed]
+        assert demo.success
+        assert demo.actions.shape == (len(sent), 14) and demo.states.shape[0] == len(sent) + 1
+        for arm in ("right", "left"):
+            ends = demo.boundaries[arm]
+            assert len(ends) == 3 and np.all(np.diff(ends) > 0) and ends[-1] == len(sent)
+        assert set(demo.object_pose) >= {"drawer0", "wall_door_left"}
+        # The pose actions command exactly the stored target poses.
+        targets = _targets(demo.actions)
+        np.testing.assert_allclose(targets, demo.target_pose, atol=1e-9)
+        # The recovered targets are the expert's own where it could reach them (measured median
+        # 4 mm; up to 30 cm where it pushes into a door or beyond reach).
+        gap = np.linalg.norm(demo.target_pose[..., :3, 3] - expert.target_pose[..., :3, 3], axis=2)
+        assert np.median(gap) < 0.01, np.median(gap)
+    with h5py.File(out) as f:
+        joint = f["demo_0/bigym/joint_actions"][()]
+        np.testing.assert_allclose(joint, by_seed[src.demos[0].seed][0], atol=1e-6)
+
+
+def _targets(actions: np.ndarray) -> np.ndarray:
+    from dexmg_bench.envs.bigym import ORIGIN, POS_RANGE, ROT_RANGE
+    from dexmg_bench.geometry import axis_angle_to_mat
+
+    a = actions.reshape(len(actions), 2, 7)
+    out = np.tile(np.eye(4), (*a.shape[:2], 1, 1))
+    out[..., :3, 3] = ORIGIN + a[..., :3] * POS_RANGE
+    out[..., :3, :3] = axis_angle_to_mat(a[..., 3:6] * ROT_RANGE)
+    return out
+
+
+@pytest.mark.slow
+def test_delta_mode_files_import_to_the_same_joint_targets(genuine_demos, tmp_path):
+    """A delta-mode file gives the absolute file's joint targets.
+
+    The delta file is made by BiGym's own ``DemoConverter.absolute_to_delta``.
+    """
+    from demonstrations.demo import Demo
+    from demonstrations.demo_converter import DemoConverter
+
+    from dexmg_bench.datasets.bigym_import import joint_actions_for
+    from dexmg_bench.datasets.record import make_task_env
+
+    _, paths, _ = genuine_demos
+    delta_path = DemoConverter.absolute_to_delta(Demo.from_safetensors(paths[0])).save(
+        tmp_path / "delta" / paths[0].name
+    )
+    delta = parse_demo(delta_path)
+    assert not delta.absolute
+    env = make_task_env("BiGym-CupboardsCloseAll", action_mode="joint")
+    np.testing.assert_allclose(
+        joint_actions_for(env, delta), joint_actions_for(env, parse_demo(paths[0])), atol=1e-6
+    )  # to float32 precision: BiGym's decimation sums in float32
+    env.close()
+
+
+@pytest.mark.slow
+def test_adapter_seed_base_gives_bigyms_own_scene():
+    """Adapter seed ``BIGYM_SEED_BASE + s`` puts FlipCup's mug where BiGym's seed ``s`` does."""
+    _bigym()
+    import gymnasium as gym
+    from bigym.action_modes import JointPositionActionMode
+    from bigym.envs.manipulation import FlipCup
+
+    from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
+
+    raw = FlipCup(
+        action_mode=JointPositionActionMode(floating_base=True, absolute=True),
+        control_frequency=50,
+        start_seed=0,
+    )
+    env = gym.make("DexMG/BiGym-FlipCup-v0", disable_env_checker=True).unwrapped
+    for seed in (7, 11):
+        raw.reset(seed=seed)
+        obs, _ = env.reset(seed=BIGYM_SEED_BASE + seed)
+        np.testing.assert_array_equal(obs["mug_pos"], raw.cup.body.get_position())
+    assert not np.allclose(env.reset(seed=BIGYM_SEED_BASE + 7)[0]["mug_pos"], obs["mug_pos"])
+    with pytest.raises(ValueError, match="must be < 2\\^33"):
+        env.reset(seed=2 * BIGYM_SEED_BASE)
+    raw.close()
+    env.close()
