@@ -52,6 +52,8 @@ BIGYM_RATE = 500  # Hz: BiGym's physics rate, the rate its demos are recorded at
 ACTION_KEY = "info_demo_action"
 JOINT_ACTION_MODE = "JointPositionActionMode"
 DEFAULT_FLOATING_DOFS = ("pelvis_x", "pelvis_y", "pelvis_rz")
+# The adapter's base dofs by their number (BiGym's order; 4 where the robot crouches).
+BASE_DOFS = {3: DEFAULT_FLOATING_DOFS, 4: ("pelvis_x", "pelvis_y", "pelvis_z", "pelvis_rz")}
 N_ARM_JOINTS = 10  # 5 per arm
 N_GRIPPERS = 2
 _DTYPES = {
@@ -325,7 +327,6 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
     backend, raw = env._backend, env.raw
     n_arms = 2
     env.reset(seed=BIGYM_SEED_BASE + demo.seed)
-    nb = len(demo.floating_dofs)
     hand = -np.ones(n_arms)  # right, left; the adapter's state keeps the last gripper command
     states, eef, target, hands, actions, applied = [], [], [], [], [], []
     objects: dict[str, list[np.ndarray]] = {n: [] for n in env.object_names}
@@ -352,7 +353,8 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         _, _, _, _, info = env.step(a)
         # The pose target this step commands: FK of the base's new servo target and the arm
         # targets less the sag the adapter would have added (its pose-to-joint map, inverted).
-        q = np.concatenate([backend.base_command(raw), a[nb : nb + N_ARM_JOINTS] - sag])
+        arms = a[-N_ARM_JOINTS - N_GRIPPERS : -N_GRIPPERS]  # BiGym: base, arms, grippers
+        q = np.concatenate([backend.base_command(raw), arms - sag])
         poses, _ = backend.kinematics(raw, q)
         grip = np.asarray(a[-N_GRIPPERS:], np.float64)  # BiGym: left, right in [0, 1]
         hand = 2.0 * grip[::-1] - 1.0
@@ -386,6 +388,31 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
     return source, np.asarray(applied)
 
 
+def map_base(
+    actions: np.ndarray, dofs: tuple[str, ...], env_dofs: tuple[str, ...], path: Any = "demo"
+) -> np.ndarray:
+    """The actions with the demo's base columns moved to the env's base dofs.
+
+    A dof the demo lacks gets zero deltas (its servo holds), e.g. ``pelvis_z`` where the adapter
+    lets the robot crouch but the demo was recorded standing.
+
+    Raises:
+        BiGymDemoError: if the demo moves a base dof the env does not have.
+    """
+    if tuple(dofs) == tuple(env_dofs):
+        return actions
+    missing = [d for d in dofs if d not in env_dofs]
+    if missing or not env_dofs:
+        raise BiGymDemoError(
+            f"{path}: base dofs {list(dofs)}; the adapter's are {list(env_dofs)} (lacks {missing})"
+        )
+    out = np.zeros((len(actions), len(env_dofs) + actions.shape[1] - len(dofs)))
+    for i, d in enumerate(dofs):
+        out[:, env_dofs.index(d)] = actions[:, i]
+    out[:, len(env_dofs) :] = actions[:, len(dofs) :]
+    return out
+
+
 def joint_actions_for(env: Any, demo: BiGymDemo) -> np.ndarray:
     """The demo's actions at the env's control rate as absolute joint actions (BiGym's layout).
 
@@ -400,21 +427,17 @@ def joint_actions_for(env: Any, demo: BiGymDemo) -> np.ndarray:
             f"{demo.path}: recorded at {demo.frequency} Hz, not a multiple of the env's {freq} Hz"
         )
     rate = demo.frequency // freq
-    nb = len(demo.floating_dofs)
     low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
-    if low.shape != (demo.actions.shape[1],):
-        raise BiGymDemoError(
-            f"{demo.path}: {demo.actions.shape[1]} action values (base {demo.floating_dofs}); the "
-            f"{env.config.task} adapter takes {low.size}"
-        )
+    nb = low.size - N_ARM_JOINTS - N_GRIPPERS
+    actions = map_base(demo.actions, demo.floating_dofs, BASE_DOFS.get(nb, ()), demo.path)
     if demo.absolute:
-        return decimate(demo.actions, rate, absolute=True, n_base=nb, low=low, high=high)
+        return decimate(actions, rate, absolute=True, n_base=nb, low=low, high=high)
     # Delta arms: BiGym's delta action space bounds the arm deltas (at the rate), not the
     # targets; decimate without bounds on the arms, then integrate and bound the targets.
     arm = slice(nb, nb + N_ARM_JOINTS)
     d_low, d_high = low.copy(), high.copy()
     d_low[arm], d_high[arm] = -np.inf, np.inf
-    out = decimate(demo.actions, rate, absolute=False, n_base=nb, low=d_low, high=d_high)
+    out = decimate(actions, rate, absolute=False, n_base=nb, low=d_low, high=d_high)
     # BiGym's reset zeroes the actuators' ctrl (MuJoCo's reset; checked at 72d3054), and its
     # own absolute-to-delta converter starts from 0 too: the targets are the running sums.
     out[:, arm] = np.cumsum(out[:, arm], axis=0)

@@ -248,6 +248,21 @@ def test_seed_base_passes_bigyms_own_seed_through():
         env.reset(seed=2 * BIGYM_SEED_BASE)
 
 
+def test_map_base_fills_dofs_the_demo_lacks():
+    """A standing demo (x, y, yaw) on a crouching adapter (x, y, z, yaw): zero z deltas."""
+    from dexmg_bench.datasets.bigym_import import BASE_DOFS, map_base
+
+    a = np.arange(2 * 15, dtype=float).reshape(2, 15)
+    out = map_base(a, BASE_DOFS[3], BASE_DOFS[4])
+    assert out.shape == (2, 16)
+    np.testing.assert_array_equal(out[:, [0, 1, 3]], a[:, :3])
+    np.testing.assert_array_equal(out[:, 2], 0.0)
+    np.testing.assert_array_equal(out[:, 4:], a[:, 3:])
+    assert map_base(a, BASE_DOFS[3], BASE_DOFS[3]) is a
+    with pytest.raises(BiGymDemoError, match="lacks \\['pelvis_z'\\]"):
+        map_base(out, BASE_DOFS[4], BASE_DOFS[3])
+
+
 def test_inspect_lists_files_and_fails_on_an_empty_folder(tmp_path, capsys):
     """``dexmg bigym inspect`` works without BiGym: one line per demo file."""
     from dexmg_bench.cli import main
@@ -463,3 +478,34 @@ def test_adapter_seed_base_gives_bigyms_own_scene():
         env.reset(seed=2 * BIGYM_SEED_BASE)
     raw.close()
     env.close()
+
+
+@pytest.mark.slow
+def test_dishwasher_file_runs_through_and_unsuccessful_demos_are_dropped(tmp_path):
+    """A genuine DishwasherLoadPlates file goes through the import and, failing, is dropped.
+
+    BiGym's recorder, 1 s of holding still, standing base (x, y, yaw; the adapter may crouch:
+    its z gets zero deltas). It does not load the plates, so no demo succeeds and no file is
+    written.
+    """
+    _bigym()
+    from bigym.action_modes import JointPositionActionMode
+    from bigym.envs.dishwasher_plates import DishwasherLoadPlates
+    from demonstrations.demo_recorder import DemoRecorder
+
+    big = DishwasherLoadPlates(
+        action_mode=JointPositionActionMode(floating_base=True, absolute=True),
+        control_frequency=500,
+        start_seed=0,
+    )
+    recorder = DemoRecorder(tmp_path / "demos")
+    big.reset(seed=12)
+    recorder.record(big, lightweight_demo=True)
+    hold = np.clip(np.zeros(15), big.action_space.low, big.action_space.high)
+    for _ in range(500):
+        recorder.add_timestep(big.step(hold), hold)
+    recorder.save_demo()
+    big.close()
+    with pytest.raises(BiGymDemoError, match="none of the 1 BiGym-DishwasherLoadPlates demos"):
+        import_demos(tmp_path / "demos", "BiGym-DishwasherLoadPlates", tmp_path / "o.hdf5")
+    assert not (tmp_path / "o.hdf5").exists()
