@@ -13,15 +13,16 @@ for the install and the backend boundary. The adapter fixes what the raw env lac
   pose of the gripper's pinch site (``pos = ORIGIN + a * 2 m``, axis-angle ``a * pi``) and a
   gripper command (-1 open, +1 closed). Each step a damped-least-squares IK (:class:`IKGains`,
   MuJoCo Jacobians of BiGym's own model) turns the two targets into BiGym's action: the 10 arm
-  joint targets (plus the servos' gravity sag) and base deltas. The base (x, y, yaw) is part of
-  the IK at 50x an arm joint's cost, so it walks only when the hands cannot reach otherwise, at
-  most 2 cm and 0.05 rad per step; so base motion in generated data is not replayed from the
-  source but follows the transformed hand targets. Orientation is a soft goal (5-joint arms):
-  1 rad of orientation error counts as 5 cm of position error. ``"joint"`` passes BiGym's own
-  Box(15) through (base x, y, yaw deltas; left arm 5 and right arm 5 absolute joint positions;
-  left and right gripper), fixed at construction (BiGym rebuilds its space on a seeded reset).
-  Wrong shapes and NaN raise ``ValueError``; values outside the box are clipped (BiGym raises
-  on them).
+  joint targets (plus the servos' gravity sag) and base deltas. The base (x, y, yaw; FlipCup and
+  DishwasherLoadPlates also crouch, BiGym's ``pelvis_z``) is part of the IK at 50x an arm
+  joint's cost, so it walks (crouches) only when the hands cannot reach otherwise, at most 2 cm
+  (1 cm down, BiGym's bound) and 0.05 rad per step; so base motion in generated data is not
+  replayed from the source but follows the transformed hand targets. Orientation is a soft goal
+  (5-joint arms): 1 rad of orientation error counts as 5 cm of position error. ``"joint"``
+  passes BiGym's own Box(15) through (base x, y, yaw deltas, Box(16) with the crouch: x, y, z,
+  yaw; left arm 5 and right arm 5 absolute joint positions; left and right gripper), fixed at
+  construction (BiGym rebuilds its space on a seeded reset). Wrong shapes and NaN raise
+  ``ValueError``; values outside the box are clipped (BiGym raises on them).
 * ``info["success"]`` (bool), ``info["subtask_signals"]`` per arm, time limits from the registry
   (the reference training configs), and a headless ``render_mode="rgb_array"`` (BiGym's own
   ``render()`` fails on gymnasium 1.x).
@@ -34,14 +35,26 @@ FlipCup (50 Hz, 550 steps)
     +-30 deg (BiGym's reset).
     **Success:** the mug's up axis within 5 deg of world z, touching the counter, no gripper
     holding it.
-    **Subtasks:** right: ``grasp`` (holds the mug), ``flip`` (mug upright);
-    left: ``support`` (holds the mug), ``release`` (mug upright).
+    **Base:** crouches (BiGym's ``pelvis_z``; see ``CROUCHING_TASKS``): standing, no hand can
+    point horizontally at the handle.
+    **Subtasks** (coordination subtasks of both arms: the right hand turns the mug over by its
+    handle while the base crouches under it and the left hand rides along): ``grasp`` (the right
+    hand holds the mug), ``flip`` (mug upright).
+    **Measured** (``experts/bigym_flip_cup.py``, pose mode, 461 steps): scripted expert 49/50
+    (seeds 0-49).
 DishwasherLoadPlates (20 Hz, 560 steps)
     **Task:** move two plates from the drainer into the dishwasher's bottom rack.
     **Randomisations:** drainer position +-5 cm in x and y; plates on two random drainer slots.
     **Success:** each plate stands vertical (+-20 deg), touches the bottom rack, is not held.
-    **Subtasks:** right: ``grasp`` (holds a plate), ``place`` (plate0 in the rack);
-    left: ``grasp`` (holds a plate), ``place`` (plate1 in the rack).
+    **Base:** crouches (BiGym's ``pelvis_z``): the bottom rack is below a standing H1's reach.
+    **Objects:** the plates, the drainer and ``rack`` (the sliding bottom rack).
+    **Subtasks** (the scripted expert loads one plate at a time, right hand first; both hands
+    hang on the walking, crouching base, so all four are coordination subtasks of both arms):
+    ``pick_plate0`` (the right hand holds plate0), ``place_plate0`` (plate0 in the rack, let
+    go), ``pick_plate1`` (the left hand holds plate1), ``place_plate1`` (plate1 in the rack, let
+    go).
+    **Measured** (``experts/bigym_dishwasher.py``, pose mode, 514 steps): scripted expert 49/50
+    (seeds 0-49; a placed plate leans on a rack tine at 14-20 deg, just inside BiGym's 20).
 CupboardsCloseAll (20 Hz, 620 steps)
     **Task:** close three drawers, two base-cabinet doors and two wall-cabinet doors.
     **Randomisations:** none in BiGym: every reset starts all open, robot at a fixed pose (so all
@@ -60,8 +73,6 @@ CupboardsCloseAll (20 Hz, 620 steps)
     DexMimicGen from 5 scripted source demos (``generators/bigym_cupboards_close_all.toml``,
     ``--n 20 --seed 0``): 20/20 attempts succeeded, all 20 kept episodes replay to success from
     their stored first state. The paper reports 76.4% generation success on this task.
-
-FlipCup and DishwasherLoadPlates have no scripted expert, source demos or generator spec yet.
 
 ## Version History
 * v0: initial adapter (BiGym ``72d3054``); pose mode (IK arm layer) as the default action.
@@ -86,7 +97,7 @@ BIGYM_SEED_BASE = 2**32
 CONTROL_FREQUENCY = {"FlipCup": 50, "DishwasherLoadPlates": 20, "CupboardsCloseAll": 20}
 OBJECTS = {
     "FlipCup": ("mug",),
-    "DishwasherLoadPlates": ("plate0", "plate1", "drainer"),
+    "DishwasherLoadPlates": ("plate0", "plate1", "drainer", "rack"),
     "CupboardsCloseAll": (
         "drawer0",
         "drawer1",
@@ -99,13 +110,15 @@ OBJECTS = {
 }
 # Per task, per arm: subtask name -> backend term that signals it.
 SUBTASKS: dict[str, dict[str, dict[str, str]]] = {
-    "FlipCup": {
-        "right": {"grasp": "right_holds_mug", "flip": "mug_upright"},
-        "left": {"support": "left_holds_mug", "release": "mug_upright"},
-    },
+    "FlipCup": {arm: {"grasp": "right_holds_mug", "flip": "mug_upright"} for arm in ARMS},
     "DishwasherLoadPlates": {
-        "right": {"grasp": "right_holds_plate", "place": "plate0_in_rack"},
-        "left": {"grasp": "left_holds_plate", "place": "plate1_in_rack"},
+        arm: {
+            "pick_plate0": "right_holds_plate0",
+            "place_plate0": "plate0_loaded",
+            "pick_plate1": "left_holds_plate1",
+            "place_plate1": "plate1_loaded",
+        }
+        for arm in ARMS
     },
     "CupboardsCloseAll": {
         "right": {
@@ -378,10 +391,16 @@ class BiGymAdapterEnv(gym.Env):
 
         Pose mode: per arm (``right, left``) ``pos`` 3, ``rot`` 3, ``hand`` 1, also named
         ``dpos``/``drot`` (the keys the generator reads; absolute here, as for the GR-1 tasks).
-        Joint mode: BiGym's order, base 3, left arm 5, right arm 5, grippers 2.
+        Joint mode: BiGym's order, base 3 (4 with the crouch), left arm 5, right arm 5, grippers 2.
         """
         if self.config.action_mode == "joint":
-            return {"base": [0, 3], "left_arm": [3, 8], "right_arm": [8, 13], "grippers": [13, 15]}
+            nb = self._raw_low.size - 12
+            return {
+                "base": [0, nb],
+                "left_arm": [nb, nb + 5],
+                "right_arm": [nb + 5, nb + 10],
+                "grippers": [nb + 10, nb + 12],
+            }
         out = {}
         for i, arm in enumerate(ARMS):
             o = i * self.arm_action_dim
@@ -507,9 +526,10 @@ class BiGymAdapterEnv(gym.Env):
         raw, backend, gains = self._raw, self._backend, self.config.ik
         q0, lower, upper = backend.ik_joints(raw)
         q0 = q0.copy()
-        q0[:3] = backend.base_command(raw)
+        base = backend.base_command(raw)  # x, y, yaw (x, y, z, yaw in a crouching task)
+        q0[: base.size] = base
         if self._cost is None:
-            self._cost = np.r_[np.full(3, gains.base_cost), np.ones(q0.size - 3)]
+            self._cost = np.r_[np.full(base.size, gains.base_cost), np.ones(q0.size - base.size)]
         targets = np.asarray(targets, np.float64)
         compiled = getattr(backend, "solve_ik", None)  # the real backend: same loop, compiled
         if compiled is not None:

@@ -38,6 +38,13 @@ ARM_JOINTS = ("shoulder_pitch", "shoulder_roll", "shoulder_yaw", "elbow", "wrist
 IK_DOFS = ("pelvis_x", "pelvis_y", "pelvis_rz") + tuple(
     f"{side}_{j}" for side in ("left", "right") for j in ARM_JOINTS
 )
+# Tasks whose floating base also crouches (BiGym's ``pelvis_z``, 0.4-1.0 m); there the base has
+# x, y, z, yaw (BiGym's order) and the IK solves for 14 joints, ``pelvis_z`` after ``pelvis_y``.
+# DishwasherLoadPlates: the bottom rack is below the standing H1's reach (its pinch sites get no
+# lower than 0.65 m; a plate standing in the rack has its rim at 0.57 m). FlipCup: standing, a
+# hand cannot point horizontally at the mug's handle (IK 5-7 cm and, turned over, 0.56 rad
+# short); crouching, every step of the 180-degree turn about that horizontal line is reachable.
+CROUCHING_TASKS = ("DishwasherLoadPlates", "FlipCup")
 
 
 class BiGymNotInstalled(ImportError):
@@ -69,17 +76,17 @@ class BiGymBackend(Protocol):
         """Release the env and any renderer made for it."""
 
     def ik_joints(self, raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ``IK_DOFS`` joints: measured positions, lower and upper limits (13 each)."""
+        """The ``IK_DOFS`` (+ ``pelvis_z`` if crouching): positions, lower and upper limits."""
 
     def kinematics(self, raw: Any, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pinch-site poses (2, 4, 4) and Jacobians (2, 6, 13) (linear; angular, world) at ``q``.
+        """Pinch-site poses (2, 4, 4) and Jacobians (2, 6, n) (linear; angular, world) at ``q``.
 
         ``q`` sets the ``IK_DOFS`` joints; every other joint stays where the scene has it. The
         scene itself is not changed.
         """
 
     def base_command(self, raw: Any) -> np.ndarray:
-        """The floating base's current servo targets (x, y, yaw): what base deltas add to."""
+        """The floating base's current servo targets (x, y[, z], yaw): what base deltas add to."""
 
     def servo_sag(self, raw: Any) -> np.ndarray:
         """Per arm joint (10, BiGym order), how far its position servo sits below its target.
@@ -137,7 +144,13 @@ class RealBiGym:
     def make(self, task: str, *, control_frequency: int) -> Any:
         """See :class:`BiGymBackend`."""
         cls = _import(TASK_CLASSES[task])
-        mode = self._mode_cls(floating_base=True, absolute=True)
+        if task in CROUCHING_TASKS:
+            dof = _import("bigym.action_modes:PelvisDof")
+            mode = self._mode_cls(
+                floating_base=True, absolute=True, floating_dofs=[dof.X, dof.Y, dof.Z, dof.RZ]
+            )
+        else:
+            mode = self._mode_cls(floating_base=True, absolute=True)
         # start_seed is fixed: the adapter reseeds every reset, this only avoids a global draw.
         return cls(action_mode=mode, control_frequency=control_frequency, start_seed=0)
 
@@ -235,6 +248,7 @@ class RealBiGym:
         if task == "DishwasherLoadPlates":
             out = {f"plate{i}": self._body_pose(raw, p.body) for i, p in enumerate(raw.plates)}
             out["drainer"] = self._body_pose(raw, raw.drainer.body)
+            out["rack"] = self._body_pose(raw, raw.dishwasher.tray_bottom.body)
             return out
         return {
             n: _pose(data.xpos[b], data.xmat[b])
@@ -259,7 +273,8 @@ class RealBiGym:
             return {"mug": raw.cup.body.id}
         if task == "DishwasherLoadPlates":
             out = {f"plate{i}": p.body.id for i, p in enumerate(raw.plates)}
-            return out | {"drainer": raw.drainer.body.id}
+            rack = raw.dishwasher.tray_bottom.body.id
+            return out | {"drainer": raw.drainer.body.id, "rack": rack}
         return {n: b for n, (_, _, b) in self._cabinet_parts(raw).items()}
 
     def terms(self, raw: Any, task: str) -> dict[str, bool]:
@@ -280,6 +295,11 @@ class RealBiGym:
                 )
             for i in range(len(raw.plates)):
                 out[f"plate{i}_in_rack"] = self._touching(raw, contacts, f"plate{i}", "rack")
+                held = any(self._touching(raw, contacts, f"{a}_pads", f"plate{i}") for a in ARMS)
+                # BiGym's per-plate success terms less the angle: in the rack, let go of.
+                out[f"plate{i}_loaded"] = out[f"plate{i}_in_rack"] and not held
+            out["right_holds_plate0"] = self._touching(raw, contacts, "right_pads", "plate0")
+            out["left_holds_plate1"] = self._touching(raw, contacts, "left_pads", "plate1")
         else:
             names, adr, low, span = self._part_joints(raw)
             # BiGym's normalised joint state (its formula, ``(q - lo) / (lo + hi)``; 0 closed),
@@ -312,8 +332,11 @@ class RealBiGym:
         if key not in self._ik:
             mj, model = self._mujoco, raw.mojo.model
             names = [mj.mj_id2name(model, mj.mjtObj.mjOBJ_JOINT, i) for i in range(model.njnt)]
+            dofs = IK_DOFS
+            if any(n and n.split("/")[-1] == "pelvis_z" for n in names):  # a crouching task
+                dofs = IK_DOFS[:2] + ("pelvis_z",) + IK_DOFS[2:]
             ids = []
-            for dof in IK_DOFS:
+            for dof in dofs:
                 found = [i for i, n in enumerate(names) if n and n.split("/")[-1] == dof]
                 if len(found) != 1:
                     raise RuntimeError(f"BiGym model: joint {dof!r} matches {len(found)} joints")
@@ -353,7 +376,7 @@ class RealBiGym:
         mj.mj_kinematics(model, scratch)
         mj.mj_comPos(model, scratch)
         poses = np.tile(np.eye(4), (len(ARMS), 1, 1))
-        jac = np.empty((len(ARMS), 6, len(IK_DOFS)))
+        jac = np.empty((len(ARMS), 6, len(qadr)))
         jacp, jacr = np.empty((3, model.nv)), np.empty((3, model.nv))
         for i, site in enumerate(sites):
             poses[i, :3, :3] = scratch.site_xmat[site].reshape(3, 3)
@@ -413,7 +436,7 @@ class RealBiGym:
             ids = np.array([int(bind(a).element_id) for a in raw.robot.limb_actuators])
             self._kp[key] = raw.mojo.model.actuator_gainprm[ids, 0].copy()
         _, dadr, _, _ = self._ik_binding(raw)
-        return raw.mojo.data.qfrc_bias[dadr[3:]] / self._kp[key]
+        return raw.mojo.data.qfrc_bias[dadr[-len(ARM_JOINTS) * 2 :]] / self._kp[key]
 
     def get_state(self, raw: Any) -> np.ndarray:
         """See :class:`BiGymBackend`: MuJoCo's integration state plus the base's action memory.

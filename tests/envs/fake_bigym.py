@@ -78,6 +78,7 @@ class FakeBiGymEnv(gym.Env):
             rack = np.r_[0.6, -0.6, 0.86] + np.random.uniform(-0.05, 0.05, 3) * [1, 1, 0]
             self.objects = {"plate0": rack + [0, 0.05, 0.05], "plate1": rack - [0, 0.05, -0.05]}
             self.objects["drainer"] = rack
+            self.objects["rack"] = np.r_[0.19, 0.0, 0.35]  # the dishwasher's, not randomised
         else:  # CupboardsCloseAll: no randomisation, as in BiGym.
             self.objects = {n: np.r_[0.9, i * 0.2 - 0.6, 0.5] for i, n in enumerate(CABINET_PARTS)}
         return self._obs(), {"task_success": float(self.success)}
@@ -122,6 +123,10 @@ class FakeBiGymEnv(gym.Env):
                 "left_holds_plate": holding["left"],
                 "plate0_in_rack": p["right"] >= 1,
                 "plate1_in_rack": p["left"] >= 1,
+                "right_holds_plate0": holding["right"],
+                "left_holds_plate1": holding["left"],
+                "plate0_loaded": p["right"] >= 1 and not holding["right"],
+                "plate1_loaded": p["left"] >= 1 and not holding["left"],
             }
         # Each finished hold closes the arm's next part.
         right, left = CABINET_PARTS[:5], CABINET_PARTS[5:]

@@ -189,7 +189,7 @@ def test_generator_facing_poses_and_observations():
     assert eef.shape == (2, 4, 4)
     np.testing.assert_array_equal(eef[:, 3], np.tile([0, 0, 0, 1.0], (2, 1)))
     poses = env.object_poses()
-    assert set(poses) == set(env.object_names) == {"plate0", "plate1", "drainer"}
+    assert set(poses) == set(env.object_names) == {"plate0", "plate1", "drainer", "rack"}
     for name, pose in poses.items():
         np.testing.assert_allclose(obs[f"{name}_pos"], pose[:3, 3])
         np.testing.assert_allclose(obs[f"{name}_quat"], [1, 0, 0, 0])

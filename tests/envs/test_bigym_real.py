@@ -89,21 +89,30 @@ def test_contact_terms_agree_with_bigym():
         out = {
             f"plate{i}_in_rack": p.is_colliding(tray.colliders) for i, p in enumerate(raw.plates)
         }
+        held = {}
         for side, gripper in raw.robot.grippers.items():
             arm = side.value.lower()
-            out[f"{arm}_holds_plate"] = any(gripper.is_holding_object(p) for p in raw.plates)
+            held[arm] = [gripper.is_holding_object(p) for p in raw.plates]
+            out[f"{arm}_holds_plate"] = any(held[arm])
+        # The subtask terms, from BiGym's per-plate checks.
+        for i in range(len(raw.plates)):
+            out[f"plate{i}_loaded"] = out[f"plate{i}_in_rack"] and not any(
+                h[i] for h in held.values()
+            )
+        out["right_holds_plate0"] = held["right"][0]
+        out["left_holds_plate1"] = held["left"][1]
         return out
 
     assert backend.terms(raw, "DishwasherLoadPlates") == bigym_terms()
     site = tray.site_sets[0][0]
     raw.plates[0].body.set_quaternion(np.array([0.5, 0.5, 0.5, 0.5]), True)
     raw.plates[0].body.set_position(site.get_position() + np.array([0, -0.01, 0.05]), True)
-    action = np.clip(np.zeros(15), env.action_space.low, env.action_space.high)
+    action = np.clip(np.zeros(env.action_space.shape), env.action_space.low, env.action_space.high)
     for _ in range(10):
         env.step(action)
     ours = backend.terms(raw, "DishwasherLoadPlates")
     assert ours == bigym_terms()
-    assert ours["plate0_in_rack"] is True
+    assert ours["plate0_in_rack"] is True and ours["plate0_loaded"] is True
     env.close()
 
 
@@ -240,4 +249,74 @@ def test_head_camera_renders():
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (48, 48, 3) and frame.std() > 0
+    env.close()
+
+
+def test_dishwasher_base_crouches_below_standing_reach():
+    """DishwasherLoadPlates gets BiGym's crouching base (``pelvis_z``; the rack is too low).
+
+    Standing, the H1's pinch sites get no lower than 0.65 m; both hands go 0.5 m down (to 0.59 m)
+    and 0.25 m back over 50 steps, and after 20 more they are within 5 mm, the pelvis crouched.
+    """
+    env = gym.make("DexMG/BiGym-DishwasherLoadPlates-v0", disable_env_checker=True).unwrapped
+    env.reset(seed=0)
+    assert env.raw.action_space.shape == (16,)  # base x, y, z, yaw; arms 10; grippers 2
+    from dexmg_bench.geometry import interpolate_poses
+
+    start = env.eef_poses()
+    goal = start.copy()
+    goal[:, 0, 3] -= 0.25
+    goal[:, 2, 3] -= 0.5
+    paths = [interpolate_poses(start[i], goal[i], 50) for i in range(2)]
+    for k in range(70):
+        target = np.stack([p[min(k, 49)] for p in paths])
+        env.step(env.target_pose_to_action(target, -np.ones(2)))
+    assert np.abs(env.eef_poses()[:, :3, 3] - goal[:, :3, 3]).max() < 5e-3
+    assert goal[0, 2, 3] < 0.6 and env._backend.base_command(env.raw)[2] < 0.7  # pelvis z
+    env.close()
+
+
+def test_cupboards_action_space_keeps_the_standing_base():
+    """Only DishwasherLoadPlates crouches: the other tasks keep BiGym's default base (x, y, yaw)."""
+    env = gym.make(
+        "DexMG/BiGym-CupboardsCloseAll-v0", disable_env_checker=True, action_mode="joint"
+    ).unwrapped
+    assert env.raw.action_space.shape == (15,)
+    assert env.action_layout["base"] == [0, 3]
+    env.close()
+
+
+def test_dishwasher_expert_succeeds_and_segments():
+    """The scripted expert loads both plates (seeds 0, 2); its demo splits into the 4 subtasks.
+
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    """
+    from dexmg_bench.datasets.record import make_task_env, run_expert
+
+    env = make_task_env("BiGym-DishwasherLoadPlates")
+    for seed in (0, 2):
+        demo, info = run_expert(env, seed, horizon=560)
+        assert info["success"], seed
+        for arm in ("right", "left"):
+            ends = demo.boundaries[arm]
+            assert len(ends) == 4 and np.all(np.diff(ends) > 20), (arm, ends)
+        np.testing.assert_array_equal(demo.boundaries["right"], demo.boundaries["left"])
+    env.close()
+
+
+def test_flip_cup_expert_succeeds_and_segments():
+    """The scripted expert turns the mug upright by its handle (seeds 0, 1); 2 subtasks per arm.
+
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    """
+    from dexmg_bench.datasets.record import make_task_env, run_expert
+
+    env = make_task_env("BiGym-FlipCup")
+    assert env.raw.action_space.shape == (16,)  # the crouching base
+    for seed in (0, 1):
+        demo, info = run_expert(env, seed, horizon=550)
+        assert info["success"], seed
+        for arm in ("right", "left"):
+            ends = demo.boundaries[arm]
+            assert len(ends) == 2 and np.all(np.diff(ends) > 20), (arm, ends)
     env.close()

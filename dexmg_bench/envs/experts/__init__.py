@@ -22,6 +22,10 @@ EXPERTS = {
     "TrayLiftEnv": "dexmg_bench.envs.experts.tray_lift:TrayLiftExpert",
     "DrawerCleanupEnv": "dexmg_bench.envs.experts.drawer_cleanup:DrawerCleanupExpert",
     "BiGym-CupboardsCloseAll": "dexmg_bench.envs.experts.bigym_cupboards:CupboardsCloseAllExpert",
+    "BiGym-DishwasherLoadPlates": (
+        "dexmg_bench.envs.experts.bigym_dishwasher:DishwasherLoadPlatesExpert"
+    ),
+    "BiGym-FlipCup": "dexmg_bench.envs.experts.bigym_flip_cup:FlipCupExpert",
 }
 
 
