@@ -61,6 +61,11 @@ class ImportDemos:
         diff = rep.joint_replay_max_state_diff
         print(f"joint-mode replay of the stored joint actions: max state difference {diff:.1e}")
         if self.verify:
+            for k, (seed, ok, gap) in enumerate(
+                zip(rep.kept_seeds, rep.pose_replay_ok, rep.pose_replay_drift_m, strict=True)
+            ):
+                outcome = "success" if ok else "failed"
+                print(f"demo_{k} (BiGym seed {seed}): pose replay {outcome}, {100 * gap:.1f} cm")
             drift = max(rep.pose_replay_drift_m)
             print(
                 f"pose-mode replay: {rep.pose_replay_success}/{rep.kept} succeed; largest "

@@ -299,6 +299,8 @@ class ImportReport:
     pose_replay_success: int
     pose_replay_drift_m: tuple[float, ...]
     joint_replay_max_state_diff: float
+    kept_seeds: tuple[int, ...] = ()
+    pose_replay_ok: tuple[bool, ...] = ()
 
 
 def _pose_action(target: np.ndarray, hand: np.ndarray) -> np.ndarray:
@@ -539,19 +541,21 @@ def import_demos(
             g.attrs.update(
                 seed=demo.seed, uuid=demo.uuid, file=demo.path.name, frequency=demo.frequency
             )
-    successes, drifts = 0, []
+    oks, drifts = [], []
     if verify:  # the pose actions, through the IK, in the default pose mode
         env = make_task_env(task)
         for _, source in tqdm(kept, desc=f"{task}: pose-mode replay", disable=not progress):
             ok, drift = pose_replay(env, source)
-            successes += ok
+            oks.append(ok)
             drifts.append(drift)
         env.close()
     return ImportReport(
         files=len(demos),
         kept=len(kept),
         failed_seeds=tuple(failed),
-        pose_replay_success=successes,
+        pose_replay_success=sum(oks),
         pose_replay_drift_m=tuple(drifts),
         joint_replay_max_state_diff=diff,
+        kept_seeds=tuple(d.seed for d, _ in kept),
+        pose_replay_ok=tuple(oks),
     )
