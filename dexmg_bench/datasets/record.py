@@ -38,17 +38,26 @@ def run_expert(
         if expert.done or terminated:
             break
     success = bool(info.get("success", False))
-    demo = recorder.finish(success) if success else _unsegmented(recorder)
-    return demo, info
+    return _finish(recorder, success), info
 
 
-def _unsegmented(recorder: DemoRecorder) -> SourceDemo:
-    """A failed episode may not reach every subtask signal: keep it without boundaries."""
+def _finish(recorder: DemoRecorder, success: bool) -> SourceDemo:
+    """Segment by the subtask signals; an episode that skipped one keeps no boundaries.
+
+    A failed episode may stop before a signal; a successful one may reach the goal another way
+    than the signals describe (e.g. one hand carrying both plates). Either still counts for the
+    expert's success rate, but cannot be a source demo (``has_boundaries`` is False).
+    """
     try:
-        return recorder.finish(False)
+        return recorder.finish(success)
     except ValueError:
         recorder.signals = {}
-        return recorder.finish(False)
+        return recorder.finish(success)
+
+
+def has_boundaries(demo: SourceDemo) -> bool:
+    """Whether the demo is segmented into every arm's subtasks (usable for generation)."""
+    return bool(demo.boundaries)
 
 
 def record_source_demos(
@@ -76,7 +85,7 @@ def record_source_demos(
         while len(demos) < n and attempts < max_attempts:
             demo, _ = run_expert(env, seed + attempts, horizon=horizon)
             attempts += 1
-            if demo.success:
+            if demo.success and has_boundaries(demo):
                 demos.append(demo)
                 bar.update(1)
             bar.set_postfix(attempts=attempts)
