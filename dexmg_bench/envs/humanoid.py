@@ -143,7 +143,10 @@ class HumanoidEnv(gym.Env):
         raise NotImplementedError
 
     def _task_state_changed(self) -> None:
-        """Called after ``set_state`` restored ``_task_state`` (e.g. to recolour objects)."""
+        """Called after ``set_state`` restored ``_task_state`` (e.g. to recolour objects).
+
+        It runs after ``mj_forward``, so it may change appearance only, not physics.
+        """
 
     def evaluate(self) -> dict[str, bool]:
         """Named success terms of the current state; ``"success"`` is the task's success."""
@@ -254,11 +257,10 @@ class HumanoidEnv(gym.Env):
             raise ValueError(
                 f"expected a state of shape ({n + h + self.extra_state},), got {state.shape}"
             )
-        self.physics.set_state(state[:n])
+        self.physics.set_state(state[:n])  # runs mj_forward (a second one cost 45% of a write)
         self._hand_cmd = state[n : n + h].copy()
         self._task_state = state[n + h :].copy()
         self._task_state_changed()
-        self.physics.forward()
 
     # ------------------------------------------------------------------ helpers
     def _validate_action(self, action: Any) -> np.ndarray:
