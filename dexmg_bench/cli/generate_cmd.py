@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -76,17 +77,20 @@ def generate(
 def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
     """Run the job; Ctrl-C or SIGTERM stop it cleanly (workers terminated, no tracebacks).
 
-    The handler both raises KeyboardInterrupt (to stop at once) and sets a flag the job polls
-    after every attempt: once in CI the exception alone was lost and the job ran to the end.
+    The first signal only sets a flag that the job polls after every attempt, so it stops
+    within one attempt. Raising KeyboardInterrupt from the handler was not safe: landing in a
+    weakref callback, it was printed with a traceback and then ignored, and the job ran on. A
+    second Ctrl-C raises it anyway, for a user who will not wait.
     """
     from dexmg_bench.generators.run import Stopped
 
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        if not stop.is_set():
-            stop.set()
+        if stop.is_set():
             raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after the attempts in flight (Ctrl-C again: now)", file=sys.stderr)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

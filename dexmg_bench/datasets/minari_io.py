@@ -153,7 +153,7 @@ def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = F
         raise ValueError(f"{job_dir}: the job is not complete ({stats.get('kept', 0)} kept)")
     job = json.loads((job_dir / "job.json").read_text())
     tag = "" if job.get("generator", "dexmgen") == "dexmgen" else str(job["generator"])
-    source = read_source_file(job_dir / stats["output"])
+    source = read_source_file(job_dir / stats["output"], lazy=True)
     return write_minari(
         source, generated_info(job_dir), dataset=dataset, tag=tag, overwrite=overwrite
     )
@@ -189,13 +189,16 @@ def episode_arrays(env: Any, states: np.ndarray, actions: np.ndarray) -> dict[st
     }
 
 
-def _buffers(env: Any, demos: Iterable[SourceDemo], meta: list[dict[str, Any]]) -> Iterator[Any]:
+def _buffers(
+    env: Any, demos: Iterable[SourceDemo], meta: list[dict[str, Any]], seeds: list[int]
+) -> Iterator[Any]:
     """One EpisodeBuffer at a time, so memory stays flat however many episodes are written."""
     from minari.data_collector import EpisodeBuffer
 
     for k, demo in enumerate(demos):
         arrays = episode_arrays(env, demo.states, demo.actions)
         meta.append({"source_demo": k, "num_steps": demo.num_steps, "success": demo.success})
+        seeds.append(int(demo.seed))
         yield EpisodeBuffer(id=k, seed=int(demo.seed), **arrays)
 
 
@@ -220,13 +223,14 @@ def write_minari(
     env = make_task_env(source.task, source.variant)
     try:
         episode_meta: list[dict[str, Any]] = []
+        dexmg = _dexmg_metadata(source, info, env)  # its seeds fill in as episodes stream by
         return create_streamed(
             ds_id,
-            _buffers(env, source.demos, episode_meta),
+            _buffers(env, source.demos, episode_meta, dexmg["seeds"]),
             env=env,
             env_spec=registered_spec(source.env_id, {}),
             info=info,
-            dexmg=_dexmg_metadata(source, info, env),
+            dexmg=dexmg,
             episode_meta=episode_meta,
             overwrite=overwrite,
         )
@@ -382,7 +386,7 @@ def _dexmg_metadata(source: SourceFile, info: DatasetInfo, env: Any) -> dict[str
         "generation_stats": info.generation_stats,
         "code_version": __version__,
         "recorded_with_code_version": source.code_version,
-        "seeds": [int(d.seed) for d in source.demos],
+        "seeds": [],  # filled by _buffers, one per episode written
         "action_layout": env.action_layout,
         "infos": {
             "state": "env.unwrapped.get_state() before each step and after the last (T + 1)",

@@ -19,10 +19,12 @@ last subtask ends with the demo, so coordination subtasks that finish the task e
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import h5py
 import numpy as np
@@ -55,14 +57,47 @@ class SourceDemo:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file of source demos plus what produced them."""
+    """A file of source demos plus what produced them (``demos``: a tuple, or ``LazyDemos``)."""
 
     env_id: str
     task: str
     variant: str
     origin: str
     code_version: str
-    demos: tuple[SourceDemo, ...]
+    demos: Sequence[SourceDemo]
+
+
+class LazyDemos(Sequence[SourceDemo]):
+    """Demos left on disk until used, read one at a time when iterated.
+
+    So the 1000 episodes of a generated set pass through a writer without ever being in memory
+    together.
+
+    ``items`` are ``(file, group)`` pairs, e.g. ``demo_0`` of each kept attempt's file.
+    """
+
+    def __init__(self, items: Sequence[tuple[Path, str]]):
+        self.items = tuple((Path(p), str(g)) for p, g in items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, k: int) -> SourceDemo: ...
+    @overload
+    def __getitem__(self, k: slice) -> tuple[SourceDemo, ...]: ...
+    def __getitem__(self, k: int | slice) -> SourceDemo | tuple[SourceDemo, ...]:
+        if isinstance(k, slice):
+            return tuple(LazyDemos(self.items[k]))
+        path, group = self.items[k]
+        with h5py.File(path, "r") as f:
+            return _read_demo(f[group])
+
+    def __iter__(self) -> Iterator[SourceDemo]:
+        for path, run in itertools.groupby(self.items, key=lambda item: item[0]):
+            with h5py.File(path, "r") as f:  # each file opened once per pass
+                for _, group in run:
+                    yield _read_demo(f[group])
 
 
 def segment_boundaries(
@@ -225,8 +260,11 @@ def shipped_source_file(task: str) -> Path:
     raise FileNotFoundError(f"no shipped source demos for {task!r}; looked in {candidates}")
 
 
-def read_source_file(path: str | Path) -> SourceFile:
-    """Load every demo of a file, with clear errors for files that are not source demos."""
+def read_source_file(path: str | Path, *, lazy: bool = False) -> SourceFile:
+    """Load every demo of a file, with clear errors for files that are not source demos.
+
+    ``lazy=True`` checks the file the same way but leaves the demos on disk (``LazyDemos``).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no source-demo file at {path}")
@@ -251,7 +289,11 @@ def read_source_file(path: str | Path) -> SourceFile:
             variant=str(f.attrs["variant"]),
             origin=str(f.attrs["origin"]),
             code_version=str(f.attrs["code_version"]),
-            demos=tuple(_read_demo(f[k]) for k in names),
+            demos=(
+                LazyDemos([(path, k) for k in names])
+                if lazy
+                else tuple(_read_demo(f[k]) for k in names)
+            ),
         )
 
 

@@ -24,7 +24,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 import h5py
 
 from dexmg_bench import __version__
-from dexmg_bench.datasets.source import SourceDemo, SourceFile, kebab, read_source_file
+from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
 from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
@@ -140,12 +140,10 @@ def generate(
     bar.close()
     kept = _kept_prefix(done, config.n)
     stats = _stats(config, done, kept, time.perf_counter() - t0)
-    if kept is not None:
-        demos = []
-        for k in kept:
-            demos.extend(read_source_file(out / "episodes" / f"attempt_{k}.hdf5").demos)
+    if kept is not None:  # streamed: one episode in memory at a time
+        demos = LazyDemos([(out / "episodes" / f"attempt_{k}.hdf5", "demo_0") for k in kept])
         name = f"{kebab(config.task)}-{config.variant.lower()}.hdf5"
-        _write_generated(out / name, config, env_id, tuple(demos))
+        _write_generated(out / name, config, env_id, demos)
         stats["output"] = name
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     return stats
@@ -170,7 +168,7 @@ def _check_job(config: GenerateConfig, out: Path) -> None:
 
 
 def _write_generated(
-    path: Path, config: GenerateConfig, env_id: str, demos: tuple[SourceDemo, ...]
+    path: Path, config: GenerateConfig, env_id: str, demos: Sequence[SourceDemo]
 ) -> None:
     """Write generated episodes atomically, with the generator's name as a file attribute."""
     source = SourceFile(

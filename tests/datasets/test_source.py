@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from dexmg_bench.datasets.source import (
+    LazyDemos,
     SourceDemo,
     SourceFile,
     read_source_file,
@@ -70,6 +73,32 @@ def test_write_read_round_trip_is_exact(tmp_path, rng):
         np.testing.assert_array_equal(d0.object_pose["needle"], d1.object_pose["needle"])
         np.testing.assert_array_equal(d0.signals["right"]["a"], d1.signals["right"]["a"])
         assert not d1.actions.flags.writeable
+
+
+def test_lazy_demos_read_the_same_arrays_one_at_a_time(tmp_path, rng):
+    """What a streamed writer reads: the same demos as an eager read, across several files."""
+    files = []
+    for k in range(2):
+        src = SourceFile(
+            env_id="DexMG/Threading-D0-v0", task="Threading", variant="D0", origin="generated",
+            code_version="0", demos=(_fake_demo(rng), _fake_demo(rng, steps=3 + k)),
+        )  # fmt: skip
+        write_source_file(tmp_path / f"f{k}.hdf5", src)
+        files.append(read_source_file(tmp_path / f"f{k}.hdf5"))
+    lazy = read_source_file(tmp_path / "f0.hdf5", lazy=True)
+    assert isinstance(lazy.demos, LazyDemos) and len(lazy.demos) == 2
+    many = LazyDemos([(tmp_path / "f1.hdf5", "demo_1"), (tmp_path / "f0.hdf5", "demo_0")])
+    expected = [files[1].demos[1], files[0].demos[0]]
+    for got in (list(many), [many[0], many[1]], list(many[0:2])):
+        for a, b in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(a.states, b.states)
+            np.testing.assert_array_equal(a.actions, b.actions)
+            assert a.boundaries["right"].tolist() == b.boundaries["right"].tolist()
+    # a demo of the written copy equals the one it came from
+    write_source_file(tmp_path / "copy.hdf5", dataclasses.replace(files[0], demos=many))
+    np.testing.assert_array_equal(
+        read_source_file(tmp_path / "copy.hdf5").demos[0].states, expected[0].states
+    )
 
 
 def test_unknown_origin_is_refused(tmp_path, rng):
