@@ -323,7 +323,7 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         The ``SourceDemo`` (pose actions, datagen info; boundaries only if it succeeded) and the
         joint actions as the env applied them (clipped to its action space).
     """
-    from dexmg_bench.datasets.source import SourceDemo, segment_boundaries
+    from dexmg_bench.datasets.source import SourceDemo, append_scene, segment_boundaries
     from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
 
     backend, raw = env._backend, env.raw
@@ -345,12 +345,7 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
     for given in joint_actions:
         a = np.clip(given, low, high).astype(env.action_space.dtype)
         eef.append(env.eef_poses())
-        for name, pose in env.object_poses().items():
-            objects[name].append(pose)
-        sig = env.subtask_signals()
-        for arm, names in signals.items():
-            for s in names:
-                names[s].append(bool(sig[arm][s]))
+        append_scene(env, objects, signals)
         sag = backend.servo_sag(raw)
         _, _, _, _, info = env.step(a)
         # The pose target this step commands: FK of the base's new servo target and the arm

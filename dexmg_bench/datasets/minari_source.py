@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dexmg_bench.datasets.source import SourceDemo, SourceFile, segment_boundaries
+from dexmg_bench.datasets.source import SourceDemo, SourceFile, append_scene, segment_boundaries
 
 
 def demo_from_episode(env: Any, episode: Any, *, seed: int, success: bool) -> SourceDemo:
@@ -28,12 +28,7 @@ def demo_from_episode(env: Any, episode: Any, *, seed: int, success: bool) -> So
         env.set_state(states[t])
         eef.append(env.eef_poses())
         target.append(env.action_to_target_pose(actions[t]))
-        for name, pose in env.object_poses().items():
-            objects[name].append(pose)
-        sig = env.subtask_signals()
-        for arm, names in signals.items():
-            for s in names:
-                names[s].append(bool(sig[arm][s]))
+        append_scene(env, objects, signals)
     sig_arrays = {a: {s: np.asarray(v, bool) for s, v in d.items()} for a, d in signals.items()}
     try:
         boundaries = {

@@ -120,6 +120,18 @@ def segment_boundaries(
     return np.asarray(ends, dtype=np.int64)
 
 
+def append_scene(
+    env: Any, objects: dict[str, list[np.ndarray]], signals: dict[str, dict[str, list[bool]]]
+) -> None:
+    """Append the env's current object poses and per-arm subtask signals (one step's worth)."""
+    for name, pose in env.object_poses().items():
+        objects[name].append(pose)
+    sig = env.subtask_signals()
+    for arm, names in signals.items():
+        for s in names:
+            names[s].append(bool(sig[arm][s]))
+
+
 class DemoRecorder:
     """Collects one episode's datagen info step by step (call ``before_step`` then ``env.step``)."""
 
@@ -145,12 +157,7 @@ class DemoRecorder:
         self.target.append(env.action_to_target_pose(action))
         arm_actions = action.reshape(len(env.subtask_names), -1)
         self.hand.append(arm_actions[:, 6:].copy())
-        for name, pose in env.object_poses().items():
-            self.objects[name].append(pose)
-        sig = env.subtask_signals()
-        for arm, names in self.signals.items():
-            for s in names:
-                names[s].append(bool(sig[arm][s]))
+        append_scene(env, self.objects, self.signals)
 
     def after_step(self) -> None:
         """Record the state reached by the step."""

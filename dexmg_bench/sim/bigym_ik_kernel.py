@@ -18,6 +18,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from dexmg_bench.sim.ik_kernel import _cholesky_solve
 from dexmg_bench.sim.native import address, ccall
 
 _SMALL_ANGLE = 1e-2  # geometry.so3's switch to the series form of atan(x)/x
@@ -72,32 +73,6 @@ def _mat_to_axis_angle(r):
 @numba.njit(cache=True, nogil=True)
 def _norm3(v):
     return np.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
-
-
-@numba.njit(cache=True, nogil=True)
-def _cholesky_solve(a, b):
-    """Solve A x = b for a symmetric positive definite A (small: plain loops compile fast)."""
-    n = b.shape[0]
-    low = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1):
-            s = a[i, j]
-            for k in range(j):
-                s -= low[i, k] * low[j, k]
-            low[i, j] = np.sqrt(s) if i == j else s / low[j, j]
-    y = np.empty(n)
-    for i in range(n):
-        s = b[i]
-        for k in range(i):
-            s -= low[i, k] * y[k]
-        y[i] = s / low[i, i]
-    x = np.empty(n)
-    for i in range(n - 1, -1, -1):
-        s = y[i]
-        for k in range(i + 1, n):
-            s -= low[k, i] * x[k]
-        x[i] = s / low[i, i]
-    return x
 
 
 @numba.njit(cache=True, nogil=True)
