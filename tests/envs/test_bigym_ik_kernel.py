@@ -84,6 +84,15 @@ class SmallH1:
             jac[i, :3], jac[i, 3:] = jacp[:, self.dadr], jacr[:, self.dadr]
         return poses, jac
 
+    def solve(
+        self, q0: np.ndarray, targets: np.ndarray, cost: np.ndarray, gains: IKGains
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled kernel on this model, as ``RealBiGym.solve_ik`` calls it."""
+        return solve_on(
+            self.model, self.scratch, self.data.qpos, self.qadr, self.dadr, self.sites,
+            q0, targets, self.lower, self.upper, cost=cost, gains=gains,
+        )  # fmt: skip
+
 
 def _random_case(
     q_now: np.ndarray,
@@ -132,24 +141,8 @@ def test_kernel_equals_numpy_reference_on_small_h1(rng):
     q_now = h1.data.qpos[h1.qadr].copy()
     poses, _ = h1.kinematics(q_now)
 
-    def kernel(q0, targets, cost, gains):
-        return solve_on(
-            h1.model,
-            h1.scratch,
-            h1.data.qpos,
-            h1.qadr,
-            h1.dadr,
-            h1.sites,
-            q0,
-            targets,
-            h1.lower,
-            h1.upper,
-            cost=cost,
-            gains=gains,
-        )
-
     worst_q, worst_err, limited = _compare(
-        h1.kinematics, kernel, q_now, poses, h1.lower, h1.upper, rng, n=200
+        h1.kinematics, h1.solve, q_now, poses, h1.lower, h1.upper, rng, n=200
     )
     assert worst_q < 1e-9 and worst_err < 1e-9, (worst_q, worst_err)
     assert limited > 10  # the joint-limit freezing was exercised, not only free solves
@@ -163,20 +156,7 @@ def test_kernel_leaves_the_scene_alone(rng):
     targets = h1.kinematics(q0)[0]
     targets[:, 0, 3] += 0.1
     gains = IKGains()
-    q, err = solve_on(
-        h1.model,
-        h1.scratch,
-        h1.data.qpos,
-        h1.qadr,
-        h1.dadr,
-        h1.sites,
-        q0,
-        targets,
-        h1.lower,
-        h1.upper,
-        cost=np.r_[np.full(3, 50.0), np.ones(10)],
-        gains=gains,
-    )
+    q, err = h1.solve(q0, targets, np.r_[np.full(3, 50.0), np.ones(10)], gains)
     np.testing.assert_array_equal(h1.data.qpos, before)
     assert err.max() < 5e-3 and np.abs(q - q0).max() > 0.05  # it did move, and reached
 
