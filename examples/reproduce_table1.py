@@ -27,6 +27,9 @@ class Experiment:
     out: Path = Path("runs/table1")
     tasks: tuple[str, ...] = ("Threading", "PieceAssembly")
     n: tuple[int, ...] = (1000,)  # generated demos, one count per task or one for all
+    # Existing generated datasets (e.g. a flagship set ``dexmg/box-cleanup-v0``), one per task;
+    # "" generates ``--n`` demos for that task instead. Saves regenerating what a build made.
+    generated: tuple[str, ...] = ()
     workers: int = 2
     seeds: tuple[int, ...] = (0, 1, 2)
     epochs: int = 200
@@ -36,7 +39,7 @@ class Experiment:
     bc_rnn: BCRNNConfig = BCRNNConfig()
 
 
-def _datasets(task: str, n: int, exp: Experiment) -> dict[str, str]:
+def _datasets(task: str, n: int, exp: Experiment, gen_id: str = "") -> dict[str, str]:
     """Source-only and generated Minari datasets of ``task`` (built once, reused when rerun)."""
     import minari
 
@@ -55,7 +58,11 @@ def _datasets(task: str, n: int, exp: Experiment) -> dict[str, str]:
     source_id = dataset_id(task, origin=src.origin)
     if source_id not in have:
         write_minari(src, source_info(src))
-    gen_id = dataset_id(task, tag=f"n{n}")  # not the flagship id: this set is the experiment's
+    if gen_id:
+        if gen_id not in have:
+            raise FileNotFoundError(f"--generated {gen_id} is not a local dataset; build it first")
+    else:
+        gen_id = dataset_id(task, tag=f"n{n}")  # not the flagship id: this set is the experiment's
     if gen_id not in have:
         job = exp.out / "generate" / task
         generate(GenerateConfig(task=task, n=n, workers=exp.workers), job)
@@ -73,9 +80,12 @@ def main(exp: Experiment) -> None:
     rows = []
     if len(exp.n) not in (1, len(exp.tasks)):
         raise ValueError(f"--n needs one count or one per task; got {exp.n} for {exp.tasks}")
+    if exp.generated and len(exp.generated) != len(exp.tasks):
+        raise ValueError(f"--generated needs one id per task; got {exp.generated} for {exp.tasks}")
     counts = exp.n * len(exp.tasks) if len(exp.n) == 1 else exp.n
-    for task, n in zip(exp.tasks, counts, strict=True):
-        for label, ds in _datasets(task, n, exp).items():
+    gen_ids = exp.generated or ("",) * len(exp.tasks)
+    for task, n, gen_id in zip(exp.tasks, counts, gen_ids, strict=True):
+        for label, ds in _datasets(task, n, exp, gen_id).items():
             run = exp.out / task / ("source" if label.startswith("source") else "generated")
             for seed in exp.seeds:
                 config = TrainConfig(
