@@ -3,8 +3,13 @@
 A dataset ``dexmg/<name>-v<N>`` holds, per episode of ``T`` actions:
 
 * ``observations``: the env's Dict observation for each of the ``T + 1`` stored simulator
-  states, computed by restoring the state (``set_state``), not by re-simulating, so writing costs
-  well under a millisecond per step and cannot drift from the recorded run;
+  states. Episodes recorded with their observations (``SourceDemo.observations``: what ``reset``
+  and each ``step`` returned; a replay from the first state returns them bit for bit) are copied
+  as they are, with no simulator. Older ones are recomputed by restoring each state
+  (``set_state``), which costs a forward pass and a success check per step. For the Panda tasks
+  both give the same arrays bit for bit (tested); the GR-1 tasks' ``step`` ends on ``mj_step``, so
+  the body poses it returns are those before its last physics substep, and recomputed pose keys
+  (end-effector and object poses) are one 2 ms substep later (joints identical);
 * ``actions`` ``(T, A)``; ``rewards`` ``(T,)`` = success after the step (the env's reward);
 * ``terminations`` all False (DexMG envs do not terminate by default), ``truncations`` True at
   the last step (the recording stopped there);
@@ -166,16 +171,53 @@ def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.nda
     for t, state in enumerate(states):
         env.set_state(state)
         # The env builds its observation from the current simulator state; restoring a state and
-        # reading it gives what ``step`` returned at that state (checked in the tests).
+        # reading it gives what ``step`` returned at that state for the Panda tasks (tested); the
+        # GR-1 tasks' ``step`` returns body poses from before its last substep.
         obs.append(env._observation())
         success[t] = bool(env.evaluate()["success"])
     return {k: np.stack([o[k] for o in obs]) for k in obs[0]}, success
 
 
-def episode_arrays(env: Any, states: np.ndarray, actions: np.ndarray) -> dict[str, Any]:
-    """The Minari fields of one episode of ``T`` actions and ``T + 1`` stored states."""
+def recorded_observations(
+    env: Any, demo: SourceDemo
+) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+    """The demo's recorded observations and per-state success, in the env's key order.
+
+    ``None`` when the demo has none, or they do not fit ``env``'s observation space (recorded
+    by a version of the env with other observation keys or shapes): recompute those.
+    """
+    obs, success = demo.observations, demo.state_success
+    if obs is None or success is None:
+        return None
+    n = len(demo.states)
+    spaces = env.observation_space.spaces
+    if set(obs) != set(spaces) or success.shape != (n,):
+        return None
+    if any(obs[k].shape != (n, *spaces[k].shape) for k in spaces):
+        return None
+    return dict(obs), success  # in the order step returned them (kept by the file)
+
+
+def demo_arrays(env: Any, demo: SourceDemo) -> dict[str, Any]:
+    """The Minari fields of one demo: its recorded observations if it has them, else recomputed."""
+    recorded = recorded_observations(env, demo)
+    return episode_arrays(env, demo.states, demo.actions, recorded=recorded)
+
+
+def episode_arrays(
+    env: Any,
+    states: np.ndarray,
+    actions: np.ndarray,
+    *,
+    recorded: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """The Minari fields of one episode of ``T`` actions and ``T + 1`` stored states.
+
+    ``recorded``: observations and per-state success kept when the episode ran; without them
+    they are recomputed from the states.
+    """
     states = np.asarray(states)
-    observations, success = observe(env, states)
+    observations, success = recorded if recorded is not None else observe(env, states)
     n = len(actions)
     truncations = np.zeros(n, dtype=bool)
     truncations[-1] = True
@@ -190,13 +232,21 @@ def episode_arrays(env: Any, states: np.ndarray, actions: np.ndarray) -> dict[st
 
 
 def _buffers(
-    env: Any, demos: Iterable[SourceDemo], meta: list[dict[str, Any]], seeds: list[int]
+    env: Any,
+    demos: Iterable[SourceDemo],
+    meta: list[dict[str, Any]],
+    seeds: list[int],
+    *,
+    recompute: bool = False,
 ) -> Iterator[Any]:
     """One EpisodeBuffer at a time, so memory stays flat however many episodes are written."""
     from minari.data_collector import EpisodeBuffer
 
     for k, demo in enumerate(demos):
-        arrays = episode_arrays(env, demo.states, demo.actions)
+        if recompute:
+            arrays = episode_arrays(env, demo.states, demo.actions)
+        else:
+            arrays = demo_arrays(env, demo)
         meta.append({"source_demo": k, "num_steps": demo.num_steps, "success": demo.success})
         seeds.append(int(demo.seed))
         yield EpisodeBuffer(id=k, seed=int(demo.seed), **arrays)
@@ -209,8 +259,12 @@ def write_minari(
     dataset: str = "",
     tag: str = "",
     overwrite: bool = False,
+    recompute: bool = False,
 ) -> Any:
-    """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``."""
+    """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
+
+    ``recompute=True`` ignores recorded observations and recomputes them from the states.
+    """
     from dexmg_bench.datasets.record import make_task_env
 
     ds_id = dataset or dataset_id(
@@ -226,7 +280,7 @@ def write_minari(
         dexmg = _dexmg_metadata(source, info, env)  # its seeds fill in as episodes stream by
         return create_streamed(
             ds_id,
-            _buffers(env, source.demos, episode_meta, dexmg["seeds"]),
+            _buffers(env, source.demos, episode_meta, dexmg["seeds"], recompute=recompute),
             env=env,
             env_spec=registered_spec(source.env_id, {}),
             info=info,
@@ -291,6 +345,9 @@ def create_streamed(
     return minari.load_dataset(ds_id)
 
 
+_HASH_REOPEN_EVERY = 50  # episodes
+
+
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks (checked by ``loader.load(verify=True)``)."""
     import hashlib
@@ -325,18 +382,28 @@ def content_sha256(path: Path) -> str:
     def _visit(group: Any, prefix: str) -> None:
         _attrs(group)
         for name in sorted(group):
-            item = group[name]
-            if isinstance(item, h5py.Group):
-                h.update(f"/{prefix}{name}/".encode())
-                _visit(item, f"{prefix}{name}/")
-            else:
-                array = np.ascontiguousarray(item[()])
-                h.update(f"/{prefix}{name}:{array.dtype.str}:{array.shape}:".encode())
-                h.update(array.tobytes() if array.dtype.kind != "O" else repr(array).encode())
-                _attrs(item)
+            _item(group, name, prefix)
+
+    def _item(group: Any, name: str, prefix: str) -> None:
+        item = group[name]
+        if isinstance(item, h5py.Group):
+            h.update(f"/{prefix}{name}/".encode())
+            _visit(item, f"{prefix}{name}/")
+        else:
+            array = np.ascontiguousarray(item[()])
+            h.update(f"/{prefix}{name}:{array.dtype.str}:{array.shape}:".encode())
+            h.update(array.tobytes() if array.dtype.kind != "O" else repr(array).encode())
+            _attrs(item)
 
     with h5py.File(path, "r") as f:
-        _visit(f, "")
+        _attrs(f)
+        names = sorted(f)
+    # HDF5 keeps what it read of every object visited until the file is closed (+330 MB over
+    # 1000 Can Sorting episodes, measured): reopening it every few episodes keeps memory flat.
+    for start in range(0, len(names), _HASH_REOPEN_EVERY):
+        with h5py.File(path, "r") as f:
+            for name in names[start : start + _HASH_REOPEN_EVERY]:
+                _item(f, name, "")
     return h.hexdigest()
 
 

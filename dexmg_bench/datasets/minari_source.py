@@ -50,6 +50,8 @@ def demo_from_episode(env: Any, episode: Any, *, seed: int, success: bool) -> So
         signals=sig_arrays,
         boundaries=boundaries,
         success=success,
+        observations={k: np.asarray(v) for k, v in episode.observations.items()},
+        state_success=np.asarray(episode.infos["success"], bool),
     )
 
 

@@ -24,15 +24,14 @@ def run_expert(
     env: Any, seed: int, *, horizon: int, on_frame: Callable[[np.ndarray], None] | None = None
 ) -> tuple[SourceDemo, dict[str, Any]]:
     """One scripted episode from ``reset(seed)``; the expert's noise comes from the same seed."""
-    env.reset(seed=seed)
+    obs, info = env.reset(seed=seed)
     expert = make_expert(env, np.random.default_rng(seed))
-    recorder = DemoRecorder(env, seed)
-    info: dict[str, Any] = {}
+    recorder = DemoRecorder(env, seed, obs, info["success"])
     for _ in range(horizon):
         action = expert.act()
         recorder.before_step(action)
-        _, _, terminated, _, info = env.step(action)
-        recorder.after_step()
+        obs, _, terminated, _, info = env.step(action)
+        recorder.after_step(obs, info["success"])
         if on_frame is not None:
             on_frame(env.render())
         if expert.done or terminated:

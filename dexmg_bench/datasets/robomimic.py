@@ -67,10 +67,10 @@ def env_args(source: SourceFile) -> dict[str, Any]:
 def export_robomimic(source: SourceFile, path: str | Path, *, env: Any = None) -> None:
     """Write ``source`` as a robomimic/MimicGen HDF5; pass ``env`` to add ``obs``/``next_obs``.
 
-    The observations come from the stored states (as in the Minari writer), so they match the
-    Minari dataset of the same demos exactly.
+    The observations are the demo's recorded ones, or recomputed from its stored states (as in
+    the Minari writer), so they match the Minari dataset of the same demos exactly.
     """
-    from dexmg_bench.datasets.minari_io import episode_arrays
+    from dexmg_bench.datasets.minari_io import demo_arrays
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ def export_robomimic(source: SourceFile, path: str | Path, *, env: Any = None) -
             g.create_dataset("states", data=d.states[:-1])
             g.create_dataset("final_state", data=d.states[-1])
             if env is not None:
-                arrays = episode_arrays(env, d.states, d.actions)
+                arrays = demo_arrays(env, d)
                 g.create_dataset("rewards", data=arrays["rewards"])
                 g.create_dataset("dones", data=arrays["infos"]["success"][1:].astype(np.int64))
                 for key, value in arrays["observations"].items():

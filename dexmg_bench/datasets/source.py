@@ -12,6 +12,12 @@ One HDF5 file per task (robomimic-like layout, our own fields)::
         datagen/object_pose/<obj>   (T, 4, 4)      world object poses before each step
         signals/<arm>/<subtask>     (T,) bool      subtask termination signals before each step
         boundaries/<arm>            (n_subtasks,)  end step (exclusive) of each subtask of that arm
+        obs/<key>          (T + 1, ...)  optional: the env's observation at each stored state
+        state_success      (T + 1,) bool optional: task success at each stored state
+
+The optional ``obs`` and ``state_success`` are what the env returned while the episode was
+recorded (``reset``, then each ``step``), so a Minari writer copies them instead of restoring
+every state in a simulator to recompute them; files without them are still read and written.
 
 A subtask ends at the first step its signal turns on after the previous subtask's end; each arm's
 last subtask ends with the demo, so coordination subtasks that finish the task end together.
@@ -48,6 +54,8 @@ class SourceDemo:
     signals: dict[str, dict[str, np.ndarray]]
     boundaries: dict[str, np.ndarray]
     success: bool
+    observations: dict[str, np.ndarray] | None = None
+    state_success: np.ndarray | None = None
 
     @property
     def num_steps(self) -> int:
@@ -132,14 +140,41 @@ def append_scene(
             names[s].append(bool(sig[arm][s]))
 
 
-class DemoRecorder:
-    """Collects one episode's datagen info step by step (call ``before_step`` then ``env.step``)."""
+def observe_state(env: Any) -> tuple[dict[str, np.ndarray], bool] | None:
+    """The env's observation and task success at its current state, without stepping.
 
-    def __init__(self, env: Any, seed: int):
+    ``None`` for an env that builds observations only from its own step output (BiGym's adapter).
+    """
+    if not hasattr(env, "evaluate"):
+        return None
+    return env._observation(), bool(env.evaluate()["success"])
+
+
+class DemoRecorder:
+    """Collects one episode's datagen info step by step (call ``before_step`` then ``env.step``).
+
+    Given the observation (and success) at the first state, it also keeps what ``env.step``
+    returned after each action (``after_step(obs, success)``), so writers need no simulator.
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        seed: int,
+        obs: dict[str, np.ndarray] | None = None,
+        success: bool | None = None,
+    ):
         self.env = env
         self.seed = seed
         self.actions: list[np.ndarray] = []
         self.states: list[np.ndarray] = [env.get_state()]
+        self.obs: list[dict[str, np.ndarray]] | None = None
+        self.state_success: list[bool] = []
+        if obs is not None:
+            if success is None:
+                raise ValueError("`success` at the first state must come with its observation")
+            self.obs = [_copy_obs(obs)]
+            self.state_success = [bool(success)]
         self.eef: list[np.ndarray] = []
         self.target: list[np.ndarray] = []
         self.hand: list[np.ndarray] = []
@@ -159,9 +194,16 @@ class DemoRecorder:
         self.hand.append(arm_actions[:, 6:].copy())
         append_scene(env, self.objects, self.signals)
 
-    def after_step(self) -> None:
-        """Record the state reached by the step."""
+    def after_step(
+        self, obs: dict[str, np.ndarray] | None = None, success: bool | None = None
+    ) -> None:
+        """Record the state reached by the step (and the step's observation and success)."""
         self.states.append(self.env.get_state())
+        if self.obs is not None:
+            if obs is None or success is None:
+                raise ValueError("this recorder keeps observations: pass the step's obs, success")
+            self.obs.append(_copy_obs(obs))
+            self.state_success.append(bool(success))
 
     def finish(self, success: bool, boundaries: dict[str, np.ndarray] | None = None) -> SourceDemo:
         """Freeze the recording; per-arm subtask boundaries come from the signals unless given."""
@@ -185,7 +227,18 @@ class DemoRecorder:
             signals=signals,
             boundaries=boundaries,
             success=success,
+            observations=None if self.obs is None else _stack_obs(self.obs),
+            state_success=None if self.obs is None else np.asarray(self.state_success, bool),
         )
+
+
+def _stack_obs(obs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.stack([o[k] for o in obs]) for k in obs[0]}
+
+
+def _copy_obs(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    # An env may return views of its simulator's buffers, which the next step overwrites.
+    return {k: np.array(v) for k, v in obs.items()}
 
 
 def write_source_file(path: str | Path, source: SourceFile) -> None:
@@ -220,6 +273,11 @@ def write_source_file(path: str | Path, source: SourceFile) -> None:
                 for s, v in sig.items():
                     g.create_dataset(f"signals/{arm}/{s}", data=v)
                 g.create_dataset(f"boundaries/{arm}", data=d.boundaries[arm])
+            if d.observations is not None and d.state_success is not None:
+                og = g.create_group("obs", track_order=True)  # keys in the env's order
+                for key, value in d.observations.items():
+                    og.create_dataset(key, data=value, **comp)
+                g.create_dataset("state_success", data=d.state_success)
     tmp.replace(path)
 
 
@@ -245,6 +303,8 @@ def _read_demo(g: h5py.Group) -> SourceDemo:
         signals={a: {s: frozen(v) for s, v in sg.items()} for a, sg in g["signals"].items()},
         boundaries={a: frozen(v) for a, v in g["boundaries"].items()},
         success=bool(g.attrs["success"]),
+        observations={k: frozen(v) for k, v in g["obs"].items()} if "obs" in g else None,
+        state_success=frozen(g["state_success"]) if "state_success" in g else None,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dexmg_bench.datasets.source import DemoRecorder, SourceDemo
+from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, observe_state
 from dexmg_bench.generators.execute import (
     GRACE_STEPS,
     Attempt,
@@ -99,7 +99,7 @@ class DemoNoise:
         deadlines = self._deadlines(demo)
         env.reset(seed=demo.seed)
         env.set_state(demo.states[0])
-        recorder = DemoRecorder(env, demo.seed)
+        recorder = DemoRecorder(env, demo.seed, *(observe_state(env) or (None, None)))
         info: dict[str, Any] = {"success": False}
         fired: set[tuple[str, str]] = set()
         failure: str | None = None
@@ -107,8 +107,8 @@ class DemoNoise:
         for t, source_action in enumerate(demo.actions):
             action = add_pose_noise(source_action, self._pose_slices, scales[t], noise_rng)
             recorder.before_step(action)
-            _, _, _, _, info = env.step(action)
-            recorder.after_step()
+            obs, _, _, _, info = env.step(action)
+            recorder.after_step(obs, info["success"])
             steps += 1
             for arm, sig in info["subtask_signals"].items():
                 fired |= {(arm, s) for s, on in sig.items() if on}

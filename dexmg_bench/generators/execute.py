@@ -116,10 +116,10 @@ class DexMimicGen:
         t0 = time.perf_counter()
         env = self.env
         env_seed, sched_rng, noise_rng = attempt_rngs(seed, index)
-        env.reset(seed=env_seed)
+        obs, first = env.reset(seed=env_seed)
         library = build_library(self.demos, self.spec, sched_rng)
         scheduler = Scheduler(self.spec, library, sched_rng, initial_hands=env.hand_command())
-        recorder = DemoRecorder(env, env_seed)
+        recorder = DemoRecorder(env, env_seed, obs, first["success"])
         pending: dict[tuple[str, str], int] = {}  # (arm, subtask) -> deadline step
         current = {arm: 0 for arm in ARMS}
         fired: set[tuple[str, str]] = set()
@@ -133,8 +133,8 @@ class DexMimicGen:
             action = env.target_pose_to_action(tick.targets, tick.hands)
             action = add_pose_noise(action, self._pose_slices, tick.noise, noise_rng)
             recorder.before_step(action)
-            _, _, _, _, info = env.step(action)
-            recorder.after_step()
+            obs, _, _, _, info = env.step(action)
+            recorder.after_step(obs, info["success"])
             steps += 1
             signals = info["subtask_signals"]
             fired |= {(a, s) for a, sig in signals.items() for s, on in sig.items() if on}
