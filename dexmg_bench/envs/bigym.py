@@ -146,6 +146,7 @@ ACTION_MODES = ("pose", "joint")
 # Pose actions: absolute pinch-site poses in the world, ``pos = ORIGIN + a * POS_RANGE`` and
 # world axis-angle ``rot = a * pi`` (the GR-1 tasks' convention; the robot walks, so no base frame).
 ORIGIN = np.array([0.0, 0.0, 1.0])
+_ORIGIN = ORIGIN.tolist()
 POS_RANGE = 2.0
 ROT_RANGE = np.pi
 _SMALL_ANGLE = 1e-2  # geometry.so3's switch to series forms
@@ -391,6 +392,14 @@ class BiGymAdapterEnv(gym.Env):
             for k, n in (("pos", 3), ("quat", 4))
         }
         self.observation_space = gym.spaces.Dict({**self._raw.observation_space.spaces, **extra})
+        # Per-step constants, built once: the step's own work is a few numpy calls.
+        self._action_shape = self.action_space.shape
+        self._obs_keys = {
+            n: (f"{n}_pos", f"{n}_quat") for n in (*self.object_names, *(f"{a}_eef" for a in ARMS))
+        }
+        self._signal_terms = [(arm, list(SUBTASKS[self.config.task][arm].items())) for arm in ARMS]
+        gains, nb = self.config.ik, self._raw_low.size - 12
+        self._base_step = np.r_[np.full(nb - 1, gains.max_base_step), gains.max_yaw_step]
 
     @property
     def action_layout(self) -> dict[str, Any]:
@@ -486,13 +495,23 @@ class BiGymAdapterEnv(gym.Env):
     def action_to_target_pose(self, action: np.ndarray) -> np.ndarray:
         """The world pinch-site targets (2, 4, 4) a pose action commands (absolute)."""
         self._require_pose_mode()
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
-        target = np.zeros((len(ARMS), 4, 4))
-        target[:, 3, 3] = 1.0
-        target[:, :3, 3] = ORIGIN + a[:, :3] * POS_RANGE
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(-1)
+        return self._target_pose(a)
+
+    def _target_pose(self, action: np.ndarray) -> np.ndarray:
+        """``action_to_target_pose`` of an action already in [-1, 1], in Python floats.
+
+        The same arithmetic as numpy's ``ORIGIN + a * POS_RANGE`` and ``a * ROT_RANGE`` per
+        element (so the same bits), built as one array instead of a dozen numpy calls.
+        """
+        a, k = action.tolist(), self.arm_action_dim
+        rows = []
         for i in range(len(ARMS)):
-            target[i, :3, :3] = _rotvec_to_mat(*(a[i, 3:6] * ROT_RANGE).tolist())
-        return target
+            x, y, z, rx, ry, rz = a[i * k : i * k + 6]
+            r = _rotvec_to_mat(rx * ROT_RANGE, ry * ROT_RANGE, rz * ROT_RANGE)
+            t = [x * POS_RANGE + _ORIGIN[0], y * POS_RANGE + _ORIGIN[1], z * POS_RANGE + _ORIGIN[2]]
+            rows.append([[*r[0], t[0]], [*r[1], t[1]], [*r[2], t[2]], [0.0, 0.0, 0.0, 1.0]])
+        return np.array(rows)
 
     def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
         """The pose action commanding world targets (2, 4, 4) and grippers (-1 open, +1 closed)."""
@@ -530,14 +549,17 @@ class BiGymAdapterEnv(gym.Env):
         Starts from the measured arm joints and the base's commanded pose (what base deltas add
         to, so the base servo's lag does not feed back into the next command).
         """
+        base = self._backend.base_command(self._raw)
+        return self._solve_ik(np.asarray(targets, np.float64), base)
+
+    def _solve_ik(self, targets: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``solve_ik`` given the base's commanded pose ``base`` (x, y[, z], yaw)."""
         raw, backend, gains = self._raw, self._backend, self.config.ik
         q0, lower, upper = backend.ik_joints(raw)
-        q0 = q0.copy()
-        base = backend.base_command(raw)  # x, y, yaw (x, y, z, yaw in a crouching task)
+        q0 = np.array(q0, np.float64)  # ours to change
         q0[: base.size] = base
         if self._cost is None:
             self._cost = np.r_[np.full(base.size, gains.base_cost), np.ones(q0.size - base.size)]
-        targets = np.asarray(targets, np.float64)
         compiled = getattr(backend, "solve_ik", None)  # the real backend: same loop, compiled
         if compiled is not None:
             return compiled(raw, q0, targets, lower, upper, cost=self._cost, gains=gains)
@@ -552,14 +574,11 @@ class BiGymAdapterEnv(gym.Env):
         )
 
     def _pose_to_joint_action(self, action: np.ndarray) -> np.ndarray:
-        """BiGym's joint action for a pose action: base deltas, arm joints, grippers in [0, 1]."""
-        q, self._ik_error = self.solve_ik(self.action_to_target_pose(action))
-        gains = self.config.ik
+        """BiGym's joint action for a pose action in [-1, 1]: base deltas, arm joints, grippers."""
         command = self._backend.base_command(self._raw)
-        nb = command.size
-        step = np.full(nb, gains.max_base_step)
-        step[-1] = gains.max_yaw_step
-        self._hand_cmd = action.reshape(len(ARMS), -1)[:, 6].copy()
+        q, self._ik_error = self._solve_ik(self._target_pose(action), command)
+        nb, step = command.size, self._base_step
+        self._hand_cmd = action[self.arm_action_dim - 1 :: self.arm_action_dim].copy()
         joint = np.empty(self._raw_low.size)
         # (np.minimum/np.maximum: np.clip's dispatch costs ~4 us a call on these small arrays.)
         joint[:nb] = np.minimum(np.maximum(q[:nb] - command, -step), step)
@@ -575,27 +594,33 @@ class BiGymAdapterEnv(gym.Env):
     def subtask_signals(self) -> dict[str, dict[str, bool]]:
         """Per arm, per subtask: whether its end condition holds now."""
         terms = self._backend.terms(self._raw, self.config.task)
-        return {
-            arm: {n: terms[t] for n, t in SUBTASKS[self.config.task][arm].items()} for arm in ARMS
-        }
+        return {arm: {n: terms[t] for n, t in pairs} for arm, pairs in self._signal_terms}
 
     def _validate(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(
-                f"expected an action of shape {self.action_space.shape}, got {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
+        """The action as a new array of the action space's dtype, clipped to its box.
+
+        Raises ``ValueError`` on a wrong shape or a NaN/inf. An array of the space's dtype is
+        checked as it is (a float32 is finite exactly when its float64 is).
+        """
+        space = self.action_space
+        a = action
+        if not (type(a) is np.ndarray and a.dtype == space.dtype):
+            a = np.asarray(action, dtype=np.float64)
+        if a.shape != self._action_shape:
+            raise ValueError(f"expected an action of shape {self._action_shape}, got {a.shape}")
+        if not np.isfinite(a).all():
             raise ValueError(f"action has NaN or inf at {np.flatnonzero(~np.isfinite(a)).tolist()}")
         if self.config.action_mode == "pose":
-            return np.clip(a, -1.0, 1.0)
-        a = a.astype(self.action_space.dtype)
-        return np.clip(a, self.action_space.low, self.action_space.high)
+            return np.minimum(np.maximum(a, -1.0), 1.0)
+        # (np.minimum/np.maximum: the same values as np.clip, without its dispatch.)
+        return np.minimum(np.maximum(a.astype(space.dtype, copy=False), space.low), space.high)
 
     def _observation(self, raw_obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         obs = dict(raw_obs)
+        keys = self._obs_keys
         for name, (pos, quat) in self._backend.pos_quat(self._raw, self.config.task).items():
-            obs[f"{name}_pos"], obs[f"{name}_quat"] = pos, quat
+            key_pos, key_quat = keys[name]
+            obs[key_pos], obs[key_quat] = pos, quat
         return obs
 
     def _info(self, raw_info: dict[str, Any]) -> dict[str, Any]:

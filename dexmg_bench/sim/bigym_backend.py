@@ -64,10 +64,43 @@ class BiGymBackend(Protocol):
         """World poses (4, 4) of the task objects, by name."""
 
     def terms(self, raw: Any, task: str) -> dict[str, bool]:
-        """Named boolean facts about the scene that subtask signals are built from."""
-
-    def pos_quat(self, raw: Any, task: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Position and wxyz quaternion of the objects and of ``<arm>_eef``, for observations."""
+        """See :class:`BiGymBackend`."""
+        out: dict[str, bool] = {}
+        if task == "FlipCup":
+            contacts = self._contacts(raw)
+            for arm in ARMS:
+                out[f"{arm}_holds_mug"] = self._touching(raw, contacts, f"{arm}_pads", "mug")
+            mug, cos_tolerance = self._mug_upright_check(raw)
+            _, x, y, _ = raw.mojo.data.xquat[mug].tolist()  # wxyz
+            # z of the mug frame in world is R(q)[:, 2]; its world-z component is 1 - 2(x^2 + y^2).
+            out["mug_upright"] = 1 - 2 * (x * x + y * y) > cos_tolerance
+        elif task == "DishwasherLoadPlates":
+            contacts = self._contacts(raw)
+            plates = range(len(raw.plates))
+            held = {
+                (a, i): self._touching(raw, contacts, f"{a}_pads", f"plate{i}")
+                for a in ARMS
+                for i in plates
+            }
+            for arm in ARMS:
+                out[f"{arm}_holds_plate"] = any(held[arm, i] for i in plates)
+            for i in plates:
+                out[f"plate{i}_in_rack"] = self._touching(raw, contacts, f"plate{i}", "rack")
+                # BiGym's per-plate success terms less the angle: in the rack, let go of.
+                out[f"plate{i}_loaded"] = out[f"plate{i}_in_rack"] and not any(
+                    held[a, i] for a in ARMS
+                )
+            out["right_holds_plate0"] = held["right", 0]
+            out["left_holds_plate1"] = held["left", 1]
+        else:
+            names, adr, low, span = self._part_joints(raw)
+            # BiGym's normalised joint state (its formula, ``(q - lo) / (lo + hi)``; 0 closed),
+            # read from qpos at once, with its success tolerance 0.1.
+            state = ((raw.mojo.data.qpos[adr] - low) / span).tolist()
+            out |= {f"{n}_closed": abs(v) <= 0.1 for n, v in zip(names, state, strict=True)}
+            out["drawers_closed"] = all(v for k, v in out.items() if k.startswith("drawer"))
+            out["base_doors_closed"] = all(out[f"base_door_{s}_closed"] for s in ("left", "right"))
+        return out
 
     def render(self, raw: Any, *, camera: str, width: int, height: int) -> np.ndarray:
         """An RGB frame (height, width, 3) uint8, offscreen."""
@@ -134,7 +167,9 @@ class RealBiGym:
         self._mujoco = importlib.import_module("mujoco")
         self._renderers: dict[int, Any] = {}
         self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
-        self._masks: dict[int, dict[str, np.ndarray]] = {}
+        self._groups: dict[int, tuple[np.ndarray, dict[str, int], int]] = {}
+        self._obs_ids: dict[int, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._upright: dict[int, tuple[int, float]] = {}
         self._joints: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
         self._ik: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, Any]] = {}
         self._kp: dict[int, np.ndarray] = {}
@@ -168,10 +203,15 @@ class RealBiGym:
         sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
         return np.stack([self._site_pose(raw, grippers[sides[arm]]._pinch_site.id) for arm in ARMS])
 
-    def _geom_masks(self, raw: Any) -> dict[str, np.ndarray]:
-        """Boolean masks over geoms of the colliders BiGym's contact checks use, built once."""
+    def _contact_groups(self, raw: Any) -> tuple[np.ndarray, dict[str, int], int]:
+        """The colliders BiGym's contact checks use, as one group label per geom, built once.
+
+        Returns the labels (``ngeom``; 0 for a geom in no group), each group's label and the
+        number of labels. The groups (each gripper's pads, the mug, each plate, the rack) share no
+        geom, so a contact's two labels say which groups it joins.
+        """
         key = id(raw)
-        if key not in self._masks:
+        if key not in self._groups:
             bind, ngeom = raw.mojo.physics.bind, raw.mojo.model.ngeom
             groups = {
                 f"{arm}_pads": raw.robot.grippers[side]._pad_geoms
@@ -182,28 +222,33 @@ class RealBiGym:
             if hasattr(raw, "plates"):
                 groups |= {f"plate{i}": p.colliders for i, p in enumerate(raw.plates)}
                 groups["rack"] = raw.dishwasher.tray_bottom.colliders
-            masks = {}
-            for name, geoms in groups.items():
-                mask = np.zeros(ngeom, bool)
-                mask[np.asarray(bind([g.mjcf for g in geoms]).element_id, int)] = True
-                masks[name] = mask
-            self._masks[key] = masks
-        return self._masks[key]
+            labels = np.zeros(ngeom, np.int64)
+            index = {}
+            for label, (name, geoms) in enumerate(groups.items(), start=1):
+                ids = np.asarray(bind([g.mjcf for g in geoms]).element_id, int)
+                if labels[ids].any():
+                    raise RuntimeError(f"BiGym model: collider group {name!r} shares geoms")
+                labels[ids] = label
+                index[name] = label
+            self._groups[key] = (labels, index, len(groups) + 1)
+        return self._groups[key]
 
-    def _contacts(self, raw: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Geom pairs of the active contacts, with BiGym's margin (dist <= 1e-8)."""
-        data = raw.mojo.data
-        n = data.ncon
-        c = data.contact
-        keep = c.dist[:n] <= 1e-8
-        return c.geom1[:n][keep], c.geom2[:n][keep]
+    def _contacts(self, raw: Any) -> set[int]:
+        """The group pairs of the active contacts (BiGym's margin: dist <= 1e-8), as codes.
 
-    def _touching(self, raw: Any, contacts: tuple[np.ndarray, np.ndarray], a: str, b: str) -> bool:
-        """BiGym's ``has_collided_collections``, vectorised over the contacts."""
-        masks = self._geom_masks(raw)
-        g1, g2 = contacts
-        ma, mb = masks[a], masks[b]
-        return bool(np.any((ma[g1] & mb[g2]) | (ma[g2] & mb[g1])))
+        A contact between geoms of labels ``l1, l2`` has code ``l1 * n + l2`` (``n`` labels);
+        ``data.contact`` holds exactly the ``ncon`` active contacts.
+        """
+        labels, _, n = self._contact_groups(raw)
+        c = raw.mojo.data.contact
+        keep = c.dist <= 1e-8
+        return set((labels[c.geom1[keep]] * n + labels[c.geom2[keep]]).tolist())
+
+    def _touching(self, raw: Any, contacts: set[int], a: str, b: str) -> bool:
+        """BiGym's ``has_collided_collections`` of groups ``a`` and ``b``, from ``_contacts``."""
+        _, index, n = self._contact_groups(raw)
+        la, lb = index[a], index[b]
+        return la * n + lb in contacts or lb * n + la in contacts
 
     def _cabinet_parts(self, raw: Any) -> dict[str, tuple[Any, int, int]]:
         """CupboardsCloseAll's moving parts: name -> (cabinet, joint index, MuJoCo body id).
@@ -475,7 +520,9 @@ class RealBiGym:
         self._limits.pop(id(raw), None)
         self._base_ctrl.pop(id(raw), None)
         self._parts.pop(id(raw), None)
-        self._masks.pop(id(raw), None)
+        self._groups.pop(id(raw), None)
+        self._obs_ids.pop(id(raw), None)
+        self._upright.pop(id(raw), None)
         self._joints.pop(id(raw), None)
         renderer = self._renderers.pop(id(raw), None)
         if renderer is not None:
