@@ -47,6 +47,12 @@ def _render_episode(index: int) -> tuple[int, dict[str, Any], dict[str, Any]]:
     episode = ds[index]
     (meta,) = ds.storage.get_episode_metadata([index])
     arrays = episode_arrays(_WORKER["env"], episode.infos["state"], episode.actions)
+    # Only the images are new: the low-dim keys stay as the source dataset has them (what step
+    # returned, for episodes recorded with their observations; see minari_io).
+    obs = arrays["observations"]
+    for key, value in episode.observations.items():
+        if key in obs and not key.endswith("_image") and value.shape == obs[key].shape:
+            obs[key] = value
     return index, arrays, meta
 
 

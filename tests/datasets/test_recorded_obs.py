@@ -167,6 +167,24 @@ def test_recorded_observations_are_copied_not_recomputed(threading_src):
         np.testing.assert_array_equal(back.obs[k], v[:-1])
 
 
+@pytest.mark.render
+def test_render_keeps_the_source_low_dim_observations(threading_src):
+    """Re-rendering adds images; the low-dim keys stay the source dataset's (shifted here)."""
+    from dexmg_bench.datasets.render import render_dataset
+
+    shifted = tuple(
+        dataclasses.replace(d, observations={k: v + 1.0 for k, v in d.observations.items()})
+        for d in threading_src.demos
+    )
+    src = dataclasses.replace(threading_src, demos=shifted)
+    minari_io.write_minari(src, minari_io.source_info(src), dataset="dexmg/rec-r-v0")
+    ds = render_dataset("dexmg/rec-r-v0", cameras=("overview",), size=32, workers=1, progress=False)
+    for demo, ep in zip(shifted, ds.iterate_episodes(), strict=True):
+        assert ep.observations["overview_image"].shape == (demo.num_steps + 1, 32, 32, 3)
+        for k, v in demo.observations.items():
+            np.testing.assert_array_equal(ep.observations[k], v)
+
+
 def test_observations_that_do_not_fit_are_recomputed(threading_src):
     """A demo cut after recording (or from another env version) falls back to its states."""
     d = threading_src.demos[0]
