@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench import __version__
-from dexmg_bench.datasets.source import SourceDemo, SourceFile, kebab
+from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
 
 NAMESPACE = "dexmg"
 METADATA_VERSION = 1
@@ -274,13 +274,16 @@ def write_minari(
         raise ValueError(f"{source.env_id}: no episodes to write to {ds_id}")
     if source.origin == "generated" and not info.source_dataset:
         raise ValueError(f"{ds_id}: a generated dataset must name its source dataset")
+    demos = source.demos
+    if isinstance(demos, LazyDemos):  # the writer needs no datagen info: skip reading it
+        demos = LazyDemos(demos.items, datagen=False)
     env = make_task_env(source.task, source.variant)
     try:
         episode_meta: list[dict[str, Any]] = []
         dexmg = _dexmg_metadata(source, info, env)  # its seeds fill in as episodes stream by
         return create_streamed(
             ds_id,
-            _buffers(env, source.demos, episode_meta, dexmg["seeds"], recompute=recompute),
+            _buffers(env, demos, episode_meta, dexmg["seeds"], recompute=recompute),
             env=env,
             env_spec=registered_spec(source.env_id, {}),
             info=info,

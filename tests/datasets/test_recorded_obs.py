@@ -19,6 +19,7 @@ from dexmg_bench.datasets import minari_io
 from dexmg_bench.datasets.record import make_task_env, run_expert
 from dexmg_bench.datasets.source import (
     DemoRecorder,
+    LazyDemos,
     SourceFile,
     read_source_file,
     write_source_file,
@@ -122,6 +123,20 @@ def test_source_file_keeps_observations_in_order(threading_src, tmp_path):
             np.testing.assert_array_equal(a.observations[k], b.observations[k])
             assert a.observations[k].dtype == b.observations[k].dtype
         np.testing.assert_array_equal(a.state_success, b.state_success)
+
+
+def test_lazy_demos_without_datagen_read_what_writers_need(threading_src, tmp_path):
+    """``datagen=False``: the same actions, states and observations; no datagen info."""
+    src = through_file(threading_src, tmp_path / "s.hdf5")
+    light = LazyDemos(src.demos.items, datagen=False)
+    for a, b in zip(threading_src.demos, light, strict=True):
+        np.testing.assert_array_equal(a.actions, b.actions)
+        np.testing.assert_array_equal(a.states, b.states)
+        np.testing.assert_array_equal(a.state_success, b.state_success)
+        for k in a.observations:
+            np.testing.assert_array_equal(a.observations[k], b.observations[k])
+        assert (a.seed, a.success) == (b.seed, b.success)
+        assert b.eef_pose.size == 0 and b.object_pose == {} and b.boundaries == {}
 
 
 def test_recorded_and_recomputed_writes_are_identical(threading_src, tmp_path):
