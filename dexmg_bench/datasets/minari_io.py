@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,21 @@ def recorded_observations(
     return dict(obs), success  # in the order step returned them (kept by the file)
 
 
+def all_recorded(demos: Sequence[SourceDemo]) -> bool:
+    """Whether every demo was recorded with its observations (files checked, not read)."""
+    if not isinstance(demos, LazyDemos):
+        return all(d.observations is not None and d.state_success is not None for d in demos)
+    import itertools
+
+    import h5py
+
+    for path, run in itertools.groupby(demos.items, key=lambda item: item[0]):
+        with h5py.File(path, "r") as f:
+            if not all("obs" in f[g] and "state_success" in f[g] for _, g in run):
+                return False
+    return True
+
+
 def demo_arrays(env: Any, demo: SourceDemo) -> dict[str, Any]:
     """The Minari fields of one demo: its recorded observations if it has them, else recomputed."""
     recorded = recorded_observations(env, demo)
@@ -263,7 +278,9 @@ def write_minari(
 ) -> Any:
     """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
 
-    ``recompute=True`` ignores recorded observations and recomputes them from the states.
+    ``recompute=True`` ignores recorded observations and recomputes them from the states; so
+    does a source where some episodes lack them (a job resumed across the change), so that one
+    dataset's observations have one definition (they differ for the GR-1 tasks, see above).
     """
     from dexmg_bench.datasets.record import make_task_env
 
@@ -275,6 +292,7 @@ def write_minari(
     if source.origin == "generated" and not info.source_dataset:
         raise ValueError(f"{ds_id}: a generated dataset must name its source dataset")
     demos = source.demos
+    recompute = recompute or not all_recorded(demos)
     if isinstance(demos, LazyDemos):  # the writer needs no datagen info: skip reading it
         demos = LazyDemos(demos.items, datagen=False)
     env = make_task_env(source.task, source.variant)

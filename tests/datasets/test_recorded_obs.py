@@ -182,6 +182,22 @@ def test_recorded_observations_are_copied_not_recomputed(threading_src):
         np.testing.assert_array_equal(back.obs[k], v[:-1])
 
 
+def test_a_source_with_unrecorded_episodes_is_recomputed_whole(threading_src, tmp_path):
+    """One definition per dataset: if any episode lacks observations, none are copied."""
+    d0, d1 = threading_src.demos
+    mixed = (
+        dataclasses.replace(d0, observations={k: v + 1.0 for k, v in d0.observations.items()}),
+        dataclasses.replace(d1, observations=None, state_success=None),
+    )
+    src = through_file(dataclasses.replace(threading_src, demos=mixed), tmp_path / "m.hdf5")
+    assert not minari_io.all_recorded(src.demos)
+    assert minari_io.all_recorded(through_file(threading_src, tmp_path / "r.hdf5").demos)
+    ds = minari_io.write_minari(src, minari_io.source_info(src), dataset="dexmg/rec-m-v0")
+    first = next(iter(ds.iterate_episodes()))
+    for k, v in d0.observations.items():  # recomputed: the unshifted arrays
+        np.testing.assert_array_equal(first.observations[k], v)
+
+
 @pytest.mark.render
 def test_render_keeps_the_source_low_dim_observations(threading_src):
     """Re-rendering adds images; the low-dim keys stay the source dataset's (shifted here)."""
