@@ -70,8 +70,9 @@ def export_robomimic(source: SourceFile, path: str | Path, *, env: Any = None) -
     The observations are the demo's recorded ones, or recomputed from its stored states (as in
     the Minari writer), so they match the Minari dataset of the same demos exactly.
     """
-    from dexmg_bench.datasets.minari_io import demo_arrays
+    from dexmg_bench.datasets.minari_io import all_recorded, demo_arrays, episode_arrays
 
+    recorded = env is not None and all_recorded(source.demos)  # else all recomputed, as Minari
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -86,7 +87,9 @@ def export_robomimic(source: SourceFile, path: str | Path, *, env: Any = None) -
             g.create_dataset("states", data=d.states[:-1])
             g.create_dataset("final_state", data=d.states[-1])
             if env is not None:
-                arrays = demo_arrays(env, d)
+                arrays = (
+                    demo_arrays(env, d) if recorded else episode_arrays(env, d.states, d.actions)
+                )
                 g.create_dataset("rewards", data=arrays["rewards"])
                 g.create_dataset("dones", data=arrays["infos"]["success"][1:].astype(np.int64))
                 for key, value in arrays["observations"].items():
