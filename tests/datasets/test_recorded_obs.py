@@ -156,7 +156,7 @@ def test_recorded_and_recomputed_writes_are_identical(threading_src, tmp_path):
     assert minari_io.content_sha256(main_data(a)) == minari_io.content_sha256(main_data(b))
 
 
-def test_recorded_observations_are_copied_not_recomputed(threading_src):
+def test_recorded_observations_are_copied_not_recomputed(threading_src, tmp_path):
     """The writers use the recorded arrays (shifted here by +1 to tell them apart)."""
     from dexmg_bench.datasets.robomimic import export_robomimic, read_robomimic
 
@@ -171,11 +171,8 @@ def test_recorded_observations_are_copied_not_recomputed(threading_src):
             np.testing.assert_array_equal(ep.observations[k], v)
     env = make_task_env("Threading")
     try:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            export_robomimic(src, Path(tmp) / "r.hdf5", env=env)
-            (back, *_) = read_robomimic(Path(tmp) / "r.hdf5")
+        export_robomimic(src, tmp_path / "r.hdf5", env=env)
+        (back, *_) = read_robomimic(tmp_path / "r.hdf5")
     finally:
         env.close()
     for k, v in shifted[0].observations.items():
