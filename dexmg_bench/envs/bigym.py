@@ -377,7 +377,6 @@ class BiGymAdapterEnv(gym.Env):
             self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float64)
         self._hand_cmd = -np.ones(len(ARMS))
         self._ik_error = np.zeros(len(ARMS))
-        self._cost: np.ndarray | None = None
         self.object_names, self.subtask_names = self.declared(task)
         self.expert_name = f"BiGym-{task}"  # the scripted expert's key (experts.EXPERTS)
         box = gym.spaces.Box
@@ -398,8 +397,11 @@ class BiGymAdapterEnv(gym.Env):
             n: (f"{n}_pos", f"{n}_quat") for n in (*self.object_names, *(f"{a}_eef" for a in ARMS))
         }
         self._signal_terms = [(arm, list(SUBTASKS[self.config.task][arm].items())) for arm in ARMS]
-        gains, nb = self.config.ik, self._raw_low.size - 12
+        gains, nb = self.config.ik, self._raw_low.size - 12  # base x, y[, z], yaw
         self._base_step = np.r_[np.full(nb - 1, gains.max_base_step), gains.max_yaw_step]
+        self._cost = np.r_[np.full(nb, gains.base_cost), np.ones(10)]  # base, then 5 per arm
+        # The real backend converts a pose action in one compiled call (the same bits).
+        self._fused = getattr(self._backend, "pose_joint_action", None)
 
     @property
     def action_layout(self) -> dict[str, Any]:
@@ -558,8 +560,6 @@ class BiGymAdapterEnv(gym.Env):
         q0, lower, upper = backend.ik_joints(raw)
         q0 = np.array(q0, np.float64)  # ours to change
         q0[: base.size] = base
-        if self._cost is None:
-            self._cost = np.r_[np.full(base.size, gains.base_cost), np.ones(q0.size - base.size)]
         compiled = getattr(backend, "solve_ik", None)  # the real backend: same loop, compiled
         if compiled is not None:
             return compiled(raw, q0, targets, lower, upper, cost=self._cost, gains=gains)
@@ -575,10 +575,23 @@ class BiGymAdapterEnv(gym.Env):
 
     def _pose_to_joint_action(self, action: np.ndarray) -> np.ndarray:
         """BiGym's joint action for a pose action in [-1, 1]: base deltas, arm joints, grippers."""
-        command = self._backend.base_command(self._raw)
-        q, self._ik_error = self._solve_ik(self._target_pose(action), command)
-        nb, step = command.size, self._base_step
+        targets = self._target_pose(action)
         self._hand_cmd = action[self.arm_action_dim - 1 :: self.arm_action_dim].copy()
+        if self._fused is not None:
+            joint, self._ik_error = self._fused(
+                self._raw,
+                targets,
+                self._hand_cmd,
+                cost=self._cost,
+                gains=self.config.ik,
+                base_step=self._base_step,
+                low=self._raw_low,
+                high=self._raw_high,
+            )
+            return joint
+        command = self._backend.base_command(self._raw)
+        q, self._ik_error = self._solve_ik(targets, command)
+        nb, step = command.size, self._base_step
         joint = np.empty(self._raw_low.size)
         # (np.minimum/np.maximum: np.clip's dispatch costs ~4 us a call on these small arrays.)
         joint[:nb] = np.minimum(np.maximum(q[:nb] - command, -step), step)

@@ -38,6 +38,15 @@ ARM_JOINTS = ("shoulder_pitch", "shoulder_roll", "shoulder_yaw", "elbow", "wrist
 IK_DOFS = ("pelvis_x", "pelvis_y", "pelvis_rz") + tuple(
     f"{side}_{j}" for side in ("left", "right") for j in ARM_JOINTS
 )
+# IKGains' fields, in the order bigym_ik_kernel.pose_joint_action takes them.
+_GAIN_FIELDS = (
+    "rot_weight",
+    "damping",
+    "max_joint_step",
+    "min_joint_step",
+    "tolerance",
+    "rot_tolerance",
+)
 # Tasks whose floating base also crouches (BiGym's ``pelvis_z``, 0.4-1.0 m); there the base has
 # x, y, z, yaw (BiGym's order) and the IK solves for 14 joints, ``pelvis_z`` after ``pelvis_y``.
 # DishwasherLoadPlates: the bottom rack is below the standing H1's reach (its pinch sites get no
@@ -168,13 +177,15 @@ class RealBiGym:
         self._renderers: dict[int, Any] = {}
         self._parts: dict[int, dict[str, tuple[Any, int, int]]] = {}
         self._groups: dict[int, tuple[np.ndarray, dict[str, int], int]] = {}
-        self._obs_ids: dict[int, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._obs_ids: dict[int, tuple[Any, ...]] = {}
         self._upright: dict[int, tuple[int, float]] = {}
         self._joints: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
         self._ik: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, Any]] = {}
         self._kp: dict[int, np.ndarray] = {}
         self._limits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._base_ctrl: dict[int, np.ndarray] = {}
+        self._pose_bound: dict[int, tuple[Any, Any, tuple, int]] = {}
+        self._pose_gains: tuple[Any, np.ndarray, int] = (None, np.empty(0), 0)
 
     def make(self, task: str, *, control_frequency: int) -> Any:
         """See :class:`BiGymBackend`."""
@@ -301,17 +312,38 @@ class RealBiGym:
         }
 
     def pos_quat(self, raw: Any, task: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """See :class:`BiGymBackend`; MuJoCo's own quaternions, no matrix round trip."""
-        data, mj = raw.mojo.data, self._mujoco
-        ids = self._body_ids(raw, task)
-        out = {n: (data.xpos[b].copy(), data.xquat[b].copy()) for n, b in ids.items()}
-        grippers = raw.robot.grippers
-        for arm, side in (("right", self._side.RIGHT), ("left", self._side.LEFT)):
-            site = grippers[side]._pinch_site.id
-            quat = np.empty(4)
-            mj.mju_mat2Quat(quat, data.site_xmat[site])
-            out[f"{arm}_eef"] = (data.site_xpos[site].copy(), quat)
+        """See :class:`BiGymBackend`; MuJoCo's own quaternions, no matrix round trip.
+
+        Per step: one gather of the objects' positions and one of their quaternions (each
+        object's arrays are rows of these), one of the pinch sites' positions.
+        """
+        mj = self._mujoco
+        names, bodies, sites, xpos, xquat, site_xpos, site_xmat = self._observed(raw, task)
+        pos, quat = xpos[bodies], xquat[bodies]
+        out = {n: (pos[i], quat[i]) for i, n in enumerate(names)}
+        site_pos = site_xpos[sites]
+        for i, arm in enumerate(ARMS):
+            site_quat = np.empty(4)
+            mj.mju_mat2Quat(site_quat, site_xmat[sites[i]])
+            out[f"{arm}_eef"] = (site_pos[i], site_quat)
         return out
+
+    def _observed(self, raw: Any, task: str) -> tuple[Any, ...]:
+        """Object names, body ids, pinch-site ids and the ``MjData`` arrays the observation reads.
+
+        Built once per env and ``MjData`` (see ``_pose_binding``); sites in ``ARMS`` order.
+        """
+        key, data = id(raw), raw.mojo.data
+        bound = self._obs_ids.get(key)
+        if bound is None or bound[0] is not data:
+            ids = self._body_ids(raw, task)
+            grippers = raw.robot.grippers
+            sides = {"right": self._side.RIGHT, "left": self._side.LEFT}
+            sites = np.array([grippers[sides[a]]._pinch_site.id for a in ARMS])
+            arrays = (data.xpos, data.xquat, data.site_xpos, data.site_xmat)
+            bound = (data, list(ids), np.array(list(ids.values())), sites, *arrays)
+            self._obs_ids[key] = bound
+        return bound[1:]
 
     def _body_ids(self, raw: Any, task: str) -> dict[str, int]:
         if task == "FlipCup":
@@ -464,6 +496,88 @@ class RealBiGym:
             gains=gains,
         )
 
+    def pose_joint_action(  # noqa: PLR0913 (the adapter's pose-to-joint inputs)
+        self,
+        raw: Any,
+        targets: np.ndarray,
+        hand: np.ndarray,
+        *,
+        cost: np.ndarray,
+        gains: Any,
+        base_step: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """BiGym's joint action (``low.dtype``) for pinch-site targets, and the IK's position error.
+
+        ``BiGymAdapterEnv._pose_to_joint_action`` (IK from the scene, base deltas clamped to
+        ``base_step``, servo sag, grippers ``hand`` in [-1, 1], clamped to ``[low, high]``) in one
+        compiled call (``bigym_ik_kernel.pose_joint_action``), the same bits: its numpy glue cost
+        more than the IK itself. Everything but the targets and grippers is bound once per env.
+        """
+        kernel, fixed, nq = self._pose_binding(raw)
+        if gains is not self._pose_gains[0]:  # frozen: the arguments of one gains object, once
+            values = [getattr(gains, f) for f in _GAIN_FIELDS]
+            self._pose_gains = (gains, np.array(values, np.float64), int(gains.iterations))
+        _, gain_values, iterations = self._pose_gains
+        out_q, out_err = np.empty(nq), np.empty(len(ARMS))
+        out_joint = np.empty(low.size, low.dtype)
+        kernel(
+            *fixed,
+            np.ascontiguousarray(targets, np.float64),
+            np.asarray(hand, np.float64),
+            cost,
+            gain_values,
+            iterations,
+            base_step,
+            low,
+            high,
+            out_q,
+            out_err,
+            out_joint,
+        )
+        return out_joint, out_err
+
+    def _pose_binding(self, raw: Any) -> tuple[Any, tuple, int]:
+        """The kernel, its per-env arguments and ``len(IK dofs)``, once per env and ``MjData``.
+
+        MuJoCo's arrays are views into its ``MjData``, whose buffers live as long as it does;
+        BiGym keeps one ``MjData`` across resets (checked by identity on every call).
+        """
+        key, data = id(raw), raw.mojo.data
+        bound = self._pose_bound.get(key)
+        if bound is None or bound[0] is not data:
+            from dexmg_bench.sim.bigym_ik_kernel import FUNCTIONS, pose_joint_action
+
+            qadr, dadr, sites, scratch = self._ik_binding(raw)
+            lower, upper = self.ik_joints(raw)[1:]
+            self.base_command(raw)  # the base actuator ids
+            self.servo_sag(raw)  # the servo gains
+            model = raw.mojo.model
+            fixed = (
+                FUNCTIONS,
+                np.uint64(model._address),
+                np.uint64(scratch._address),
+                scratch.qpos,
+                scratch.site_xpos,
+                scratch.site_xmat,
+                data.qpos,
+                data.ctrl,
+                data.qfrc_bias,
+                np.asarray(self._base_ctrl[key], np.int64),
+                np.asarray(qadr, np.int64),
+                np.asarray(dadr, np.int64),
+                np.asarray(sites, np.int32),
+                lower,
+                upper,
+                self._kp[key],
+                np.empty((3, model.nv)),  # Jacobian scratch
+                np.empty((3, model.nv)),
+            )
+            bound = (data, pose_joint_action, fixed, len(qadr))
+            self._pose_bound[key] = bound
+        return bound[1:]
+
     def base_command(self, raw: Any) -> np.ndarray:
         """See :class:`BiGymBackend`."""
         key = id(raw)
@@ -519,6 +633,7 @@ class RealBiGym:
         self._kp.pop(id(raw), None)
         self._limits.pop(id(raw), None)
         self._base_ctrl.pop(id(raw), None)
+        self._pose_bound.pop(id(raw), None)
         self._parts.pop(id(raw), None)
         self._groups.pop(id(raw), None)
         self._obs_ids.pop(id(raw), None)

@@ -262,3 +262,102 @@ def solve_on(  # noqa: PLR0913, PLR0917 (envs.bigym.solve_ik's arguments + the m
         out_err,
     )
     return out_q, out_err
+
+
+@numba.njit(cache=True, nogil=True)
+def pose_joint_action(  # noqa: PLR0913, PLR0917 (a kernel: flat arrays)
+    fns,
+    m_ptr,
+    d_ptr,
+    qpos,
+    site_xpos,
+    site_xmat,
+    scene_qpos,
+    scene_ctrl,
+    scene_bias,
+    base_ids,
+    qadr,
+    dadr,
+    sites,
+    lower,
+    upper,
+    kp,
+    jacp,
+    jacr,
+    targets,
+    hand,
+    cost,
+    gains,
+    iterations,
+    base_step,
+    low,
+    high,
+    out_q,
+    out_err,
+    out_joint,
+):
+    """The pose action's whole conversion in one call: the adapter's numpy glue, then ``solve``.
+
+    As ``BiGymAdapterEnv._pose_to_joint_action`` with the compiled ``solve``: the IK starts from
+    the scene's ``IK_DOFS`` with the base at its servo targets (``scene_ctrl[base_ids]``); the
+    joint action is the base delta clamped to ``base_step``, the arm joints plus the servo sag
+    (``scene_bias / kp``), the grippers ``(hand + 1) / 2`` (left, right) and all of it clamped to
+    ``[low, high]``, element by element the same IEEE operations (so the same bits); ``gains``
+    holds ``rot_weight, damping, max_joint_step, min_joint_step, tolerance, rot_tolerance``.
+    The arguments up to ``jacr`` are fixed per env (``RealBiGym._pose_binding``).
+    """
+    n = qadr.shape[0]
+    nb = base_ids.shape[0]
+    for i in range(scene_qpos.shape[0]):
+        qpos[i] = scene_qpos[i]
+    q0 = np.empty(n)
+    for k in range(n):
+        q0[k] = scene_qpos[qadr[k]]
+    for k in range(nb):
+        q0[k] = scene_ctrl[base_ids[k]]
+    solve(
+        fns,
+        m_ptr,
+        d_ptr,
+        qpos,
+        site_xpos,
+        site_xmat,
+        qadr,
+        dadr,
+        sites,
+        q0,
+        targets,
+        lower,
+        upper,
+        cost,
+        gains[0],
+        gains[1],
+        iterations,
+        gains[2],
+        gains[3],
+        gains[4],
+        gains[5],
+        jacp,
+        jacr,
+        out_q,
+        out_err,
+    )
+    m = out_joint.shape[0]
+    joint = np.empty(m)
+    # np.maximum(x, lo) is ``lo if x < lo else x`` and np.minimum(x, hi) ``hi if x > hi else x``
+    # (a NaN x stays NaN in both).
+    for k in range(nb):
+        x = out_q[k] - scene_ctrl[base_ids[k]]
+        lo = -base_step[k]
+        x = lo if x < lo else x
+        joint[k] = base_step[k] if x > base_step[k] else x
+    for k in range(nb, n):
+        joint[k] = out_q[k] + scene_bias[dadr[k]] / kp[k - nb]
+    joint[m - 2] = (hand[1] + 1.0) / 2.0  # BiGym: ..., left, right gripper
+    joint[m - 1] = (hand[0] + 1.0) / 2.0
+    for k in range(m):
+        x = joint[k]
+        lo = np.float64(low[k])
+        hi = np.float64(high[k])
+        x = lo if x < lo else x
+        out_joint[k] = hi if x > hi else x
