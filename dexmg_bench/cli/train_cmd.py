@@ -48,6 +48,9 @@ def train(
         bc_rnn: BC-RNN network and optimiser hyperparameters (robomimic's defaults).
         diffusion: Diffusion Policy hyperparameters (the paper's CNN defaults).
     """
+    from dexmg_bench.baselines import require_torch
+
+    require_torch("dexmg train")
     from dexmg_bench.baselines.train import TrainConfig
     from dexmg_bench.baselines.train import train as run
 
@@ -112,16 +115,18 @@ def eval(  # noqa: A001 (the subcommand's name)
         out: results JSON (default: RUN/eval_<task>-<variant>.json or ./eval_<...>.json).
         video_dir: write one video per checkpoint (first episode).
     """
-    import torch
-
+    from dexmg_bench.baselines import require_torch
     from dexmg_bench.baselines.adapters import ObservationExpert, RandomPolicy
     from dexmg_bench.evaluation import EvalProtocol
     from dexmg_bench.evaluation.evaluate import evaluate
 
-    torch.set_num_threads(1)  # the simulator workers need the cores
     if policy == "checkpoints":
         if run is None:
             raise SystemExit("--run is required with --policy checkpoints.")
+        require_torch("dexmg eval of trained checkpoints")
+        import torch
+
+        torch.set_num_threads(1)  # the simulator workers need the cores
         from dexmg_bench.baselines.checkpoint import load_checkpoint
         from dexmg_bench.baselines.policy import TrainedPolicy
 

@@ -64,3 +64,34 @@ def test_unknown_task_names_close_matches():
     """A typo in --task suggests the right name."""
     with pytest.raises(ValueError, match=r"Did you mean \['Threading'\]"):
         main(["expert-rate", "--task", "Threadin", "--n", "1"])
+
+
+# A core install (no `baselines` extra): importing torch fails as if it were not installed.
+_NO_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, NoTorch())
+from dexmg_bench.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_core_install_without_torch_runs_the_cli_and_names_the_extra(tmp_path):
+    """Without the `baselines` extra, `dexmg` still works; `train` says what to install."""
+    envs = subprocess.run(
+        [sys.executable, "-c", _NO_TORCH, "envs", "--json-output"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert envs.returncode == 0, envs.stderr
+    assert "DexMG/Threading-D0-v0" in envs.stdout
+    args = ["train", "--dataset", "dexmg/x-v0", "--out", str(tmp_path)]
+    train = subprocess.run(
+        [sys.executable, "-c", _NO_TORCH, *args],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert train.returncode != 0
+    assert "pip install 'dexmg-bench[baselines]'" in train.stderr
+    assert not any(tmp_path.iterdir())

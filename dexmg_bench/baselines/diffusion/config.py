@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from dexmg_bench.baselines.encoders import ImageEncoderConfig
+from dexmg_bench.baselines.encoder_config import ImageEncoderConfig
 
 
 @dataclass(frozen=True, kw_only=True)
