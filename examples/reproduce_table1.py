@@ -119,7 +119,13 @@ def _chart(path: Path, rows: list[tuple[str, str, float, float]]) -> None:
         draw.rectangle([x, top, x + 50, h - pad], fill=color)
         err = (h - 2 * pad) * std
         draw.line([x + 25, top - err, x + 25, top + err], fill="black")
-        draw.text((x, h - pad + 4), task[:9], fill="black")
+        draw.text(
+            (x + 8, h - pad + 4),
+            "source" if label.startswith("source") else "generated",
+            fill="black",
+        )
+        if i % 2 == 0:  # the task's name once, under its pair
+            draw.text((x + 8, h - pad + 18), task, fill="black")
         draw.text((x, top - 14), f"{100 * mean:.0f}%", fill="black")
     draw.text((pad, 8), "BC-RNN success: source-only (orange) vs generated (blue)", fill="black")
     img.save(path)
