@@ -402,6 +402,7 @@ class BiGymAdapterEnv(gym.Env):
         self._cost = np.r_[np.full(nb, gains.base_cost), np.ones(10)]  # base, then 5 per arm
         # The real backend converts a pose action in one compiled call (the same bits).
         self._fused = getattr(self._backend, "pose_joint_action", None)
+        self._readout = getattr(self._backend, "readout", None)
 
     @property
     def action_layout(self) -> dict[str, Any]:
@@ -463,12 +464,15 @@ class BiGymAdapterEnv(gym.Env):
         if self.config.action_mode == "pose":
             action = self._pose_to_joint_action(action)
         raw_obs, reward, terminated, truncated, raw_info = self._raw.step(action)
-        info = self._info(raw_info)
+        extras = terms = None
+        if self._readout is not None:  # the real backend: all reads in one call, same values
+            extras, terms = self._readout(self._raw, self.config.task)
+        info = self._info(raw_info, terms)
         # BiGym terminates on success or failure (an unstable simulation); we on failure only,
         # unless asked.
         failed = bool(terminated) and not info["success"]
         terminated = failed or (info["success"] and self.config.terminate_on_success)
-        return self._observation(raw_obs), float(reward), terminated, bool(truncated), info
+        return self._observation(raw_obs, extras), float(reward), terminated, bool(truncated), info
 
     def render(self) -> np.ndarray | None:
         """An offscreen RGB frame when ``render_mode="rgb_array"``."""
@@ -604,9 +608,10 @@ class BiGymAdapterEnv(gym.Env):
         if self.config.action_mode != "pose":
             raise ValueError("pose targets need action_mode='pose' (this env is in joint mode)")
 
-    def subtask_signals(self) -> dict[str, dict[str, bool]]:
-        """Per arm, per subtask: whether its end condition holds now."""
-        terms = self._backend.terms(self._raw, self.config.task)
+    def subtask_signals(self, terms: dict[str, bool] | None = None) -> dict[str, dict[str, bool]]:
+        """Per arm, per subtask: whether its end condition holds now (given the backend's terms)."""
+        if terms is None:
+            terms = self._backend.terms(self._raw, self.config.task)
         return {arm: {n: terms[t] for n, t in pairs} for arm, pairs in self._signal_terms}
 
     def _validate(self, action: Any) -> np.ndarray:
@@ -628,17 +633,23 @@ class BiGymAdapterEnv(gym.Env):
         # (np.minimum/np.maximum: the same values as np.clip, without its dispatch.)
         return np.minimum(np.maximum(a.astype(space.dtype, copy=False), space.low), space.high)
 
-    def _observation(self, raw_obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def _observation(
+        self, raw_obs: dict[str, np.ndarray], extras: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         obs = dict(raw_obs)
         keys = self._obs_keys
-        for name, (pos, quat) in self._backend.pos_quat(self._raw, self.config.task).items():
+        if extras is None:
+            extras = self._backend.pos_quat(self._raw, self.config.task)
+        for name, (pos, quat) in extras.items():
             key_pos, key_quat = keys[name]
             obs[key_pos], obs[key_quat] = pos, quat
         return obs
 
-    def _info(self, raw_info: dict[str, Any]) -> dict[str, Any]:
+    def _info(
+        self, raw_info: dict[str, Any], terms: dict[str, bool] | None = None
+    ) -> dict[str, Any]:
         return {
             "success": bool(raw_info["task_success"] > 0.5),
-            "subtask_signals": self.subtask_signals(),
+            "subtask_signals": self.subtask_signals(terms),
             "ik_error": self._ik_error.copy(),
         }
