@@ -18,7 +18,7 @@ class _Env:
 
     def reset(self, seed: int):
         self.t = 0
-        return {}, {}
+        return {}, {"success": False}  # as every DexMG env's reset info
 
     def step(self, action):
         self.t += 1
