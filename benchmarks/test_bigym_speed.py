@@ -118,7 +118,7 @@ def test_pose_adapter_vs_raw(record_rate, ratios, task):
         actions.append(env.target_pose_to_action(target, -np.ones(2)))
     sent = []
     raw_step = raw.step
-    raw.step = lambda a: (sent.append(a.copy()), raw_step(a))[1]  # what the adapter sends
+    raw.step = lambda a, **kw: (sent.append(a.copy()), raw_step(a, **kw))[1]  # what it sends
     for a in actions:
         env.step(a)
     del raw.step

@@ -403,6 +403,7 @@ class BiGymAdapterEnv(gym.Env):
         # The real backend converts a pose action in one compiled call (the same bits).
         self._fused = getattr(self._backend, "pose_joint_action", None)
         self._readout = getattr(self._backend, "readout", None)
+        self._raw_step = getattr(self._backend, "step", None)  # the same values, cheaper
 
     @property
     def action_layout(self) -> dict[str, Any]:
@@ -463,7 +464,10 @@ class BiGymAdapterEnv(gym.Env):
         action = self._validate(action)
         if self.config.action_mode == "pose":
             action = self._pose_to_joint_action(action)
-        raw_obs, reward, terminated, truncated, raw_info = self._raw.step(action)
+        if self._raw_step is not None:
+            raw_obs, reward, terminated, truncated, raw_info = self._raw_step(self._raw, action)
+        else:
+            raw_obs, reward, terminated, truncated, raw_info = self._raw.step(action)
         extras = terms = None
         if self._readout is not None:  # the real backend: all reads in one call, same values
             extras, terms = self._readout(self._raw, self.config.task)

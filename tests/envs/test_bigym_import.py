@@ -320,9 +320,9 @@ def record_genuine(task: str, seeds: tuple[int, ...], folder: Path) -> tuple[lis
         sent: list[np.ndarray] = []
         step = raw.step
 
-        def spy(a, step=step, sent=sent):
+        def spy(a, step=step, sent=sent, **kw):
             sent.append(np.array(a, np.float64))
-            return step(a)
+            return step(a, **kw)
 
         raw.step = spy
         expert, info = run_expert(
