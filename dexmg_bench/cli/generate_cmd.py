@@ -68,9 +68,11 @@ def generate(
     if minari and stats["complete"]:
         _write_minari(out)
     if not stats["complete"]:
+        wrote = f" (written to {out / stats['output']})" if "output" in stats else ""
         raise SystemExit(
-            f"only {stats['successes']}/{n} demos succeeded within {config.attempt_budget} "
-            f"attempts; rerun with a larger --max-attempts and the same --out to continue"
+            f"only {stats['kept']}/{n} demos succeeded within {config.attempt_budget} "
+            f"attempts{wrote}; no Minari dataset is written for an incomplete job; rerun with a "
+            f"larger --max-attempts and the same --out to continue"
         )
 
 

@@ -139,8 +139,12 @@ def generate(
                 raise Stopped(f"stopped after {len(done)} attempts")
     bar.close()
     kept = _kept_prefix(done, config.n)
+    if kept is None and all(k in done for k in range(config.attempt_budget)):
+        # The attempt budget ran out short of n: keep every success (in attempt order) and say
+        # so (``complete`` false); a rerun with a larger --max-attempts continues the job.
+        kept = [k for k in range(config.attempt_budget) if done[k]["success"]]
     stats = _stats(config, done, kept, time.perf_counter() - t0)
-    if kept is not None:  # streamed: one episode in memory at a time
+    if kept:  # streamed: one episode in memory at a time
         demos = LazyDemos([(out / "episodes" / f"attempt_{k}.hdf5", "demo_0") for k in kept])
         name = f"{kebab(config.task)}-{config.variant.lower()}.hdf5"
         _write_generated(out / name, config, env_id, demos)
@@ -205,7 +209,7 @@ def _stats(
         "seed": config.seed,
         "requested": config.n,
         "kept": len(kept) if kept else 0,
-        "complete": kept is not None,
+        "complete": kept is not None and len(kept) == config.n,
         "attempts": len(rows),
         "successes": n_ok,
         "success_rate": n_ok / len(rows) if rows else 0.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
+from dexmg_bench.datasets.minari_io import write_generated_job
 from dexmg_bench.datasets.record import make_task_env, replay_demo
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 from dexmg_bench.generators.execute import DexMimicGen, attempt_rngs
@@ -136,6 +138,28 @@ def test_a_stop_request_ends_the_job_after_the_attempt_in_flight(tmp_path):
     assert len(rows) == 2 and not (tmp_path / "job" / "stats.json").exists()
     stats = generate(config, tmp_path / "job", progress=False)  # resumes where it stopped
     assert stats["complete"] and stats["attempts"] >= 5
+
+
+def test_an_exhausted_attempt_budget_keeps_its_successes(tmp_path):
+    """--max-attempts reached short of n: the successes are written and counted.
+
+    The job is marked incomplete (no Minari dataset), and a rerun with a larger budget
+    completes it in the same folder.
+    """
+    config = GenerateConfig(
+        task="Threading", n=4, max_attempts=2, generator="demo-noise", action_noise=0.01
+    )
+    stats = generate(config, tmp_path / "job", progress=False)
+    assert stats["attempts"] == 2 and not stats["complete"]
+    assert stats["kept"] == stats["successes"] >= 1  # small noise: nearly every attempt succeeds
+    partial = read_source_file(tmp_path / "job" / stats["output"])
+    assert len(partial.demos) == stats["kept"]
+    with pytest.raises(ValueError, match="not complete"):
+        write_generated_job(tmp_path / "job", dataset="dexmg/test-partial-v0")
+    bigger = dataclasses.replace(config, max_attempts=20)
+    stats = generate(bigger, tmp_path / "job", progress=False)
+    assert stats["complete"] and stats["kept"] == 4
+    assert len(read_source_file(tmp_path / "job" / stats["output"]).demos) == 4
 
 
 def _no_simulation(*args, **kwargs):
