@@ -25,6 +25,7 @@ def generate(
     action_noise: float | None = None,
     backend: Literal["process", "ray"] = "process",
     address: str = "",
+    time_warp: float = 0.0,
     minari: bool = True,
 ) -> None:
     """Generate ``n`` successful demos from source demos; rerun with the same --out to resume.
@@ -43,6 +44,7 @@ def generate(
         action_noise: demo-noise only: one arm-pose noise scale (default: the spec's per subtask).
         backend: process (local pool) or ray (needs the `ray` extra).
         address: Ray cluster to join (default: start a local Ray with --workers CPUs).
+        time_warp: dexmgen only: replay sources at random speeds 1-w..1+w (0 = as recorded).
         minari: also write the finished job as a Minari dataset (``dexmg/<task>[-d1]...-v0``)
             in ``$MINARI_DATASETS_PATH``; an existing dataset with that id is left alone.
     """
@@ -62,6 +64,7 @@ def generate(
         action_noise=action_noise,
         backend=backend,
         address=address,
+        time_warp=time_warp,
     )
     stats = _run_interruptible(run_generate, config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))

@@ -149,7 +149,8 @@ def generated_info(job_dir: Path) -> DatasetInfo:
 def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = False) -> Any:
     """Write the finished output of a ``dexmg generate`` folder as its Minari dataset.
 
-    The id is ``dataset_id(task, variant=...)``, tagged ``demo-noise`` for that generator.
+    The id is ``dataset_id(task, variant=...)``, tagged ``demo-noise`` for that generator and
+    ``time-warp`` for a job with ``--time-warp``.
     """
     from dexmg_bench.datasets.source import read_source_file
 
@@ -157,7 +158,10 @@ def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = F
     if not stats.get("complete") or "output" not in stats:
         raise ValueError(f"{job_dir}: the job is not complete ({stats.get('kept', 0)} kept)")
     job = json.loads((job_dir / "job.json").read_text())
-    tag = "" if job.get("generator", "dexmgen") == "dexmgen" else str(job["generator"])
+    tags = [] if job.get("generator", "dexmgen") == "dexmgen" else [str(job["generator"])]
+    if job.get("time_warp"):  # warped sources: never the plain set's id
+        tags.append("time-warp")
+    tag = "-".join(tags)
     source = read_source_file(job_dir / stats["output"], lazy=True)
     return write_minari(
         source, generated_info(job_dir), dataset=dataset, tag=tag, overwrite=overwrite

@@ -1,9 +1,9 @@
 """The simulator side of DexMimicGen: run the scheduler's ticks in an env, keep what succeeds.
 
 Each attempt ``k`` of a run with seed ``s`` draws everything from ``SeedSequence([s, k])``: the
-env's reset seed, source selection, segment offsets and action noise. So an attempt is the same
-whichever worker runs it and in whatever order, which is what makes parallel runs and resumed runs
-produce identical episodes.
+env's reset seed, source selection, segment offsets, action noise and source time warps. So an
+attempt is the same whichever worker runs it and in whatever order, which is what makes parallel
+runs and resumed runs produce identical episodes.
 
 Failing attempts are cut short: when an arm has moved on from a subtask and that subtask's
 termination signal has not fired within ``grace_steps``, the attempt stops and the subtask is
@@ -23,6 +23,7 @@ from dexmg_bench.datasets.source import DemoRecorder, SourceDemo
 from dexmg_bench.generators.scheduler import Scheduler
 from dexmg_bench.generators.segment import build_library
 from dexmg_bench.generators.spec import ARMS, TaskSpec, validate_against
+from dexmg_bench.generators.warp import check_time_warp, warp_demos
 
 GRACE_STEPS = 20
 
@@ -59,6 +60,14 @@ def attempt_rngs(seed: int, index: int) -> tuple[int, np.random.Generator, np.ra
     return env_seed, np.random.default_rng(sched_seq), np.random.default_rng(noise_seq)
 
 
+def warp_rng(seed: int, index: int) -> np.random.Generator:
+    """The time-warp stream of one attempt (a third child of its seed sequence).
+
+    Drawing from it leaves the env seed, scheduling and noise draws of ``attempt_rngs`` unchanged.
+    """
+    return np.random.default_rng(np.random.SeedSequence([seed, index]).spawn(3)[2])
+
+
 def pose_slices(env: Any) -> list[tuple[int, int]]:
     """Per arm, the action slice of its pose command (position and rotation, not the hand)."""
     return [(env.action_layout[a]["dpos"][0], env.action_layout[a]["drot"][1]) for a in ARMS]
@@ -90,6 +99,8 @@ class DexMimicGen:
         demos: the source demos (with datagen info).
         horizon: step budget of an attempt (default: the env's registered horizon).
         grace_steps: steps a subtask's signal may lag behind the end of its segment.
+        time_warp: play each source demo at a speed from ``[1 - w, 1 + w]`` per attempt
+            (``warp.py``; 0 = as recorded, the paper's behaviour).
     """
 
     def __init__(
@@ -100,6 +111,7 @@ class DexMimicGen:
         *,
         horizon: int,
         grace_steps: int = GRACE_STEPS,
+        time_warp: float = 0.0,
     ):
         validate_against(spec, env.object_names, env.subtask_names)
         if not demos:
@@ -109,6 +121,7 @@ class DexMimicGen:
         self.demos = tuple(demos)
         self.horizon = horizon
         self.grace_steps = grace_steps
+        self.time_warp = check_time_warp(time_warp)
         self._pose_slices = pose_slices(env)
 
     def attempt(self, seed: int, index: int) -> Attempt:
@@ -117,7 +130,10 @@ class DexMimicGen:
         env = self.env
         env_seed, sched_rng, noise_rng = attempt_rngs(seed, index)
         obs, first = env.reset(seed=env_seed)
-        library = build_library(self.demos, self.spec, sched_rng)
+        demos = self.demos
+        if self.time_warp:
+            demos = warp_demos(demos, self.time_warp, warp_rng(seed, index))
+        library = build_library(demos, self.spec, sched_rng)
         scheduler = Scheduler(self.spec, library, sched_rng, initial_hands=env.hand_command())
         recorder = DemoRecorder(env, env_seed, obs, first["success"])
         pending: dict[tuple[str, str], int] = {}  # (arm, subtask) -> deadline step

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+from dexmg_bench.generators.warp import check_time_warp
 
 GENERATORS = ("dexmgen", "demo-noise")
 BACKENDS = ("process", "ray")
@@ -34,6 +35,8 @@ class GenerateConfig:
         action_noise: Demo-Noise only: one noise scale; ``None`` = the spec's per subtask.
         backend: ``"process"`` (local pool) or ``"ray"``.
         address: Ray cluster address; empty = start a local Ray with ``workers`` CPUs.
+        time_warp: DexMimicGen only: per attempt, play each source demo at a speed from
+            ``[1 - time_warp, 1 + time_warp]`` (timing variety; 0 = as recorded).
     """
 
     task: str
@@ -48,6 +51,7 @@ class GenerateConfig:
     action_noise: float | None = None
     backend: str = "process"
     address: str = ""
+    time_warp: float = 0.0
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -67,6 +71,9 @@ class GenerateConfig:
                 "`action_noise` applies to --generator demo-noise only; DexMimicGen takes its "
                 "noise from the spec's `action_noise` per subtask."
             )
+        check_time_warp(self.time_warp)
+        if self.time_warp and self.generator != "dexmgen":
+            raise ValueError("`time_warp` applies to the DexMimicGen generator only.")
         if self.address and self.backend != "ray":
             raise ValueError(f"`address` needs --backend ray. Got backend {self.backend!r}.")
 
@@ -163,4 +170,4 @@ def build_generator(config: GenerateConfig) -> Any:
     from dexmg_bench.generators.execute import DexMimicGen
 
     horizon = task_entry(config.task).max_episode_steps
-    return DexMimicGen(env, spec, src.demos, horizon=horizon)
+    return DexMimicGen(env, spec, src.demos, horizon=horizon, time_warp=config.time_warp)

@@ -41,7 +41,7 @@ from dexmg_bench.provenance import code_commit
 __all__ = ["GenerateConfig", "Stopped", "check_inputs", "generate", "generator_of"]
 
 # Changing any of these changes which episodes a job produces, so a resume must not.
-_JOB_KEYS = ("task", "variant", "seed", "source", "spec", "generator", "action_noise")
+_JOB_KEYS = ("task", "variant", "seed", "source", "spec", "generator", "action_noise", "time_warp")
 
 
 def _attempts_done(out: Path) -> dict[int, dict[str, Any]]:
