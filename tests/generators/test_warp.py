@@ -90,7 +90,7 @@ def test_time_warp_is_for_dexmimicgen_only():
 
 
 def test_warped_threading_episodes_vary_in_length_and_replay(tmp_path):
-    """Real generation with --time-warp 0.3: kept episodes differ in length and replay to success.
+    """Real generation with --time-warp 0.3: lengths differ, episodes replay, the id is tagged.
 
     Without a warp every Threading episode generated from the shipped scripted demos has the same
     length (the demos all have 210 steps).
@@ -106,3 +106,8 @@ def test_warped_threading_episodes_vary_in_length_and_replay(tmp_path):
     assert len({len(d.actions) for d in demos}) > 1, [len(d.actions) for d in demos]
     env = make_task_env("Threading")
     assert all(replay_demo(env, d) for d in demos)
+    from dexmg_bench.datasets.minari_io import write_generated_job
+
+    ds = write_generated_job(tmp_path / "job")  # never under the unwarped set's id
+    assert ds.spec.dataset_id == "dexmg/threading-time-warp-v0"
+    assert ds.storage.metadata["dexmg"]["generator_config"]["time_warp"] == 0.3
