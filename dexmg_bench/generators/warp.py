@@ -7,8 +7,9 @@ warp all episodes generated from them have nearly the same length. ``--time-warp
 source demo, per attempt, at a speed drawn from ``[1 - w, 1 + w]`` times its own: the whole demo
 is resampled (poses by slerp, hand commands linearly, signals and object poses at the nearest
 recorded step) before it is cut into segments, so both arms of a coordination subtask, which
-share a source demo, keep their relative timing. This goes beyond the paper; it is off (0) by
-default.
+share a source demo, keep their relative timing. Slower replays take more steps and can run
+past the task's horizon (a failed attempt), so keep ``w`` small where the source demos nearly
+fill it. This goes beyond the paper; it is off (0) by default.
 """
 
 from __future__ import annotations
