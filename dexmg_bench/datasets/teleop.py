@@ -139,8 +139,9 @@ class TeleopRecorder:
 
     def __init__(self, env: Any, seed: int):
         self.env = env
-        env.reset(seed=seed)
-        self.recorder = DemoRecorder(env, seed)
+        obs, info = env.reset(seed=seed)
+        # Keeps what the operator's policy saw, so writing the demo needs no simulator.
+        self.recorder = DemoRecorder(env, seed, obs, info["success"])
         self.marks: dict[str, list[int]] = {arm: [] for arm in env.subtask_names}
         self.success = False
 
@@ -153,8 +154,8 @@ class TeleopRecorder:
         """Apply one device input; returns the env's info."""
         action = device_to_action(self.env, dpos, drot, grasp)
         self.recorder.before_step(action)
-        _, _, _, _, info = self.env.step(action)
-        self.recorder.after_step()
+        obs, _, _, _, info = self.env.step(action)
+        self.recorder.after_step(obs, info["success"])
         self.success = self.success or bool(info["success"])
         return info
 

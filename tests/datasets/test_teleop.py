@@ -73,6 +73,14 @@ def test_replayed_session_records_marked_boundaries_and_feeds_the_generator(task
     demo = rec.demos[0]
     for arm, marks in seq.marks.items():
         assert demo.boundaries[arm].tolist() == [*marks, demo.num_steps]
+    # The session kept what the env returned, equal to observations recomputed from its states.
+    from dexmg_bench.datasets.minari_io import observe
+
+    assert demo.observations is not None and demo.state_success is not None
+    recomputed, success = observe(env, demo.states)
+    np.testing.assert_array_equal(demo.state_success, success)
+    for key, value in recomputed.items():
+        np.testing.assert_array_equal(demo.observations[key], value, err_msg=key)
     env.reset(seed=demo.seed)
     assert replay_demo(env, demo)
     env.close()
