@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dexmg_bench.generators.segment import DemoLike
-from dexmg_bench.geometry import resample_poses
+from dexmg_bench.geometry import resample_linear, resample_poses
 
 MAX_TIME_WARP = 0.5
 
@@ -54,13 +54,9 @@ def warp_demo(demo: DemoLike, speed: float) -> WarpedDemo:
     steps = max(int(round((num - 1) / speed)) + 1, 2) if num > 1 else 1
     times = np.linspace(0.0, num - 1, steps)
     nearest = np.rint(times).astype(np.int64)
-    lo = np.minimum(np.floor(times).astype(np.int64), max(num - 2, 0))
-    hi = np.minimum(lo + 1, num - 1)
-    frac = (times - lo)[:, None, None]
-    hand = np.asarray(demo.hand, dtype=np.float64)
     return WarpedDemo(
         target_pose=resample_poses(demo.target_pose, times),
-        hand=hand[lo] + frac * (hand[hi] - hand[lo]),
+        hand=resample_linear(demo.hand, times),
         object_pose={k: np.asarray(v)[nearest] for k, v in demo.object_pose.items()},
         signals={
             arm: {k: np.asarray(v)[nearest] for k, v in sig.items()}

@@ -5,7 +5,12 @@ data-generation math can be tested without a simulator. Quaternions are scalar-f
 (MuJoCo order) everywhere; poses are float64 ``(..., 4, 4)`` homogeneous matrices ``a_T_b``.
 """
 
-from dexmg_bench.geometry.interpolation import interpolate_poses, pose_distance, resample_poses
+from dexmg_bench.geometry.interpolation import (
+    interpolate_poses,
+    pose_distance,
+    resample_linear,
+    resample_poses,
+)
 from dexmg_bench.geometry.se3 import (
     SE3,
     make_pose,
@@ -50,6 +55,7 @@ __all__ = [
     "pose_inv",
     "pose_to_pos_quat",
     "pose_to_pos_rot",
+    "resample_linear",
     "resample_poses",
     "quat_conjugate",
     "quat_multiply",

@@ -46,6 +46,31 @@ def interpolate_poses(t0: npt.ArrayLike, t1: npt.ArrayLike, num_steps: int) -> F
     return out
 
 
+def _bracket(times: npt.ArrayLike, num: int) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """For fractional indices into ``num`` samples: the samples either side and the fraction."""
+    t = np.asarray(times, dtype=np.float64)
+    if num < 1:
+        raise ValueError(f"need at least one sample to resample, got {num}")
+    if (
+        t.ndim != 1
+        or not np.all(np.isfinite(t))
+        or t.min(initial=0) < 0
+        or t.max(initial=0) > num - 1
+    ):
+        raise ValueError(f"times must be a 1-D array within [0, {num - 1}]")
+    lo = np.minimum(np.floor(t).astype(np.int64), max(num - 2, 0))
+    hi = np.minimum(lo + 1, num - 1)
+    return lo, hi, t - lo
+
+
+def resample_linear(values: npt.ArrayLike, times: npt.ArrayLike) -> FloatArray:
+    """A sequence ``(T, ...)`` read at fractional indices ``times`` by linear interpolation."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi, w = _bracket(times, v.shape[0] if v.ndim else 0)
+    w = w.reshape(w.shape + (1,) * (v.ndim - 1))
+    return v[lo] + w * (v[hi] - v[lo])
+
+
 def resample_poses(poses: npt.ArrayLike, times: npt.ArrayLike) -> FloatArray:
     """A pose sequence read at fractional indices (linear positions, slerp between neighbours).
 
@@ -63,23 +88,14 @@ def resample_poses(poses: npt.ArrayLike, times: npt.ArrayLike) -> FloatArray:
         ValueError: If the shapes are wrong or a time is outside ``[0, T - 1]``.
     """
     p = _as_pose(poses)
-    t = np.asarray(times, dtype=np.float64)
-    if p.ndim < 3 or p.shape[0] < 1:
+    if p.ndim < 3:
         raise ValueError(f"poses must have shape (T >= 1, ..., 4, 4), got {p.shape}")
-    if (
-        t.ndim != 1
-        or not np.all(np.isfinite(t))
-        or t.min(initial=0) < 0
-        or t.max(initial=0) > p.shape[0] - 1
-    ):
-        raise ValueError(f"times must be a 1-D array within [0, {p.shape[0] - 1}]")
-    i0 = np.minimum(np.floor(t).astype(np.int64), max(p.shape[0] - 2, 0))
-    w = t - i0
-    i1 = np.minimum(i0 + 1, p.shape[0] - 1)
+    i0, i1, w = _bracket(times, p.shape[0])
     w = w.reshape(w.shape + (1,) * (p.ndim - 3))  # broadcast over the extra axes
     pos0, q0 = pose_to_pos_quat(p[i0])
     pos1, q1 = pose_to_pos_quat(p[i1])
     out = make_pose(pos0 + w[..., None] * (pos1 - pos0), quat_to_mat(quat_slerp(q0, q1, w)))
+    t = np.asarray(times, dtype=np.float64)
     at0, at1 = t == i0, t == i1  # integer times: the stored poses themselves
     out[at1] = p[i1[at1]]
     out[at0] = p[i0[at0]]

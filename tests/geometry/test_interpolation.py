@@ -111,3 +111,17 @@ def test_pose_distance(seed: int) -> None:
     np.testing.assert_allclose(ang, [d01[1], 0.0], atol=1e-12)
     with pytest.raises(ValueError, match="homogeneous pose"):
         pose_distance(np.eye(3), t1)
+
+
+def test_resample_linear_reads_samples_and_midpoints():
+    """Integer times give the samples, half times the means; extra axes ride along."""
+    from dexmg_bench.geometry import resample_linear
+
+    values = np.arange(12.0).reshape(4, 3) ** 2
+    out = resample_linear(values, np.array([0.0, 1.5, 3.0]))
+    np.testing.assert_array_equal(out[0], values[0])
+    np.testing.assert_array_equal(out[1], (values[1] + values[2]) / 2)
+    np.testing.assert_array_equal(out[2], values[3])
+    assert resample_linear(values[:1], np.zeros(2)).shape == (2, 3)  # one sample: held
+    with pytest.raises(ValueError, match="within"):
+        resample_linear(values, np.array([-0.5]))
