@@ -328,12 +328,12 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
 
     backend, raw = env._backend, env.raw
     n_arms = 2
-    env.reset(seed=BIGYM_SEED_BASE + demo.seed)
+    obs, info = env.reset(seed=BIGYM_SEED_BASE + demo.seed)
     hand = -np.ones(n_arms)  # right, left; the adapter's state keeps the last gripper command
     states, eef, target, hands, actions, applied = [], [], [], [], [], []
+    observed, state_success = [obs], [bool(info["success"])]  # what the env returned, kept
     objects: dict[str, list[np.ndarray]] = {n: [] for n in env.object_names}
     signals = {arm: {s: [] for s in names} for arm, names in env.subtask_names.items()}
-    info: dict[str, Any] = {"success": False}
 
     def state() -> np.ndarray:
         s = env.get_state()
@@ -347,7 +347,9 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         eef.append(env.eef_poses())
         append_scene(env, objects, signals)
         sag = backend.servo_sag(raw)
-        _, _, _, _, info = env.step(a)
+        obs, _, _, _, info = env.step(a)
+        observed.append(obs)
+        state_success.append(bool(info["success"]))
         # The pose target this step commands: FK of the base's new servo target and the arm
         # targets less the sag the adapter would have added (its pose-to-joint map, inverted).
         arms = a[-N_ARM_JOINTS - N_GRIPPERS : -N_GRIPPERS]  # BiGym: base, arms, grippers
@@ -381,6 +383,8 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         signals=sig_arrays,
         boundaries=boundaries,
         success=success,
+        observations={k: np.stack([o[k] for o in observed]) for k in observed[0]},
+        state_success=np.asarray(state_success, bool),
     )
     return source, np.asarray(applied)
 

@@ -170,6 +170,12 @@ def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = F
 
 def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The env's observation and task success at each stored state (no re-simulation)."""
+    if not hasattr(env, "evaluate"):  # BiGym's adapter observes only through its own step
+        raise ValueError(
+            f"{env.spec.id if env.spec else type(env).__name__} cannot observe a restored state, "
+            "and these episodes have no recorded observations; record them again (generation, "
+            "`dexmg source` and `dexmg bigym import-demos` keep what the env returned)"
+        )
     obs: list[dict[str, np.ndarray]] = []
     success = np.zeros(len(states), dtype=bool)
     for t, state in enumerate(states):

@@ -96,6 +96,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from dexmg_bench.envs import BIGYM
 from dexmg_bench.geometry import mat_to_axis_angle
 from dexmg_bench.sim.bigym_backend import ARMS, TASK_CLASSES, BiGymBackend, load_backend
 
@@ -348,6 +349,7 @@ class BiGymAdapterEnv(gym.Env):
     """A BiGym task behind the DexMG env API (seeding, validation, success, render, poses)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
+    embodiment: ClassVar[str] = BIGYM  # the registry's words (dataset metadata reads it)
 
     @staticmethod
     def declared(task: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:

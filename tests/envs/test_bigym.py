@@ -458,3 +458,52 @@ def test_gripper_state_one_call_equals_per_joint():
         assert fast.dtype == slow.dtype == np.float32
         np.testing.assert_array_equal(fast, reference)
         np.testing.assert_array_equal(slow, reference)
+
+
+def test_writing_unrecorded_bigym_episodes_says_what_to_do():
+    """Episodes without recorded observations cannot be written: the error says why and what to do.
+
+    BiGym's adapter observes only through its own step, not from a restored state.
+    """
+    from dexmg_bench.datasets.minari_io import observe
+
+    env = _make(IDS[0], action_mode="pose").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="cannot observe a restored state"):
+        observe(env, np.stack([env.get_state()]))
+    env.close()
+
+
+def test_recorded_bigym_episodes_write_to_minari(monkeypatch):
+    """A BiGym episode recorded with its observations writes to Minari and reads back the same.
+
+    As generation and import record them; the dataset's metadata names the BiGym embodiment.
+    """
+    import minari
+
+    from dexmg_bench.datasets import record
+    from dexmg_bench.datasets.minari_io import source_info, write_minari
+    from dexmg_bench.datasets.source import DemoRecorder, SourceFile
+
+    monkeypatch.setattr(
+        record, "make_task_env", lambda task, variant="D0": _make(IDS[0], "pose").unwrapped
+    )
+    env = _make(IDS[0], action_mode="pose").unwrapped
+    obs, info = env.reset(seed=3)
+    recorder = DemoRecorder(env, 3, obs, info["success"])
+    hold = env.target_pose_to_action(env.eef_poses(), -np.ones(2))
+    for _ in range(4):
+        recorder.before_step(hold)
+        obs, _, _, _, info = env.step(hold)
+        recorder.after_step(obs, info["success"])
+    demo = recorder.finish(False, boundaries={})  # a short hold: no subtask ends
+    source = SourceFile(
+        env_id=IDS[0], task="BiGym-FlipCup", variant="D0", origin="scripted",
+        code_version="test", demos=(demo,),
+    )  # fmt: skip
+    ds = write_minari(source, source_info(source), dataset="dexmg/test-bigym-v0")
+    assert ds.storage.metadata["dexmg"]["embodiment"].startswith("BiGym: Unitree H1")
+    episode = next(iter(minari.load_dataset("dexmg/test-bigym-v0").iterate_episodes()))
+    for key, value in demo.observations.items():
+        np.testing.assert_array_equal(episode.observations[key], value, err_msg=key)
+    env.close()

@@ -434,6 +434,16 @@ def test_import_genuine_bigym_demos(genuine_demos, tmp_path):
     with h5py.File(out) as f:
         joint = f["demo_0/bigym/joint_actions"][()]
         np.testing.assert_allclose(joint, by_seed[src.demos[0].seed][0], atol=1e-6)
+    # The import keeps what the env returned, so the file writes to Minari (BiGym's adapter
+    # cannot observe a restored state, so a file without them could not be written).
+    import minari
+
+    from dexmg_bench.datasets.minari_io import source_info, write_minari
+
+    ds = write_minari(src, source_info(src))
+    episode = next(iter(minari.load_dataset(ds.spec.dataset_id).iterate_episodes()))
+    for key, value in src.demos[0].observations.items():
+        np.testing.assert_array_equal(episode.observations[key], value, err_msg=key)
 
 
 def _targets(actions: np.ndarray) -> np.ndarray:
