@@ -323,7 +323,12 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         The ``SourceDemo`` (pose actions, datagen info; boundaries only if it succeeded) and the
         joint actions as the env applied them (clipped to its action space).
     """
-    from dexmg_bench.datasets.source import SourceDemo, append_scene, segment_boundaries
+    from dexmg_bench.datasets.source import (
+        SourceDemo,
+        append_scene,
+        segment_boundaries,
+        stack_obs,
+    )
     from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
 
     backend, raw = env._backend, env.raw
@@ -383,7 +388,7 @@ def record_demo(env: Any, demo: BiGymDemo, joint_actions: np.ndarray) -> tuple[A
         signals=sig_arrays,
         boundaries=boundaries,
         success=success,
-        observations={k: np.stack([o[k] for o in observed]) for k in observed[0]},
+        observations=stack_obs(observed),
         state_success=np.asarray(state_success, bool),
     )
     return source, np.asarray(applied)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench import __version__
-from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
+from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab, stack_obs
 
 NAMESPACE = "dexmg"
 METADATA_VERSION = 1
@@ -185,7 +185,7 @@ def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.nda
         # GR-1 tasks' ``step`` returns body poses from before its last substep.
         obs.append(env._observation())
         success[t] = bool(env.evaluate()["success"])
-    return {k: np.stack([o[k] for o in obs]) for k in obs[0]}, success
+    return stack_obs(obs), success
 
 
 def recorded_observations(

@@ -230,12 +230,13 @@ class DemoRecorder:
             signals=signals,
             boundaries=boundaries,
             success=success,
-            observations=None if self.obs is None else _stack_obs(self.obs),
+            observations=None if self.obs is None else stack_obs(self.obs),
             state_success=None if self.obs is None else np.asarray(self.state_success, bool),
         )
 
 
-def _stack_obs(obs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def stack_obs(obs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-step observation dicts as one array per key, in the first dict's key order."""
     return {k: np.stack([o[k] for o in obs]) for k in obs[0]}
 
 
