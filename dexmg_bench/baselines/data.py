@@ -1,4 +1,16 @@
-"""Training data from a Minari dataset: low-dim observation vectors, actions, normalisation."""
+"""Training data from a Minari dataset: low-dim feature vectors, actions, normalisation.
+
+Two choices here decide whether a policy can fit its data at all:
+
+* Orientations enter as the first two columns of their rotation matrix, not as quaternions. A
+  quaternion is unique only up to sign, and the envs report it with ``w >= 0``: a gripper
+  pointing down (rotated about pi from the world frame) has ``w`` near 0, so its quaternion
+  flips sign between neighbouring steps and the same pose reads as two distant vectors. The
+  rotation-matrix columns are continuous over all of SO(3).
+* Actions are scaled per dimension from the dataset's range to [-1, 1] (robomimic's ``min_max``
+  normalisation). The GR-1's absolute poses span a few centimetres of a +-1 m action range, so
+  unscaled they are tiny targets next to the +-1 hand commands.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +18,82 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Observation keys a low-dim policy sees by default, as robomimic's DexMimicGen configs do:
-# end-effector poses, finger positions and object poses (not joint angles or velocities).
+from dexmg_bench.geometry import quat_to_mat
+
+# Robot keys a low-dim policy sees, as robomimic's DexMimicGen configs do: end-effector poses and
+# finger positions, not joint angles or velocities.
 LOWDIM_SUFFIXES = ("_eef_pos", "_eef_quat", "_gripper_qpos", "_hand_qpos")
+ROBOT_PREFIXES = ("right_", "left_", "torso_")
+
+# How observation vectors are built; stored in checkpoints. ``quat``: keys concatenated as
+# stored (checkpoints written before ``rot6d`` existed); ``rot6d``: see the module docstring.
+FEATURES = ("quat", "rot6d")
+
+# Smallest half-range an action dimension is scaled by: a constant dimension (an unused hand
+# joint) maps to 0 and back to its constant, instead of dividing by zero.
+MIN_ACTION_HALF_RANGE = 1e-3
 
 
 def default_obs_keys(keys: list[str], object_names: list[str] | None = None) -> tuple[str, ...]:
-    """Robot end-effector/finger keys plus object pose keys, in sorted order."""
-    chosen = [k for k in keys if k.endswith(LOWDIM_SUFFIXES)]
-    robot_prefixes = ("right_", "left_")
+    """End-effector/finger keys plus every task key (object poses, task scalars), sorted.
+
+    Task keys are all keys that are not the robot's (``right_``/``left_``/``torso_``) nor camera
+    images: object poses and scalars such as Can Sorting's ``can_red`` or Coffee's
+    ``lid_angle``. ``object_names`` restricts the object pose keys to those objects.
+    """
+    chosen = [k for k in keys if k.startswith(ROBOT_PREFIXES) and k.endswith(LOWDIM_SUFFIXES)]
     for k in keys:
-        is_object = k.endswith(("_pos", "_quat")) and not k.startswith(robot_prefixes)
-        if is_object and (object_names is None or k.rsplit("_", 1)[0] in object_names):
+        if k.startswith(ROBOT_PREFIXES) or k.endswith("_image"):
+            continue
+        is_pose = k.endswith(("_pos", "_quat"))
+        if not is_pose or object_names is None or k.rsplit("_", 1)[0] in object_names:
             chosen.append(k)
     return tuple(sorted(set(chosen)))
 
 
-def flatten_obs(obs: dict[str, np.ndarray], keys: tuple[str, ...]) -> np.ndarray:
-    """Concatenate ``keys`` along the last axis (works for one step or a whole episode)."""
+def rot6d(quat: np.ndarray) -> np.ndarray:
+    """The first two columns of the rotation of wxyz quaternions ``(..., 4) -> (..., 6)``.
+
+    Equal for ``q`` and ``-q``, and continuous in the rotation (Zhou et al., CVPR 2019).
+    """
+    mat = quat_to_mat(np.asarray(quat, dtype=np.float64))
+    return np.concatenate([mat[..., :, 0], mat[..., :, 1]], axis=-1)
+
+
+def flatten_obs(
+    obs: dict[str, np.ndarray], keys: tuple[str, ...], features: str = "quat"
+) -> np.ndarray:
+    """Concatenate ``keys`` along the last axis (one step or a whole episode).
+
+    With ``features="rot6d"`` every ``*_quat`` key enters as ``rot6d`` of it.
+    """
+    if features not in FEATURES:
+        raise ValueError(f"`features` must be one of {FEATURES}. Got {features!r}.")
     missing = [k for k in keys if k not in obs]
     if missing:
         raise KeyError(f"observation lacks {missing}; it has {sorted(obs)}")
-    return np.concatenate([np.asarray(obs[k], dtype=np.float32) for k in keys], axis=-1)
+    parts = []
+    for k in keys:
+        value = np.asarray(obs[k])
+        if features == "rot6d" and k.endswith("_quat"):
+            value = rot6d(value)
+        parts.append(np.asarray(value, dtype=np.float32).reshape(*value.shape[:-1], -1))
+    return np.concatenate(parts, axis=-1)
+
+
+def action_scale(actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(centre, half_range)`` per action dimension of stacked actions ``(N, A)``."""
+    low, high = actions.min(0), actions.max(0)
+    centre = (high + low) / 2
+    half = np.maximum((high - low) / 2, MIN_ACTION_HALF_RANGE)
+    return centre.astype(np.float32), half.astype(np.float32)
 
 
 @dataclass(frozen=True)
 class Demos:
     """Episodes as (T, obs_dim) / (T, action_dim) float32 arrays plus normalisation statistics.
+
+    ``actions`` are as stored in the dataset; ``normalise_actions`` maps them to [-1, 1].
 
     With image keys, ``images`` holds per episode a uint8 array (T, cameras, H, W, 3).
     """
@@ -42,10 +103,17 @@ class Demos:
     obs_keys: tuple[str, ...]
     obs_mean: np.ndarray
     obs_std: np.ndarray
+    action_centre: np.ndarray
+    action_half_range: np.ndarray
     env_id: str
     env_kwargs: dict = field(default_factory=dict)
     image_keys: tuple[str, ...] = ()
     images: tuple[np.ndarray, ...] = ()
+    features: str = "rot6d"
+
+    def normalise_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Dataset actions to the network's [-1, 1] range."""
+        return (actions - self.action_centre) / self.action_half_range
 
     @property
     def image_shape(self) -> tuple[int, ...] | None:
@@ -64,7 +132,11 @@ class Demos:
 
 
 def load_demos(
-    dataset: str, obs_keys: tuple[str, ...] = (), max_episodes: int = 0, images: bool = False
+    dataset: str,
+    obs_keys: tuple[str, ...] = (),
+    max_episodes: int = 0,
+    images: bool = False,
+    features: str = "rot6d",
 ) -> Demos:
     """Read a Minari dataset (checked loader) into ``Demos``; observation t pairs with action t.
 
@@ -87,13 +159,14 @@ def load_demos(
                 raise ValueError(
                     f"{dataset} has no camera images; add them with `dexmg datasets render`."
                 )
-        obs.append(flatten_obs(ep.observations, keys)[:-1])
+        obs.append(flatten_obs(ep.observations, keys, features)[:-1])
         actions.append(np.asarray(ep.actions, dtype=np.float32))
         if image_keys:
             frames.append(np.stack([ep.observations[c][:-1] for c in image_keys], axis=1))
     if not obs:
         raise ValueError(f"{dataset} has no episodes.")
     stacked = np.concatenate(obs)
+    centre, half = action_scale(np.concatenate(actions))
     spec = ds.spec.env_spec
     return Demos(
         obs=tuple(obs),
@@ -101,10 +174,13 @@ def load_demos(
         obs_keys=tuple(keys),
         obs_mean=stacked.mean(0),
         obs_std=np.maximum(stacked.std(0), 1e-3),  # constant features (e.g. a fixed bin) stay 0
+        action_centre=centre,
+        action_half_range=half,
         env_id=spec.id if spec is not None else "",
         env_kwargs=dict(spec.kwargs) if spec is not None else {},
         image_keys=image_keys,
         images=tuple(frames),
+        features=features,
     )
 
 
@@ -113,16 +189,20 @@ class SequenceSampler:
 
     Every step can start a window, as in robomimic's ``pad_seq_length``; ``pad_before`` shifts
     windows to start up to that many steps before the episode (Diffusion Policy's observation
-    history at t = 0).
+    history at t = 0). Episodes are kept as one array each for observations and actions, so a
+    batch is one fancy-indexing gather.
     """
 
     def __init__(self, demos: Demos, seq_len: int, pad_before: int = 0):
         self.seq_len = seq_len
         self.pad_before = pad_before
-        self.obs = [(o - demos.obs_mean) / demos.obs_std for o in demos.obs]
-        self.actions = list(demos.actions)
+        lengths = np.array([len(o) for o in demos.obs])
+        self.start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.length = lengths
+        self.obs = ((np.concatenate(demos.obs) - demos.obs_mean) / demos.obs_std).astype(np.float32)
+        self.actions = demos.normalise_actions(np.concatenate(demos.actions)).astype(np.float32)
         self.images = list(demos.images)
-        self.index = np.array([(e, t) for e, o in enumerate(self.obs) for t in range(len(o))])
+        self.index = np.array([(e, t) for e, n in enumerate(lengths) for t in range(n)])
 
     def __len__(self) -> int:
         return len(self.index)
@@ -130,14 +210,13 @@ class SequenceSampler:
     def batch(
         self, rng: np.random.Generator, size: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Normalised observations (size, seq_len, obs_dim), actions, and images or None."""
+        """Normalised observations (size, seq_len, obs_dim) and actions, and images or None."""
         picks = self.index[rng.integers(0, len(self.index), size)]
+        e, t = picks[:, 0], picks[:, 1]
         steps = np.arange(self.seq_len) - self.pad_before
-        obs, act, img = [], [], []
-        for e, t in picks:
-            idx = np.clip(t + steps, 0, len(self.obs[e]) - 1)
-            obs.append(self.obs[e][idx])
-            act.append(self.actions[e][idx])
-            if self.images:
-                img.append(self.images[e][idx])
-        return np.stack(obs), np.stack(act), (np.stack(img) if img else None)
+        local = np.clip(t[:, None] + steps, 0, self.length[e][:, None] - 1)
+        rows = self.start[e][:, None] + local
+        img = None
+        if self.images:
+            img = np.stack([self.images[k][idx] for k, idx in zip(e, local, strict=True)])
+        return self.obs[rows], self.actions[rows], img

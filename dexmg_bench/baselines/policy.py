@@ -24,6 +24,10 @@ class TrainedPolicy:
         self.keys = tuple(meta["obs_keys"])
         self.image_keys = tuple(meta.get("image_keys") or ())
         self.mean, self.std = arrays["obs_mean"], arrays["obs_std"]
+        self.features = meta.get("features", "quat")  # checkpoints from before rot6d
+        ones = np.ones(int(meta["action_dim"]), dtype=np.float32)
+        self.action_centre = arrays.get("action_centre", 0 * ones)
+        self.action_half_range = arrays.get("action_half_range", ones)
         self.actor = self.model.actor(torch.Generator().manual_seed(seed))
 
     def reset(self) -> None:
@@ -31,9 +35,10 @@ class TrainedPolicy:
         self.actor.reset()
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        """One action in [-1, 1]."""
-        x = (flatten_obs(obs, self.keys) - self.mean) / self.std
+        """One action in the env's units (the network's [-1, 1] output scaled back)."""
+        x = (flatten_obs(obs, self.keys, self.features) - self.mean) / self.std
         image = None
         if self.image_keys:
             image = torch.from_numpy(np.stack([obs[k] for k in self.image_keys]))
-        return self.actor.step(torch.from_numpy(x), image).numpy().astype(np.float64)
+        out = self.actor.step(torch.from_numpy(x), image).numpy()
+        return (out * self.action_half_range + self.action_centre).astype(np.float64)

@@ -29,7 +29,7 @@ from dexmg_bench.baselines.checkpoint import (
     optimizer_state,
     save_checkpoint,
 )
-from dexmg_bench.baselines.data import Demos, SequenceSampler, load_demos
+from dexmg_bench.baselines.data import FEATURES, Demos, SequenceSampler, load_demos
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.plot import save_curve
 from dexmg_bench.baselines.registry import POLICIES, build_network, config_from_json
@@ -47,6 +47,10 @@ class TrainConfig:
     ckpt_every: int = 50
     max_episodes: int = 0  # 0 = all episodes of the dataset
     images: bool = False  # image track: also feed the dataset's camera images
+    # Orientation features (``data.FEATURES``) and per-dimension action scaling; ``quat`` and
+    # False reproduce runs made before either existed.
+    features: str = "rot6d"
+    normalise_actions: bool = True
     device: str = "auto"  # auto = cuda when present, else cpu
     # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
     # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
@@ -62,6 +66,8 @@ class TrainConfig:
         for name in ("epochs", "steps_per_epoch", "ckpt_every", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
+        if self.features not in FEATURES:
+            raise ValueError(f"`features` must be one of {FEATURES}. Got {self.features!r}.")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"`device` must be auto, cpu or cuda. Got {self.device!r}.")
 
@@ -103,6 +109,7 @@ def _meta(config: TrainConfig, demos: Demos, epoch: int, losses: list[float]) ->
         "train": config.to_json(),
         "model": config.model.to_json(),
         "obs_keys": list(demos.obs_keys),
+        "features": demos.features,
         "obs_dim": demos.obs_dim,
         "action_dim": demos.action_dim,
         "env_id": demos.env_id,
@@ -126,7 +133,15 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         raise ValueError(f"{run} holds a run with another config; use a new --out.")
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
-    demos = load_demos(config.dataset, max_episodes=config.max_episodes, images=config.images)
+    demos = load_demos(
+        config.dataset,
+        max_episodes=config.max_episodes,
+        images=config.images,
+        features=config.features,
+    )
+    if not config.normalise_actions:
+        ones = np.ones(demos.action_dim, dtype=np.float32)
+        demos = dataclasses.replace(demos, action_centre=0 * ones, action_half_range=ones)
     sampler = SequenceSampler(demos, config.model.window, config.model.pad_before)
     device = _device(config.device)
     torch.set_num_threads(config.threads)
@@ -179,6 +194,8 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
                 arrays = {
                     "obs_mean": demos.obs_mean,
                     "obs_std": demos.obs_std,
+                    "action_centre": demos.action_centre,
+                    "action_half_range": demos.action_half_range,
                     "torch_rng": torch.get_rng_state().numpy(),
                 }
                 save_checkpoint(path, model=model, meta=meta, arrays=arrays, optimizer=optim)

@@ -96,6 +96,7 @@ def eval(  # noqa: A001 (the subcommand's name)
     max_steps: int = 0,
     out: Path | None = None,
     video_dir: Path | None = None,
+    start_from: str = "",
 ) -> None:
     """Evaluate with the standard protocol: per training seed, the best checkpoint's success rate.
 
@@ -114,6 +115,10 @@ def eval(  # noqa: A001 (the subcommand's name)
         max_steps: step limit per episode (0 = the task's horizon).
         out: results JSON (default: RUN/eval_<task>-<variant>.json or ./eval_<...>.json).
         video_dir: write one video per checkpoint (first episode).
+        start_from: a Minari dataset id: start each episode at the first state of one of its
+            episodes instead of an evaluator seed (e.g. the training set: a policy that cannot
+            repeat its own training episodes points at the pipeline, not the data). Not a
+            benchmark number.
     """
     from dexmg_bench.baselines import require_torch
     from dexmg_bench.baselines.adapters import ObservationExpert, RandomPolicy
@@ -159,7 +164,8 @@ def eval(  # noqa: A001 (the subcommand's name)
         max_steps=max_steps,
         workers=workers,
     )
-    out = out or (run or Path(".")) / f"eval_{task}-{variant}.json"
+    suffix = "_start-from-" + start_from.replace("/", "_") if start_from else ""
+    out = out or (run or Path(".")) / f"eval_{task}-{variant}{suffix}.json"
     res = evaluate(
         protocol,
         checkpoints,
@@ -167,6 +173,7 @@ def eval(  # noqa: A001 (the subcommand's name)
         out=out,
         video_dir=video_dir,
         env_kwargs=env_kwargs,
+        start_from=start_from,
     )
     for row in res["per_seed"]:
         rates = ", ".join(f"{k} {v:.0%}" for k, v in row["rates"].items())

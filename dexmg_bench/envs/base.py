@@ -199,8 +199,16 @@ class BimanualEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Sample a new scene from the variant's reset distribution."""
+        """Sample a new scene from the variant's reset distribution.
+
+        ``options={"initial_state": state}`` then restores a ``get_state`` vector (e.g. the first
+        state of a recorded episode), as robomimic's ``reset_to`` does.
+        """
         super().reset(seed=seed)
+        options = dict(options or {})
+        initial_state = options.pop("initial_state", None)
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}; known: initial_state")
         p = self.physics
         p.reset()
         rest = np.asarray(self.robots.rest_qpos)
@@ -213,6 +221,8 @@ class BimanualEnv(gym.Env):
         self._reset_objects(self.np_random)
         p.forward()
         self._elapsed = 0
+        if initial_state is not None:
+            self.set_state(initial_state)
         return self._observation(), self._info()
 
     def step(

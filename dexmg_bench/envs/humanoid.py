@@ -160,8 +160,14 @@ class HumanoidEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Sample a new scene from the variant's reset distribution (``options`` per task)."""
+        """Sample a new scene from the variant's reset distribution (``options`` per task).
+
+        ``options={"initial_state": state}`` then restores a ``get_state`` vector (e.g. the first
+        state of a recorded episode), as robomimic's ``reset_to`` does.
+        """
         super().reset(seed=seed)
+        options = dict(options or {})
+        initial_state = options.pop("initial_state", None)
         p = self.physics
         p.reset()
         noise = self.np_random.normal(0.0, self.config.joint_noise, size=self.rest_qpos.shape)
@@ -169,9 +175,11 @@ class HumanoidEnv(gym.Env):
         self._hand_cmd = np.tile(gr1.OPEN, len(ARMS))
         p.data.qpos[self._finger_qpos] = self._finger_ctrl()
         self._apply_hand()
-        self._reset_objects(self.np_random, dict(options or {}))
+        self._reset_objects(self.np_random, options)
         p.forward()
         self._ik_error = np.zeros(len(ARMS))
+        if initial_state is not None:
+            self.set_state(initial_state)
         return self._observation(), self._info()
 
     def step(

@@ -47,6 +47,7 @@ def evaluate(
     progress: bool = True,
     env_kwargs: dict[str, Any] | None = None,
     video_dir: Path | None = None,
+    start_from: str = "",
 ) -> dict[str, Any]:
     """Roll out every checkpoint of every training seed and aggregate as the paper does.
 
@@ -59,6 +60,10 @@ def evaluate(
         progress: progress bars.
         env_kwargs: extra ``gym.make`` arguments (e.g. image observations).
         video_dir: if given, one video per checkpoint (its first episode).
+        start_from: a Minari dataset id: start episode k at the first state of the dataset's
+            episode k (the first ``protocol.episodes`` episodes) instead of at an evaluator
+            seed. A policy rolled out from its own training episodes must nearly always succeed;
+            this is the check that the training pipeline works, not a benchmark number.
     """
     if sorted(checkpoints) != sorted(protocol.training_seeds):
         raise ValueError(
@@ -66,9 +71,12 @@ def evaluate(
             f"the protocol expects {sorted(protocol.training_seeds)}."
         )
     env_id = f"DexMG/{protocol.task}-{protocol.variant}-v0"
+    initial_states = _initial_states(start_from, protocol.episodes) if start_from else None
     seed_results, per_checkpoint = [], {}
     for training_seed in protocol.training_seeds:
         seeds = episode_seeds(protocol.base_seed, protocol.episodes, training_seed)
+        if initial_states is not None:  # the dataset's episode indices name the episodes
+            seeds = list(range(protocol.episodes))
         successes = {}
         for name, factory in checkpoints[training_seed].items():
             if progress:
@@ -83,6 +91,7 @@ def evaluate(
                 env_kwargs=env_kwargs,
                 progress=progress,
                 video=video,
+                initial_states=initial_states,
             )
             successes[name] = sum(e.success for e in episodes)
             per_checkpoint[f"{training_seed}/{name}"] = [asdict(e) for e in episodes]
@@ -99,6 +108,7 @@ def evaluate(
         "env_id": env_id,
         "policy": policy_name,
         "protocol": protocol.to_json(),
+        "start_from": start_from or None,
         **summary,
         "episodes": per_checkpoint,
         "versions": _versions(),
@@ -109,3 +119,13 @@ def evaluate(
         tmp.write_text(json.dumps(results, indent=1))
         os.replace(tmp, out)
     return results
+
+
+def _initial_states(dataset: str, n: int) -> list[Any]:
+    """The first state of each of the first ``n`` episodes of a Minari dataset."""
+    from dexmg_bench.datasets.loader import load
+
+    ds = load(dataset)
+    if ds.total_episodes < n:
+        raise ValueError(f"{dataset} has {ds.total_episodes} episodes; {n} were asked for.")
+    return [ep.infos["state"][0] for ep in ds.iterate_episodes(episode_indices=list(range(n)))]

@@ -67,8 +67,15 @@ def _write_video(path: Path, frames: list[np.ndarray]) -> None:
 class _Slots:
     """Which episode each vector-env slot runs, and the queue of episodes not yet started."""
 
-    def __init__(self, seeds: Sequence[int], policies: list[Policy], envs: gym.vector.VectorEnv):
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        policies: list[Policy],
+        envs: gym.vector.VectorEnv,
+        initial_states: Sequence[np.ndarray] | None = None,
+    ):
         self.seeds, self.policies, self.envs = seeds, policies, envs
+        self.initial_states = initial_states
         self.queue = list(range(len(seeds)))
         n = len(policies)
         self.episode: list[int | None] = [None] * n
@@ -85,7 +92,15 @@ class _Slots:
             self.episode[i], self.steps[i], self.start_time[i] = ep, 0, time.perf_counter()
             reset_seeds[i], mask[i] = int(self.seeds[ep]), True
             self.policies[i].reset()
-        obs, _ = self.envs.reset(seed=reset_seeds, options={"reset_mask": mask})
+        if self.initial_states is None:
+            obs, _ = self.envs.reset(seed=reset_seeds, options={"reset_mask": mask})
+            return obs
+        for i in slots:  # one reset per slot: each restores its own episode's first state
+            one = np.zeros(n, dtype=bool)
+            one[i] = True
+            state = self.initial_states[self.episode[i]]  # type: ignore[index]
+            options = {"reset_mask": one, "initial_state": state}
+            obs, _ = self.envs.reset(seed=reset_seeds, options=options)
         return obs
 
     def actions(self, obs: dict[str, np.ndarray]) -> np.ndarray:
@@ -119,6 +134,7 @@ def rollout(
     env_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
     video: Path | None = None,
+    initial_states: Sequence[np.ndarray] | None = None,
 ) -> list[Episode]:
     """Run one episode per seed and return them in seed order.
 
@@ -131,9 +147,16 @@ def rollout(
         env_kwargs: passed to ``gym.make`` (e.g. ``obs_mode="rgb"``).
         progress: show a progress bar.
         video: if given, an mp4 of the first episode is written here.
+        initial_states: one ``get_state`` vector per seed: each episode starts there (reset
+            option ``initial_state``) instead of at its seed's sampled scene, e.g. to roll a
+            policy out from its own training episodes' first states.
     """
     if workers < 1:
         raise ValueError(f"`workers` must be >= 1. Got {workers}.")
+    if initial_states is not None and len(initial_states) != len(seeds):
+        raise ValueError(
+            f"{len(initial_states)} initial states for {len(seeds)} seeds; give one per seed."
+        )
     if not seeds:
         return []
     kwargs = dict(env_kwargs or {})
@@ -145,7 +168,7 @@ def rollout(
     frames: list[np.ndarray] = []
     bar = tqdm(total=len(seeds), desc="episodes", unit="ep", disable=not progress)
     try:  # from here on, the worker processes are always closed, even if a policy fails to build
-        slots = _Slots(seeds, [make_policy() for _ in range(n)], envs)
+        slots = _Slots(seeds, [make_policy() for _ in range(n)], envs, initial_states)
         obs = slots.start(list(range(n)))
         while any(e is not None for e in slots.episode):
             obs, _, terminated, truncated, info = envs.step(slots.actions(obs))

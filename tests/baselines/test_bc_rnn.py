@@ -105,3 +105,44 @@ def test_checkpoint_is_not_a_pickle(threading_source, tmp_path):
     bad.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ValueError, match="bad.npz"):
         load_checkpoint(bad)
+
+
+@pytest.mark.parametrize("gmm", [False, True], ids=["mse", "gmm"])
+def test_sliding_rollout_acts_as_the_last_step_of_a_training_window(gmm):
+    """At step t the sliding actor's action is the training forward's output at the window's end.
+
+    Windows are the last seq_len observations (shorter at the episode start), each run from a
+    zero state: the context a training window gives its last step.
+    """
+    config = dataclasses.replace(SMALL, gmm=gmm, num_modes=1)  # one mode: the mean is the action
+    model = BCRNN(config, obs_dim=12, action_dim=4)
+    obs = torch.randn(13, 12, generator=torch.Generator().manual_seed(1))
+    actor = model.actor(torch.Generator().manual_seed(0))
+    for t in range(13):
+        got = actor.step(obs[t])
+        window = obs[max(0, t - config.seq_len + 1) : t + 1][None]
+        out, _ = model(window)
+        want = out["mean"][0, -1, 0] if gmm else out["mean"][0, -1]
+        torch.testing.assert_close(got, want)
+
+
+def test_reset_rollout_zeroes_the_state_every_seq_len_steps():
+    """The reset scheme (robomimic's): every seq_len steps the state restarts from zero."""
+    config = dataclasses.replace(SMALL, rollout="reset")
+    model = BCRNN(config, obs_dim=12, action_dim=4)
+    obs = torch.randn(8, 12, generator=torch.Generator().manual_seed(1))
+    actor = model.actor()
+    got = torch.stack([actor.step(obs[t]) for t in range(8)])
+    first, _ = model(obs[None, :5])
+    second, _ = model(obs[None, 5:])
+    torch.testing.assert_close(got, torch.cat([first["mean"][0], second["mean"][0]]))
+
+
+def test_old_checkpoint_configs_keep_the_reset_rollout():
+    """A config saved before ``rollout`` existed loads as the scheme it was evaluated with."""
+    saved = SMALL.to_json()
+    del saved["rollout"]
+    assert BCRNNConfig.from_json(saved).rollout == "reset"
+    assert BCRNNConfig.from_json(SMALL.to_json()).rollout == SMALL.rollout == "sliding"
+    with pytest.raises(ValueError, match="rollout"):
+        BCRNNConfig(rollout="replay")

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 from dexmg_bench.baselines.encoder_config import ImageEncoderConfig
 
+ROLLOUTS = ("sliding", "reset")
+
 
 @dataclass(frozen=True, kw_only=True)
 class BCRNNConfig:
@@ -14,7 +16,12 @@ class BCRNNConfig:
     hidden_dim: int = 400
     num_layers: int = 2
     head_dims: tuple[int, ...] = ()
-    seq_len: int = 10  # training window and, at rollout, steps between hidden-state resets
+    seq_len: int = 10  # training window; at rollout, the history the network sees
+    # How the LSTM steps at rollout: ``sliding`` runs it from a zero state over the last
+    # ``seq_len`` observations at every step, so it always sees as much history as a training
+    # window's last step; ``reset`` (robomimic's) carries the state and zeroes it every
+    # ``seq_len`` steps, so right after a reset it has no history at all.
+    rollout: str = "sliding"
     gmm: bool = False
     num_modes: int = 5
     min_std: float = 1e-4
@@ -28,6 +35,8 @@ class BCRNNConfig:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
         if not self.learning_rate > 0:
             raise ValueError(f"`learning_rate` must be > 0. Got {self.learning_rate}.")
+        if self.rollout not in ROLLOUTS:
+            raise ValueError(f"`rollout` must be one of {ROLLOUTS}. Got {self.rollout!r}.")
         if not self.min_std > 0:
             raise ValueError(f"`min_std` must be > 0. Got {self.min_std}.")
 
@@ -52,4 +61,5 @@ class BCRNNConfig:
     def from_json(cls, d: dict) -> BCRNNConfig:
         """Inverse of ``to_json``."""
         enc = ImageEncoderConfig(**d.get("encoder", {}))
+        d = {"rollout": "reset", **d}  # checkpoints written before ``rollout`` existed
         return cls(**{**d, "head_dims": tuple(d.get("head_dims", ())), "encoder": enc})

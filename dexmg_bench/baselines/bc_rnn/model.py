@@ -93,16 +93,35 @@ class BCRNN(nn.Module):
         mode = torch.multinomial(probs, 1, generator=generator)[0]
         return out["mean"][0, 0, mode], state
 
+    @torch.no_grad()
+    def act_window(
+        self,
+        obs: torch.Tensor,
+        generator: torch.Generator | None = None,
+        images: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The action at the last of ``obs`` (T, D), the LSTM run over all T from a zero state."""
+        out, _ = self(obs[None], None, None if images is None else images[None])
+        if not self.config.gmm:
+            return out["mean"][0, -1]
+        probs = torch.softmax(out["logits"][0, -1], dim=-1)
+        mode = torch.multinomial(probs, 1, generator=generator)[0]
+        return out["mean"][0, -1, mode]
+
     def actor(self, generator: torch.Generator | None = None) -> BCRNNActor:
         """A rollout-time stepper that carries the LSTM state."""
         return BCRNNActor(self, generator)
 
 
 class BCRNNActor:
-    """Steps the LSTM one observation at a time; the state restarts every ``seq_len`` steps.
+    """Steps the network one observation at a time, as ``config.rollout`` says.
 
-    Restarting matches how the network was trained (windows of ``seq_len`` from a zero state),
-    as robomimic's rollouts do.
+    ``sliding``: the LSTM runs from a zero state over the last ``seq_len`` observations (fewer
+    at the start of an episode), and the action is its output at the newest one: exactly the
+    context the last step of a training window has. A fixed-length pause in the data (a gripper
+    closing while nothing else moves) can then be timed from its start, which ``reset`` cannot
+    do once a reset falls inside the pause. ``reset``: robomimic's scheme, the state carried
+    and zeroed every ``seq_len`` steps.
     """
 
     def __init__(self, model: BCRNN, generator: torch.Generator | None):
@@ -113,10 +132,22 @@ class BCRNNActor:
         """Start a new episode."""
         self.state: tuple[torch.Tensor, torch.Tensor] | None = None
         self.t = 0
+        self.history: list[torch.Tensor] = []
+        self.image_history: list[torch.Tensor] = []
 
     def step(self, x: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
         """Next action for the normalised observation ``x`` (D,) and camera images if any."""
-        if self.t % self.model.config.seq_len == 0:
+        config = self.model.config
+        if config.rollout == "sliding":
+            self.history = [*self.history[-(config.seq_len - 1) :], x]
+            images = None
+            if image is not None:
+                self.image_history = [*self.image_history[-(config.seq_len - 1) :], image]
+                images = torch.stack(self.image_history)
+            action = self.model.act_window(torch.stack(self.history), self.generator, images)
+            self.t += 1
+            return action
+        if self.t % config.seq_len == 0:
             self.state = None
         action, self.state = self.model.act(x, self.state, self.generator, image)
         self.t += 1

@@ -1,0 +1,319 @@
+"""A reference-results campaign: datasets, training seeds and evaluations of many cells, resumable.
+
+A campaign file (TOML, e.g. ``baselines/configs/table1.toml``) names the tasks, the data each
+cell trains on (``source``: the shipped scripted demos; ``generated``: the task's flagship
+DexMimicGen set), the policy and its training settings, and the evaluation protocol. ``run``
+works through the cells in order and skips what is finished: a dataset that exists, a training
+seed whose last checkpoint exists, a cell whose results JSON exists. ``report`` rebuilds the
+table (Markdown + JSON) and the chart from the results JSONs alone.
+
+Layout::
+
+    WORK/<task>/<data>/seed<k>/...          training runs (``dexmg train`` layout; not committed)
+    RESULTS/<task>_<data>.json              the evaluator's results, per-episode outcomes included
+    RESULTS/train_<task>_<data>.json        the training config of that cell
+    RESULTS/<name>.md, <name>.json, <name>.png   the table and chart, from ``report``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+from dexmg_bench.baselines.diffusion.config import DiffusionConfig
+from dexmg_bench.baselines.registry import POLICIES
+
+DATA_KINDS = ("source", "generated")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Campaign:
+    """One table of reference results: every (task, data) cell trained and evaluated alike."""
+
+    name: str
+    tasks: tuple[str, ...]
+    data: tuple[str, ...] = DATA_KINDS
+    policy: str = "bc-rnn"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 100
+    steps_per_epoch: int = 100
+    ckpt_every: int = 25
+    episodes: int = 50
+    generated_n: int = 1000  # demos of the flagship set a ``generated`` cell trains on
+    bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    paper: dict[str, float] = field(default_factory=dict)  # published success (%) per task
+
+    def __post_init__(self) -> None:
+        from dexmg_bench.envs import task_entry
+
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(
+                f"`name` must be a plain word (letters, digits, - and _). Got {self.name!r}."
+            )
+        if not self.tasks:
+            raise ValueError("`tasks` must name at least one task.")
+        for task in (*self.tasks, *self.paper):
+            task_entry(task)  # raises with the known names
+        bad = [d for d in self.data if d not in DATA_KINDS]
+        if bad or not self.data:
+            raise ValueError(f"`data` must be a non-empty subset of {DATA_KINDS}. Got {self.data}.")
+        if self.policy not in POLICIES:
+            raise ValueError(f"`policy` must be one of {POLICIES}. Got {self.policy!r}.")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"`seeds` must be distinct and non-empty. Got {self.seeds}.")
+        for name in ("epochs", "steps_per_epoch", "ckpt_every", "episodes", "generated_n"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
+        if self.epochs // self.ckpt_every < 3:  # noqa: PLR2004 (the protocol's minimum)
+            raise ValueError(
+                f"the protocol takes the best of >= 3 checkpoints per seed; epochs {self.epochs} "
+                f"with ckpt_every {self.ckpt_every} gives {self.epochs // self.ckpt_every}."
+            )
+
+    @classmethod
+    def from_toml(cls, path: Path) -> Campaign:
+        """Read a campaign file; unknown keys are refused by name."""
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+            raise ValueError(f"{path}: not a readable campaign TOML ({err})") from err
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {unknown}; known: {sorted(known)}")
+        kw: dict[str, Any] = dict(raw)
+        for key in ("tasks", "data", "seeds"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        if "bc_rnn" in kw:
+            kw["bc_rnn"] = BCRNNConfig.from_json({**BCRNNConfig().to_json(), **kw["bc_rnn"]})
+        if "diffusion" in kw:
+            kw["diffusion"] = DiffusionConfig.from_json(
+                {**DiffusionConfig().to_json(), **kw["diffusion"]}
+            )
+        return cls(**kw)
+
+    def train_config(self, task: str, data: str, seed: int) -> Any:
+        """The ``TrainConfig`` of one seed of one cell."""
+        from dexmg_bench.baselines.train import TrainConfig
+
+        return TrainConfig(
+            dataset=dataset_id(task, data),
+            policy=self.policy,
+            seed=seed,
+            epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+            ckpt_every=self.ckpt_every,
+            bc_rnn=self.bc_rnn,
+            diffusion=self.diffusion,
+        )
+
+
+def dataset_id(task: str, data: str) -> str:
+    """The Minari id a cell trains on: the source set or the flagship generated set."""
+    from dexmg_bench.datasets.minari_io import dataset_id as catalogue_id
+
+    return catalogue_id(task, origin="scripted" if data == "source" else "generated")
+
+
+def results_path(results: Path, task: str, data: str) -> Path:
+    """Where a cell's results JSON lives."""
+    return results / f"{task}_{data}.json"
+
+
+def ensure_dataset(campaign: Campaign, task: str, data: str, *, jobs: Path, workers: int) -> str:
+    """Build the cell's dataset unless it is in the local Minari store; returns its id.
+
+    The generated set is the flagship job (DexMimicGen, D0, seed 0), exactly what
+    ``dexmg datasets build --flagship N`` makes; an interrupted build resumes.
+    """
+    import minari
+
+    from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
+    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+
+    ds_id = dataset_id(task, data)
+    if ds_id in minari.list_local_datasets():
+        have = minari.load_dataset(ds_id).total_episodes
+        if data == "source" or have >= campaign.generated_n:
+            return ds_id
+        raise ValueError(
+            f"{ds_id} holds {have} episodes, the campaign trains on {campaign.generated_n}; "
+            "remove it (`minari delete`) and rerun to build the full set."
+        )
+    if data == "source":
+        src = read_source_file(shipped_source_file(task))
+        write_minari(src, source_info(src))
+        return ds_id
+    from dexmg_bench.generators.job import GenerateConfig
+    from dexmg_bench.generators.run import generate
+
+    job = jobs / task
+    generate(GenerateConfig(task=task, n=campaign.generated_n, workers=workers), job)
+    write_generated_job(job)
+    return ds_id
+
+
+def run_cell(
+    campaign: Campaign,
+    task: str,
+    data: str,
+    *,
+    work: Path,
+    results: Path,
+    jobs: Path,
+    workers: int,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Dataset, every training seed, then the evaluation of one cell; each step resumes."""
+    out = results_path(results, task, data)
+    if out.exists():
+        return json.loads(out.read_text())
+    from dexmg_bench.baselines.policy import TrainedPolicy
+    from dexmg_bench.baselines.train import train
+    from dexmg_bench.evaluation import EvalProtocol
+    from dexmg_bench.evaluation.evaluate import evaluate
+
+    ensure_dataset(campaign, task, data, jobs=jobs, workers=workers)
+    run = work / task / data
+    checkpoints: dict[int, dict[str, Any]] = {}
+    for seed in campaign.seeds:
+        config = campaign.train_config(task, data, seed)
+        train(config, run, progress=progress)
+        paths = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
+        checkpoints[seed] = {p.stem: (lambda p=p, s=seed: TrainedPolicy(p, seed=s)) for p in paths}
+    train_json = config.to_json()
+    del train_json["seed"]
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"train_{task}_{data}.json").write_text(json.dumps(train_json, indent=1) + "\n")
+    protocol = EvalProtocol(
+        task=task, episodes=campaign.episodes, training_seeds=campaign.seeds, workers=workers
+    )
+    evaluate(protocol, checkpoints, policy_name=campaign.policy, out=out, progress=progress)
+    return json.loads(out.read_text())
+
+
+# ------------------------------------------------------------------ report
+
+
+def load_results(campaign: Campaign, results: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every finished cell's results JSON, keyed by (task, data)."""
+    found = {}
+    for task in campaign.tasks:
+        for data in campaign.data:
+            path = results_path(results, task, data)
+            if path.exists():
+                found[(task, data)] = json.loads(path.read_text())
+    return found
+
+
+def _cell_text(res: dict[str, Any] | None) -> str:
+    if res is None:
+        return "not run"
+    return f"{100 * res['success_mean']:.1f} +- {100 * res['success_std']:.1f}"
+
+
+def summary(campaign: Campaign, results: Path) -> dict[str, Any]:
+    """The table as data: per task and data kind, mean/std/per-seed best, with provenance."""
+    found = load_results(campaign, results)
+    rows = []
+    for task in campaign.tasks:
+        row: dict[str, Any] = {"task": task, "paper": campaign.paper.get(task)}
+        for data in campaign.data:
+            res = found.get((task, data))
+            if res is None:
+                row[data] = None
+                continue
+            train_file = results / f"train_{task}_{data}.json"
+            train_cfg = json.loads(train_file.read_text()) if train_file.exists() else {}
+            row[data] = {
+                "success_mean": res["success_mean"],
+                "success_std": res["success_std"],
+                "best_per_seed": [r["best_rate"] for r in res["per_seed"]],
+                "best_checkpoints": [r["best_checkpoint"] for r in res["per_seed"]],
+                "episodes": res["protocol"]["episodes"],
+                "checkpoints_per_seed": len(res["per_seed"][0]["rates"]),
+                "dataset": train_cfg.get("dataset"),
+                "results": results_path(results, task, data).name,
+                "versions": res.get("versions", {}),
+            }
+        rows.append(row)
+    return {"campaign": campaign.name, "policy": campaign.policy, "rows": rows}
+
+
+def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
+    """The table as Markdown: one row per task, one column per data kind, plus the paper."""
+    heads = [f"{d} (%)" for d in campaign.data] + ["paper (%)", "within 10 of paper"]
+    lines = ["| task | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for row in table["rows"]:
+        cells = []
+        for data in campaign.data:
+            r = row[data]
+            cells.append("not run" if r is None else _cell_text(r))
+        paper = row["paper"]
+        gen = row.get("generated")
+        cells.append("" if paper is None else f"{paper:.1f}")
+        near = "" if paper is None or gen is None else (
+            "yes" if 100 * gen["success_mean"] >= paper - 10 else "no"
+        )  # fmt: skip
+        cells.append(near)
+        lines.append(f"| {row['task']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(campaign: Campaign, table: dict[str, Any], path: Path) -> None:
+    """Grouped bars (one group per task, one bar per data kind, the paper as a tick)."""
+    from PIL import Image, ImageDraw
+
+    colours = {"source": (200, 120, 40), "generated": (31, 119, 180)}
+    n_tasks, n_data = len(table["rows"]), len(campaign.data)
+    group = 28 * n_data + 36
+    w, h, pad, base = 80 + group * n_tasks, 360, 40, 300
+    img = Image.new("RGB", (max(w, 420), h), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text(
+        (pad, 8), f"{campaign.name}: {campaign.policy} success (3 seeds, best ckpt)", fill="black"
+    )
+    legend_x = pad
+    for data in campaign.data:
+        draw.rectangle([legend_x, 24, legend_x + 10, 34], fill=colours[data])
+        draw.text((legend_x + 14, 23), data, fill="black")
+        legend_x += 90
+    draw.text((legend_x, 23), "- paper", fill="black")
+    scale = base - pad - 20
+    for i, row in enumerate(table["rows"]):
+        x0 = pad + i * group
+        for j, data in enumerate(campaign.data):
+            r = row[data]
+            x = x0 + 28 * j
+            if r is None:
+                draw.text((x + 4, base - 12), "-", fill="gray")
+                continue
+            top = base - scale * r["success_mean"]
+            draw.rectangle([x, top, x + 22, base], fill=colours[data])
+            err = scale * r["success_std"]
+            draw.line([x + 11, top - err, x + 11, min(base, top + err)], fill="black")
+            draw.text((x, top - 12), f"{100 * r['success_mean']:.0f}", fill="black")
+        if row["paper"] is not None:
+            y = base - scale * row["paper"] / 100
+            draw.line([x0 - 2, y, x0 + 28 * n_data, y], fill="black", width=2)
+        draw.text((x0, base + 6), row["task"][:11], fill="black")
+    draw.line([pad - 4, base, img.width - 10, base], fill="gray")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+
+
+def report(campaign: Campaign, results: Path) -> dict[str, Any]:
+    """Write ``<name>.md``, ``<name>.json`` and ``<name>.png`` into ``results``."""
+    table = summary(campaign, results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{campaign.name}.json").write_text(json.dumps(table, indent=1) + "\n")
+    (results / f"{campaign.name}.md").write_text(markdown(campaign, table))
+    chart(campaign, table, results / f"{campaign.name}.png")
+    return table

@@ -1,0 +1,99 @@
+"""``dexmg reference``: run a reference-results campaign (e.g. Table I) and rebuild its table.
+
+Each subcommand is a frozen dataclass (tyro builds the CLI) with a ``run`` method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """Build datasets, train every seed and evaluate every cell of a campaign; reruns resume.
+
+    A cell whose results JSON exists is skipped, a training seed resumes from its last
+    checkpoint, and the generated set is the flagship job, built (or resumed) only when it is
+    not in the local Minari store. Long: run it niced in the background.
+
+    Attributes:
+        campaign: the campaign TOML (e.g. baselines/configs/table1.toml).
+        tasks: only these tasks (default: the campaign's).
+        data: only these data kinds (source, generated; default: the campaign's).
+        results: where the results JSONs and the table go (default: baselines/results/<name>).
+        work: training runs (checkpoints; not committed).
+        jobs: flagship generation jobs.
+        workers: generation and evaluation worker processes.
+    """
+
+    campaign: tyro.conf.Positional[Path]
+    tasks: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    results: Path | None = None
+    work: Path = Path("runs/reference")
+    jobs: Path = Path("runs/flagship")
+    workers: int = 2
+
+    def run(self) -> None:
+        """Every selected cell in order, then the report."""
+        from dexmg_bench.baselines import require_torch
+
+        require_torch("dexmg reference run")
+        from dexmg_bench.baselines.campaign import Campaign, report, run_cell
+
+        campaign = Campaign.from_toml(self.campaign)
+        results = self.results or Path("baselines/results") / campaign.name
+        unknown = sorted(set(self.tasks) - set(campaign.tasks))
+        if unknown:
+            raise SystemExit(f"--tasks {unknown} are not in {self.campaign}: {campaign.tasks}")
+        for task in self.tasks or campaign.tasks:
+            for data in self.data or campaign.data:
+                res = run_cell(
+                    campaign,
+                    task,
+                    data,
+                    work=self.work / campaign.name,
+                    results=results,
+                    jobs=self.jobs,
+                    workers=self.workers,
+                )
+                print(f"{task} {data}: {100 * res['success_mean']:.1f} +- "
+                      f"{100 * res['success_std']:.1f}%")  # fmt: skip
+        report(campaign, results)
+        print((results / f"{campaign.name}.md").read_text())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """Rebuild a campaign's table (Markdown, JSON) and chart from its results JSONs alone.
+
+    Attributes:
+        campaign: the campaign TOML.
+        results: the results folder (default: baselines/results/<name>).
+    """
+
+    campaign: tyro.conf.Positional[Path]
+    results: Path | None = None
+
+    def run(self) -> None:
+        """Write and print the table."""
+        from dexmg_bench.baselines.campaign import Campaign, report
+
+        campaign = Campaign.from_toml(self.campaign)
+        results = self.results or Path("baselines/results") / campaign.name
+        report(campaign, results)
+        print((results / f"{campaign.name}.md").read_text())
+
+
+Command = (
+    Annotated[Run, tyro.conf.subcommand("run")] | Annotated[Report, tyro.conf.subcommand("report")]
+)
+
+
+def reference(cmd: tyro.conf.OmitArgPrefixes[tyro.conf.OmitSubcommandPrefixes[Command]]) -> None:
+    """Reference results: run a campaign of training and evaluation, or rebuild its table."""
+    cmd.run()
