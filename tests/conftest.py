@@ -31,3 +31,17 @@ def restore_registry():
     yield
     gym.registry.clear()
     gym.registry.update(saved)
+
+
+@pytest.fixture
+def threading_source() -> str:
+    """Three shipped Threading scripted demos as the Minari dataset dexmg/threading-source-v0."""
+    import dataclasses
+
+    from dexmg_bench.datasets.minari_io import source_info, write_minari
+    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+
+    src = read_source_file(shipped_source_file("Threading"))
+    src = dataclasses.replace(src, demos=src.demos[:3])
+    write_minari(src, source_info(src))
+    return "dexmg/threading-source-v0"

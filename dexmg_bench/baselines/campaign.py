@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,7 +174,10 @@ def run_cell(
 ) -> dict[str, Any]:
     """Dataset, every training seed, then the evaluation of one cell; each step resumes."""
     out = results_path(results, task, data)
+    run = work / task / data
     if out.exists():
+        if run.exists():  # fill in a training record an earlier version did not write
+            _write_train_record(campaign, task, data, run, results)
         return json.loads(out.read_text())
     from dexmg_bench.baselines.policy import TrainedPolicy
     from dexmg_bench.baselines.train import train
@@ -181,22 +185,39 @@ def run_cell(
     from dexmg_bench.evaluation.evaluate import evaluate
 
     ensure_dataset(campaign, task, data, jobs=jobs, workers=workers)
-    run = work / task / data
     checkpoints: dict[int, dict[str, Any]] = {}
     for seed in campaign.seeds:
         config = campaign.train_config(task, data, seed)
         train(config, run, progress=progress)
         paths = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
         checkpoints[seed] = {p.stem: (lambda p=p, s=seed: TrainedPolicy(p, seed=s)) for p in paths}
-    train_json = config.to_json()
-    del train_json["seed"]
-    results.mkdir(parents=True, exist_ok=True)
-    (results / f"train_{task}_{data}.json").write_text(json.dumps(train_json, indent=1) + "\n")
+    _write_train_record(campaign, task, data, run, results)
     protocol = EvalProtocol(
         task=task, episodes=campaign.episodes, training_seeds=campaign.seeds, workers=workers
     )
+    start = time.perf_counter()
     evaluate(protocol, checkpoints, policy_name=campaign.policy, out=out, progress=progress)
-    return json.loads(out.read_text())
+    res = json.loads(out.read_text())
+    res["wall_seconds"] = time.perf_counter() - start  # evaluation speed, measured
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(res, indent=1))
+    tmp.replace(out)
+    return res
+
+
+def _write_train_record(campaign: Campaign, task: str, data: str, run: Path, results: Path) -> None:
+    """The cell's training config (seed removed) and each seed's measured samples/s."""
+    record = campaign.train_config(task, data, campaign.seeds[0]).to_json()
+    del record["seed"]
+    speed = {}
+    for seed in campaign.seeds:
+        log = run / f"seed{seed}" / "log.jsonl"
+        if log.exists():
+            rates = [json.loads(line)["samples_per_s"] for line in log.read_text().splitlines()]
+            speed[str(seed)] = sum(rates) / len(rates)
+    record["samples_per_s"] = speed
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"train_{task}_{data}.json").write_text(json.dumps(record, indent=1) + "\n")
 
 
 # ------------------------------------------------------------------ report
@@ -242,9 +263,19 @@ def summary(campaign: Campaign, results: Path) -> dict[str, Any]:
                 "dataset": train_cfg.get("dataset"),
                 "results": results_path(results, task, data).name,
                 "versions": res.get("versions", {}),
+                "train_samples_per_s": train_cfg.get("samples_per_s", {}),
+                "eval_episodes_per_min": _episodes_per_min(res),
             }
         rows.append(row)
     return {"campaign": campaign.name, "policy": campaign.policy, "rows": rows}
+
+
+def _episodes_per_min(res: dict[str, Any]) -> float | None:
+    """Evaluation throughput of a cell: all its episodes over its measured wall time."""
+    if not res.get("wall_seconds"):
+        return None
+    n = sum(len(eps) for eps in res["episodes"].values())
+    return 60 * n / res["wall_seconds"]
 
 
 def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
@@ -264,6 +295,21 @@ def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
         )  # fmt: skip
         cells.append(near)
         lines.append(f"| {row['task']} | " + " | ".join(cells) + " |")
+    lines += ["", "| task | data | train samples/s (mean over seeds) | eval episodes/min |"]
+    lines.append("|---|---|---|---|")
+    for row in table["rows"]:
+        for data in campaign.data:
+            r = row[data]
+            if r is None:
+                continue
+            rates = list(r["train_samples_per_s"].values())
+            train = f"{sum(rates) / len(rates):.0f}" if rates else "not recorded"
+            epm = r["eval_episodes_per_min"]
+            lines.append(
+                f"| {row['task']} | {data} | {train} | "
+                + ("not recorded" if epm is None else f"{epm:.1f}")
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 

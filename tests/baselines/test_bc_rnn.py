@@ -48,18 +48,6 @@ def test_config_rejects_bad_values():
         TrainConfig(dataset="dexmg/x-v0", policy="bc-transformer")
 
 
-@pytest.fixture
-def threading_source(monkeypatch, tmp_path):
-    """The shipped Threading scripted demos as the Minari dataset dexmg/threading-source-v0."""
-    from dexmg_bench.datasets.minari_io import source_info, write_minari
-    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
-
-    src = read_source_file(shipped_source_file("Threading"))
-    src = dataclasses.replace(src, demos=src.demos[:3])
-    write_minari(src, source_info(src))
-    return "dexmg/threading-source-v0"
-
-
 def test_train_save_load_and_resume(threading_source, tmp_path):
     """Checkpoints reload to the same actions; a run stopped at epoch 2 resumes bit for bit."""
     cfg = TrainConfig(

@@ -60,7 +60,7 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     res = run_cell(c, "Threading", "source", workers=1, progress=False, **kw)
     out = tmp_path / "res" / "Threading_source.json"
     saved = json.loads(out.read_text())
-    assert saved == res
+    assert saved == res and saved["wall_seconds"] > 0
     assert saved["protocol"]["episodes"] == 1
     assert set(saved["per_seed"][0]["rates"]) == {
         "ckpt_epoch00001",
@@ -69,6 +69,7 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     }
     train_cfg = json.loads((tmp_path / "res" / "train_Threading_source.json").read_text())
     assert train_cfg["dataset"] == "dexmg/threading-source-v0"
+    assert train_cfg["samples_per_s"]["0"] > 0  # measured from the run's log
     stamp = out.stat().st_mtime_ns
     assert run_cell(c, "Threading", "source", workers=1, progress=False, **kw) == res
     assert out.stat().st_mtime_ns == stamp
@@ -79,4 +80,5 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     assert row["source"]["success_mean"] == saved["success_mean"]
     md = (tmp_path / "res" / "tiny.md").read_text()
     assert "| Threading |" in md and "not run" in md
+    assert row["source"]["eval_episodes_per_min"] > 0
     assert (tmp_path / "res" / "tiny.png").stat().st_size > 0

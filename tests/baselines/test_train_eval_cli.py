@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -10,18 +9,6 @@ import pytest
 pytest.importorskip("torch", reason="baselines need the `baselines` extra (torch)")
 
 from dexmg_bench.cli import main  # noqa: E402
-
-
-@pytest.fixture
-def threading_source():
-    """Three shipped Threading scripted demos as dexmg/threading-source-v0."""
-    from dexmg_bench.datasets.minari_io import source_info, write_minari
-    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
-
-    src = read_source_file(shipped_source_file("Threading"))
-    src = dataclasses.replace(src, demos=src.demos[:3])
-    write_minari(src, source_info(src))
-    return "dexmg/threading-source-v0"
 
 
 def _train(dataset, out, epochs, steps, seeds=("0",)):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -36,18 +34,6 @@ def test_unknown_reset_option_is_named():
     with pytest.raises(ValueError, match="initial_stat"):
         env.reset(seed=0, options={"initial_stat": None})
     env.close()
-
-
-@pytest.fixture
-def threading_source():
-    """Three shipped Threading scripted demos as a Minari dataset."""
-    from dexmg_bench.datasets.minari_io import source_info, write_minari
-    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
-
-    src = read_source_file(shipped_source_file("Threading"))
-    src = dataclasses.replace(src, demos=src.demos[:3])
-    write_minari(src, source_info(src))
-    return "dexmg/threading-source-v0"
 
 
 @pytest.mark.parametrize("workers", [1, 2])
