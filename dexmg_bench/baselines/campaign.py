@@ -363,3 +363,115 @@ def report(campaign: Campaign, results: Path) -> dict[str, Any]:
     (results / f"{campaign.name}.md").write_text(markdown(campaign, table))
     chart(campaign, table, results / f"{campaign.name}.png")
     return table
+
+
+# ------------------------------------------------------------------ leaderboard entry
+
+_POLICY_FILE = '''"""Reference entry: a dexmg-bench baseline checkpoint (.npz, no pickle)."""
+
+import numpy as np
+
+
+class ReferencePolicy:
+    """Loads the checkpoint with dexmg-bench's ``TrainedPolicy`` and acts on each observation."""
+
+    def __init__(self, *, checkpoint: str, task: str, variant: str):
+        import torch
+
+        from dexmg_bench.baselines.policy import TrainedPolicy
+
+        torch.set_num_threads(1)
+        self.inner = TrainedPolicy(checkpoint)
+
+    def reset(self) -> None:
+        """New episode: forget the recurrent context."""
+        self.inner.reset()
+
+    def act(self, obs: dict) -> np.ndarray:
+        """The network's action in the env's units."""
+        return self.inner.act(obs)
+'''
+
+
+def strip_checkpoint(src: Path, dst: Path) -> None:
+    """Copy a checkpoint without its optimizer state and RNG (the grader never trains)."""
+    import numpy as np
+
+    with np.load(src, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files if not k.startswith("optim/") and k != "torch_rng"}
+    meta = json.loads(str(arrays["meta"]))
+    meta.pop("optimizer_groups", None)
+    meta.pop("numpy_rng", None)
+    arrays["meta"] = np.array(json.dumps(meta))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(dst, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def package(
+    campaign: Campaign, task: str, data: str, *, work: Path, results: Path, out: Path, cards: Path
+) -> Path:
+    """A leaderboard submission folder from one finished cell: checkpoints, claims, yaml.
+
+    The claims are the cell's own results on the public evaluator seeds; the grader reruns every
+    checkpoint on hidden seeds. Then ``dexmg leaderboard submit OUT`` and ``grade``.
+    """
+    from dexmg_bench import __version__
+    from dexmg_bench.datasets.source import kebab
+    from dexmg_bench.leaderboard.manifest import card_sha256
+
+    res_path = results_path(results, task, data)
+    if not res_path.exists():
+        raise FileNotFoundError(f"{res_path}: the cell has no results yet; run it first")
+    res = json.loads(res_path.read_text())
+    run = work / task / data
+    for seed in campaign.seeds:
+        ckpts = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
+        if not ckpts:
+            raise FileNotFoundError(f"{run / f'seed{seed}'}: no checkpoints to package")
+        for ckpt in ckpts:
+            strip_checkpoint(ckpt, out / "checkpoints" / f"seed{seed}" / ckpt.name)
+    claims = {
+        "episodes": res["protocol"]["episodes"],
+        "success_rate": {str(s["training_seed"]): s["rates"] for s in res["per_seed"]},
+    }
+    (out / "claims").mkdir(parents=True, exist_ok=True)
+    (out / "claims" / f"{task}-{res['variant']}.json").write_text(json.dumps(claims, indent=1))
+    (out / "policy").mkdir(parents=True, exist_ok=True)
+    (out / "policy" / "reference_policy.py").write_text(_POLICY_FILE)
+    ds = dataset_id(task, data)
+    sha = card_sha256(ds, cards) or ""
+    import minari
+
+    n_demos = minari.load_dataset(ds).total_episodes
+    commit = str(res.get("versions", {}).get("dexmg_bench_commit", "unknown"))
+    cfg = campaign.bc_rnn if campaign.policy.startswith("bc-rnn") else campaign.diffusion
+    lines = [
+        f"# Reference entry: {campaign.policy} of the {campaign.name} campaign "
+        f"(baselines/configs/{campaign.name}.toml), {task}, trained on {ds}.",
+        f"# {json.dumps(cfg.to_json())}",
+        f"# {campaign.epochs * campaign.steps_per_epoch} steps, a checkpoint every "
+        f"{campaign.ckpt_every * campaign.steps_per_epoch} (optimizer state stripped).",
+        "schema_version: 1",
+        f'benchmark_version: "{__version__}"',
+        "team: dexmg",
+        f"method: {campaign.policy}-{campaign.name}-{kebab(task)}-{data}",
+        "track: lowdim",
+        f"tasks: [{task}-{res['variant']}]",
+        "policy:",
+        '  entry_point: "reference_policy:ReferencePolicy"',
+        "dataset:",
+        f"  id: {ds}",
+        f"  sha256: {sha}",
+        f"  source_demos: {n_demos if data == 'source' else 0}",
+        f"  generated_demos: {n_demos if data == 'generated' else 0}",
+        f"training_seeds: [{', '.join(str(s) for s in campaign.seeds)}]",
+        'checkpoint_selection: "every checkpoint; the grader takes the best per seed"',
+        "code:",
+        "  url: https://github.com/dexmg-bench/dexmg-bench",
+        f"  commit: {commit[:12]}",
+        "license: MIT",
+        "contact: maintainers@dexmg-bench.org",
+    ]
+    (out / "submission.yaml").write_text("\n".join(lines) + "\n")
+    return out

@@ -89,8 +89,56 @@ class Report:
         print((results / f"{campaign.name}.md").read_text())
 
 
+@dataclass(frozen=True, kw_only=True)
+class Package:
+    """Turn one finished cell into a leaderboard submission folder (then submit and grade it).
+
+    Copies every checkpoint (optimizer state stripped), writes the claims from the cell's
+    results on the public seeds, a policy entry point and submission.yaml with the dataset's
+    card hash. Next: `dexmg leaderboard submit OUT`, `dexmg leaderboard grade OUT --key-file ...`.
+
+    Attributes:
+        campaign: the campaign TOML.
+        task: the cell's task.
+        data: the cell's data kind (source or generated).
+        out: submission folder (default:
+            leaderboard/submissions/dexmg__<policy>-<name>-<task>-<data>).
+        results: the results folder (default: baselines/results/<name>).
+        work: the campaign's training runs.
+        cards: dataset cards (for the dataset hash).
+    """
+
+    campaign: tyro.conf.Positional[Path]
+    task: str
+    data: str = "generated"
+    out: Path | None = None
+    results: Path | None = None
+    work: Path = Path("runs/reference")
+    cards: Path = Path("datasets/cards")
+
+    def run(self) -> None:
+        """Write the folder and print its path."""
+        from dexmg_bench.baselines.campaign import Campaign, package
+        from dexmg_bench.datasets.source import kebab
+
+        campaign = Campaign.from_toml(self.campaign)
+        if self.task not in campaign.tasks or self.data not in campaign.data:
+            raise SystemExit(
+                f"{self.task} {self.data} is not a cell of {self.campaign}: tasks "
+                f"{campaign.tasks}, data {campaign.data}"
+            )
+        name = f"dexmg__{campaign.policy}-{campaign.name}-{kebab(self.task)}-{self.data}"
+        out = self.out or Path("leaderboard/submissions") / name
+        results = self.results or Path("baselines/results") / campaign.name
+        work = self.work / campaign.name
+        print(package(campaign, self.task, self.data, work=work, results=results, out=out,
+                      cards=self.cards))  # fmt: skip
+
+
 Command = (
-    Annotated[Run, tyro.conf.subcommand("run")] | Annotated[Report, tyro.conf.subcommand("report")]
+    Annotated[Run, tyro.conf.subcommand("run")]
+    | Annotated[Report, tyro.conf.subcommand("report")]
+    | Annotated[Package, tyro.conf.subcommand("package")]
 )
 
 

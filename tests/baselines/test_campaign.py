@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch", reason="baselines need the `baselines` extra (torch)")
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
-from dexmg_bench.baselines.campaign import Campaign, report, run_cell  # noqa: E402
+from dexmg_bench.baselines.campaign import Campaign, package, report, run_cell  # noqa: E402
 from dexmg_bench.envs import TASKS  # noqa: E402
 
 TABLE1 = Path(__file__).parents[2] / "baselines" / "configs" / "table1.toml"
@@ -48,7 +49,7 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     c = Campaign(
         name="tiny",
         tasks=("Threading",),
-        seeds=(0,),
+        seeds=(0, 1, 2),
         epochs=3,
         steps_per_epoch=2,
         ckpt_every=1,
@@ -82,3 +83,20 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     assert "| Threading |" in md and "not run" in md
     assert row["source"]["eval_episodes_per_min"] > 0
     assert (tmp_path / "res" / "tiny.png").stat().st_size > 0
+
+    # The cell as a leaderboard entry: the grader's offline checks accept it, dataset hash
+    # included (the source set written here hashes as its committed card says).
+    from dexmg_bench.leaderboard.grade import check_submission
+
+    cards = Path(__file__).parents[2] / "datasets" / "cards"
+    sub_dir = package(
+        c, "Threading", "source", work=kw["work"], results=kw["results"],
+        out=tmp_path / "dexmg__bc-rnn-tiny-threading-source", cards=cards,
+    )  # fmt: skip
+    sub, warnings = check_submission(sub_dir, cards)
+    assert warnings == [] and sub.dataset.id == "dexmg/threading-source-v0"
+    assert sorted(p.name for p in (sub_dir / "checkpoints" / "seed0").iterdir()) == [
+        "ckpt_epoch00001.npz", "ckpt_epoch00002.npz", "ckpt_epoch00003.npz",
+    ]  # fmt: skip
+    with np.load(sub_dir / "checkpoints" / "seed0" / "ckpt_epoch00003.npz") as f:
+        assert not any(k.startswith("optim/") for k in f.files)
