@@ -443,7 +443,10 @@ def package(
     sha = card_sha256(ds, cards) or ""
     import minari
 
+    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+
     n_demos = minari.load_dataset(ds).total_episodes
+    n_source = len(read_source_file(shipped_source_file(task), lazy=True).demos)
     commit = str(res.get("versions", {}).get("dexmg_bench_commit", "unknown"))
     cfg = campaign.bc_rnn if campaign.policy.startswith("bc-rnn") else campaign.diffusion
     lines = [
@@ -463,7 +466,7 @@ def package(
         "dataset:",
         f"  id: {ds}",
         f"  sha256: {sha}",
-        f"  source_demos: {n_demos if data == 'source' else 0}",
+        f"  source_demos: {n_source}",  # a generated set was made from the shipped sources
         f"  generated_demos: {n_demos if data == 'generated' else 0}",
         f"training_seeds: [{', '.join(str(s) for s in campaign.seeds)}]",
         'checkpoint_selection: "every checkpoint; the grader takes the best per seed"',
