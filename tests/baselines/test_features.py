@@ -98,3 +98,28 @@ def test_action_scale_maps_the_data_range_to_unit_box(rng):
     np.testing.assert_allclose(z.max(0)[:2], 1.0, atol=1e-6)
     np.testing.assert_allclose(z[:, 2], 0.0)
     np.testing.assert_allclose(z * half + centre, a, atol=1e-6)
+
+
+def test_sampler_windows_stay_in_their_episode_and_repeat_its_ends(rng):
+    """Each window is its episode's steps t-pad..t+L-1-pad, clipped to the episode, normalised."""
+    from dexmg_bench.baselines.data import Demos, SequenceSampler
+
+    lengths = (3, 7, 5)
+    obs = tuple(np.arange(n, dtype=np.float32)[:, None] + 100 * e for e, n in enumerate(lengths))
+    act = tuple(2 * o for o in obs)
+    d = Demos(
+        obs=obs, actions=act, obs_keys=("x",), obs_mean=np.zeros(1, np.float32),
+        obs_std=np.ones(1, np.float32), action_centre=np.ones(1, np.float32),
+        action_half_range=np.full(1, 2.0, np.float32), env_id="",
+    )  # fmt: skip
+    for pad in (0, 2):
+        sampler = SequenceSampler(d, seq_len=4, pad_before=pad)
+        assert len(sampler) == sum(lengths)
+        o, a, img = sampler.batch(rng, 200)
+        assert o.shape == (200, 4, 1) and img is None
+        for window, actions in zip(o[..., 0], a[..., 0], strict=True):
+            e = int(window[0] // 100)
+            steps = window - 100 * e
+            assert 0 <= steps.min() and steps.max() < lengths[e]  # never another episode's steps
+            assert np.all(np.diff(steps) >= 0) and np.all(np.diff(steps) <= 1)
+            np.testing.assert_allclose(actions, (2 * window - 1) / 2)  # (a - centre) / half
