@@ -196,10 +196,10 @@ def run_cell(
         task=task, episodes=campaign.episodes, training_seeds=campaign.seeds, workers=workers
     )
     start = time.perf_counter()
-    evaluate(protocol, checkpoints, policy_name=campaign.policy, out=out, progress=progress)
-    res = json.loads(out.read_text())
+    res = evaluate(protocol, checkpoints, policy_name=campaign.policy, progress=progress)
+    res = json.loads(json.dumps(res))  # as it reads back from the file (tuples become lists)
     res["wall_seconds"] = time.perf_counter() - start  # evaluation speed, measured
-    tmp = out.with_suffix(".json.tmp")
+    tmp = out.with_suffix(".json.tmp")  # written once, atomically, with the wall time
     tmp.write_text(json.dumps(res, indent=1))
     tmp.replace(out)
     return res
@@ -283,10 +283,7 @@ def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
     heads = [f"{d} (%)" for d in campaign.data] + ["paper (%)", "within 10 of paper"]
     lines = ["| task | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for row in table["rows"]:
-        cells = []
-        for data in campaign.data:
-            r = row[data]
-            cells.append("not run" if r is None else _cell_text(r))
+        cells = [_cell_text(row[data]) for data in campaign.data]
         paper = row["paper"]
         gen = row.get("generated")
         cells.append("" if paper is None else f"{paper:.1f}")
