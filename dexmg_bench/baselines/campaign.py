@@ -28,6 +28,7 @@ from typing import Any
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.registry import POLICIES
+from dexmg_bench.errors import UserInputError
 
 DATA_KINDS = ("source", "generated")
 
@@ -83,11 +84,15 @@ class Campaign:
         try:
             raw = tomllib.loads(Path(path).read_text())
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-            raise ValueError(f"{path}: not a readable campaign TOML ({err})") from err
+            raise UserInputError(f"{path}: not a readable campaign TOML ({err})") from err
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown keys {unknown}; known: {sorted(known)}")
+            raise UserInputError(f"{path}: unknown keys {unknown}; known: {sorted(known)}")
+        fields = dataclasses.fields(cls)
+        needed = [f.name for f in fields if f.default is f.default_factory is dataclasses.MISSING]
+        if missing := [k for k in needed if k not in raw]:
+            raise UserInputError(f"{path}: missing keys {missing} (a campaign needs {needed})")
         kw: dict[str, Any] = dict(raw)
         for key in ("tasks", "data", "seeds"):
             if key in kw:
@@ -98,7 +103,10 @@ class Campaign:
             kw["diffusion"] = DiffusionConfig.from_json(
                 {**DiffusionConfig().to_json(), **kw["diffusion"]}
             )
-        return cls(**kw)
+        try:
+            return cls(**kw)
+        except ValueError as err:  # a value the campaign's own checks refuse
+            raise UserInputError(f"{path}: {err}") from err
 
     def train_config(self, task: str, data: str, seed: int) -> Any:
         """The ``TrainConfig`` of one seed of one cell."""
@@ -157,7 +165,7 @@ def ensure_dataset(campaign: Campaign, task: str, data: str, *, jobs: Path, work
 
     job = jobs / task
     generate(GenerateConfig(task=task, n=campaign.generated_n, workers=workers), job)
-    write_generated_job(job)
+    write_generated_job(job, flagship=True)  # the flagship job itself, so the flagship id
     return ds_id
 
 

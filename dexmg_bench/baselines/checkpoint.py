@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from dexmg_bench.errors import UserInputError
+
 
 def _flat_optimizer(state: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
     arrays = {}
@@ -57,9 +59,9 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+        raise UserInputError(f"{path}: not a readable checkpoint ({err})") from err
     if "meta" not in arrays:
-        raise ValueError(f"{path}: not a dexmg checkpoint (no 'meta' entry)")
+        raise UserInputError(f"{path}: not a dexmg checkpoint (no 'meta' entry)")
     return json.loads(str(arrays.pop("meta"))), arrays
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from dexmg_bench.baselines.data import FEATURES, Demos, SequenceSampler, load_de
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.plot import save_curve
 from dexmg_bench.baselines.registry import POLICIES, build_network, config_from_json
+from dexmg_bench.errors import UserInputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +53,10 @@ class TrainConfig:
     # False reproduce runs made before either existed.
     features: str = "rot6d"
     normalise_actions: bool = True
+    # Gaussian noise added to the normalised observations of every training batch (in units of
+    # each feature's standard deviation): a policy that saw only exact demo states has no
+    # example of acting from a state a few millimetres off, so its errors compound at rollout.
+    obs_noise: float = 0.0
     device: str = "auto"  # auto = cuda when present, else cpu
     # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
     # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
@@ -66,6 +72,8 @@ class TrainConfig:
         for name in ("epochs", "steps_per_epoch", "ckpt_every", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
+        if not (math.isfinite(self.obs_noise) and self.obs_noise >= 0):
+            raise ValueError(f"`obs_noise` must be a finite number >= 0. Got {self.obs_noise}.")
         if self.features not in FEATURES:
             raise ValueError(f"`features` must be one of {FEATURES}. Got {self.features!r}.")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -130,7 +138,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
     run.mkdir(parents=True, exist_ok=True)
     spec = run / "train.json"
     if spec.exists() and json.loads(spec.read_text()) != config.to_json():
-        raise ValueError(f"{run} holds a run with another config; use a new --out.")
+        raise UserInputError(f"{run} holds a run with another config; use a new --out.")
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
     demos = load_demos(
@@ -172,6 +180,8 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
             t0, total = time.perf_counter(), 0.0
             for _ in range(config.steps_per_epoch):
                 obs, act, img = sampler.batch(rng, config.model.batch_size)
+                if config.obs_noise > 0:
+                    obs = obs + config.obs_noise * rng.standard_normal(obs.shape, np.float32)
                 images = None if img is None else torch.from_numpy(img).to(device)
                 loss = model.loss(
                     torch.from_numpy(obs).to(device), torch.from_numpy(act).to(device), images

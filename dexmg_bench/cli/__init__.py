@@ -1,7 +1,15 @@
-"""The one ``dexmg`` command; each subcommand is a typed function (tyro builds ``--help``)."""
+"""The one ``dexmg`` command; each subcommand is a typed function (tyro builds ``--help``).
+
+``main`` is the command's error boundary: an input error (``UserInputError``: a bad option, an
+unknown name, a wrong file) prints one ``dexmg: error: ...`` message and exits 2; any other
+exception is a bug and keeps its traceback. ``--debug`` (anywhere on the command line) or
+``DEXMG_DEBUG=1`` shows the traceback of input errors too.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 
 from dexmg_bench.cli import (
@@ -17,9 +25,40 @@ from dexmg_bench.cli import (
     train_cmd,
 )
 
+DEBUG_FLAG = "--debug"
+INPUT_ERROR_STATUS = 2  # argparse's and tyro's status for a bad command line
+
+
+class InputErrorExit(SystemExit):
+    """Exit status 2 for an input error; ``str()`` keeps the message for callers and tests."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = INPUT_ERROR_STATUS
+
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``dexmg`` console script."""
+    """Entry point of the ``dexmg`` console script: run a subcommand inside the error boundary.
+
+    Raises:
+        InputErrorExit: (status 2) after printing the message of a ``UserInputError``.
+    """
+    from dexmg_bench.errors import UserInputError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_FLAG in args or os.environ.get("DEXMG_DEBUG", "") not in ("", "0")
+    args = [a for a in args if a != DEBUG_FLAG]
+    try:
+        _dispatch(args)
+    except UserInputError as err:
+        if debug:
+            raise
+        print(f"dexmg: error: {err}", file=sys.stderr)
+        raise InputErrorExit(str(err)) from None
+
+
+def _dispatch(args: list[str]) -> None:
+    """Parse the command line with tyro and run the chosen subcommand."""
     import tyro
 
     tyro.extras.subcommand_cli_from_dict(
@@ -41,10 +80,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
         prog="dexmg",
         description=(
-            "dexmg-bench: bimanual dexterous manipulation tasks, data generation, baselines."
+            "dexmg-bench: bimanual dexterous manipulation tasks, data generation, baselines. "
+            "Add --debug to any command to see the traceback of an input error."
         ),
-        args=argv,
+        args=args,
     )
 
 
-__all__ = ["main"]
+__all__ = ["InputErrorExit", "main"]

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import tyro
 
+from dexmg_bench.errors import UserInputError
+
 
 @dataclass(frozen=True, kw_only=True)
 class ImportDemos:
@@ -36,8 +38,14 @@ class ImportDemos:
     max_demos: int = 0
     verify: bool = True
 
+    def __post_init__(self) -> None:
+        if self.frequency < 0 or self.max_demos < 0:
+            raise ValueError(
+                f"--frequency and --max-demos must be >= 0. Got {self.frequency}, {self.max_demos}."
+            )
+
     def run(self) -> None:
-        """Import, print a summary; exit 1 with the reason on a wrong folder, task or file."""
+        """Import, print a summary; a wrong folder, task or file is an input error (status 2)."""
         from dexmg_bench.datasets.bigym_import import BiGymDemoError, import_demos
         from dexmg_bench.datasets.source import kebab
         from dexmg_bench.sim.bigym_backend import BiGymNotInstalled
@@ -53,7 +61,9 @@ class ImportDemos:
                 max_demos=self.max_demos,
                 verify=self.verify,
             )
-        except (BiGymDemoError, BiGymNotInstalled) as err:
+        except BiGymDemoError as err:
+            raise UserInputError(f"import-demos: {err}") from err
+        except BiGymNotInstalled as err:
             raise SystemExit(f"import-demos: {err}") from None
         print(f"{rep.kept}/{rep.files} demos succeeded in joint-mode replay -> {out}")
         if rep.failed_seeds:
@@ -85,13 +95,19 @@ class Inspect:
     folder: tyro.conf.Positional[Path]
     frequency: int = 0
 
+    def __post_init__(self) -> None:
+        if self.frequency < 0:
+            raise ValueError(f"--frequency must be >= 0. Got {self.frequency}.")
+
     def run(self) -> None:
-        """One line per file: task, seed, action mode, rate, steps; exit 1 on a bad folder."""
+        """One line per file: task, seed, action mode, rate, steps; a bad folder is status 2."""
         from dexmg_bench.datasets.bigym_import import BiGymDemoError, parse_demo
 
         files = sorted(self.folder.rglob("*.safetensors")) if self.folder.is_dir() else []
         if not files:
-            raise SystemExit(f"inspect: no BiGym demo files (*.safetensors) under {self.folder}")
+            raise UserInputError(
+                f"inspect: no BiGym demo files (*.safetensors) under {self.folder}"
+            )
         try:
             for f in files:
                 d = parse_demo(f, self.frequency)
@@ -101,7 +117,7 @@ class Inspect:
                     f"base {'/'.join(d.floating_dofs)}, {len(d.actions)} steps at {d.frequency} Hz"
                 )
         except BiGymDemoError as err:
-            raise SystemExit(f"inspect: {err}") from None
+            raise UserInputError(f"inspect: {err}") from err
 
 
 Command = (

@@ -15,12 +15,32 @@ import tyro
 CARDS = Path("datasets/cards")
 
 
+def _check_job(job: Path) -> None:
+    """A finished ``dexmg generate`` folder, checked before any dataset is written."""
+    import json
+
+    from dexmg_bench.errors import UserInputError, reading
+
+    stats_file = job / "stats.json"
+    if not stats_file.is_file():
+        raise UserInputError(f"{job} is not a `dexmg generate` job folder (no stats.json)")
+    with reading(stats_file, "the JSON stats of a job"):
+        stats = json.loads(stats_file.read_text())
+    if not stats.get("complete"):
+        raise UserInputError(
+            f"{job}: the job is not complete ({stats.get('kept', 0)} kept); rerun its "
+            "`dexmg generate` command to finish it"
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Build:
     """Rebuild the local catalogue: source datasets of the shipped tasks (+ generated jobs), cards.
 
     With ``--flagship 1000`` it also generates each task's flagship set ``dexmg/<task>-v0``
     (DexMimicGen, D0, seed 0) into ``JOBS/<task>``; those jobs resume when the command is rerun.
+    It is the one command that writes that id; ``--generated`` jobs keep their own
+    (``dexmg/<task>-n<N>-v0`` and the like).
 
     Attributes:
         tasks: tasks to build (default: every task with shipped source demos).
@@ -52,8 +72,11 @@ class Build:
         from dexmg_bench.envs import TASKS, task_entry
 
         names = self.tasks or tuple(t.name for t in TASKS)
-        for name in names:
+        for name in names:  # every input is checked before the first dataset is written
             task_entry(name)
+        for job in self.generated:
+            _check_job(job)
+        for name in names:
             try:
                 path = shipped_source_file(name)
             except FileNotFoundError:
@@ -77,7 +100,7 @@ class Build:
 
         job = self.jobs / task  # `dexmg generate` itself: progress, resume, Ctrl-C
         generate_cli(task=task, n=self.flagship, out=job, workers=self.workers, minari=False)
-        ds = write_generated_job(job, overwrite=True)
+        ds = write_generated_job(job, flagship=True, overwrite=True)
         print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
 
 
@@ -87,7 +110,8 @@ class Write:
 
     Attributes:
         path: a source-format ``.hdf5`` file or a generate job folder.
-        dataset: dataset id (default: from task, variant, origin and generator).
+        dataset: dataset id (default: from task, variant, origin and generator, plus the size
+            of a generate job, e.g. ``dexmg/threading-n10-v0``).
         overwrite: replace a local dataset with the same id.
     """
 
@@ -99,13 +123,15 @@ class Write:
         """Write it and print the id."""
         from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
         from dexmg_bench.datasets.source import read_source_file
+        from dexmg_bench.errors import UserInputError
 
         if self.path.is_dir():
+            _check_job(self.path)
             ds = write_generated_job(self.path, dataset=self.dataset, overwrite=self.overwrite)
         else:
             src = read_source_file(self.path)
             if src.origin == "generated":
-                raise SystemExit(f"{self.path} holds generated episodes: pass its job folder")
+                raise UserInputError(f"{self.path} holds generated episodes: pass its job folder")
             ds = write_minari(src, source_info(src), dataset=self.dataset, overwrite=self.overwrite)
         print(f"{ds.id}: {ds.total_episodes} episodes, {ds.total_steps} steps")
 
@@ -125,7 +151,10 @@ class Card:
     def run(self) -> None:
         """One card per id."""
         from dexmg_bench.datasets.cards import write_card
+        from dexmg_bench.datasets.loader import load
 
+        for ds_id in self.ids:  # every id is checked before the first card is written
+            load(ds_id)
         for ds_id in self.ids:
             print(write_card(ds_id, self.out))
 

@@ -28,12 +28,16 @@ def demo(
         seed: run seed.
         size: video frame side in pixels.
     """
+    from dexmg_bench.cli.generate_cmd import check_out_folder
     from dexmg_bench.cli.source_cmd import save_video
     from dexmg_bench.datasets.record import make_task_env, replay_demo
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.errors import check_min, from_options
     from dexmg_bench.generators.run import GenerateConfig, generate
 
-    config = GenerateConfig(task=task, variant=variant, n=n, seed=seed)
+    check_min("size", size, 8)
+    check_out_folder(out)
+    config = from_options(GenerateConfig, task=task, variant=variant, n=n, seed=seed)
     print(f"generating {n} {task}-{variant} demos from the shipped scripted source demos ...")
     stats = generate(config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))

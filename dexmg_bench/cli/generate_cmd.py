@@ -27,6 +27,7 @@ def generate(
     address: str = "",
     time_warp: float = 0.0,
     minari: bool = True,
+    dataset_id: str = "",
 ) -> None:
     """Generate ``n`` successful demos from source demos; rerun with the same --out to resume.
 
@@ -45,13 +46,22 @@ def generate(
         backend: process (local pool) or ray (needs the `ray` extra).
         address: Ray cluster to join (default: start a local Ray with --workers CPUs).
         time_warp: dexmgen only: replay sources at random speeds 1-w..1+w (0 = as recorded).
-        minari: also write the finished job as a Minari dataset (``dexmg/<task>[-d1]...-v0``)
-            in ``$MINARI_DATASETS_PATH``; an existing dataset with that id is left alone.
+        minari: also write the finished job as a Minari dataset in ``$MINARI_DATASETS_PATH``;
+            an existing dataset with that id is left alone.
+        dataset_id: id of that dataset, ``namespace/name-vN`` (default: what the job holds,
+            ``dexmg/<task>[-d1][-demo-noise][-time-warp]-n<n>-v0``; the flagship set
+            ``dexmg/<task>-v0`` is written by `dexmg datasets build --flagship` alone).
     """
+    from dexmg_bench.datasets.minari_io import check_dataset_id
+    from dexmg_bench.errors import from_options
     from dexmg_bench.generators.run import GenerateConfig
     from dexmg_bench.generators.run import generate as run_generate
 
-    config = GenerateConfig(
+    if dataset_id:  # before any simulation: a bad id would only fail at the end
+        check_dataset_id(dataset_id, task=task)
+    check_out_folder(out)
+    config = from_options(
+        GenerateConfig,
         task=task,
         variant=variant,
         n=n,
@@ -69,7 +79,7 @@ def generate(
     stats = _run_interruptible(run_generate, config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))
     if minari and stats["complete"]:
-        _write_minari(out)
+        _write_minari(out, dataset_id)
     if not stats["complete"]:
         wrote = f" (written to {out / stats['output']})" if "output" in stats else ""
         raise SystemExit(
@@ -77,6 +87,14 @@ def generate(
             f"attempts{wrote}; no Minari dataset is written for an incomplete job; rerun with a "
             f"larger --max-attempts and the same --out to continue"
         )
+
+
+def check_out_folder(out: Path) -> None:
+    """An --out that exists must be a folder (a file there would fail only after the work)."""
+    from dexmg_bench.errors import UserInputError
+
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"--out {out} is a file; give a folder (new, or a job to resume)")
 
 
 def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
@@ -109,13 +127,17 @@ def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
             signal.signal(s, handler)
 
 
-def _write_minari(out: Path) -> None:
+def _write_minari(out: Path, dataset: str = "") -> None:
     """The generate -> Minari hook: never replaces a dataset, says how to write it instead."""
     from dexmg_bench.datasets.minari_io import write_generated_job
 
     try:
-        ds = write_generated_job(out)
+        ds = write_generated_job(out, dataset=dataset)
     except FileExistsError as err:
-        print(f"Minari dataset not written: {err}; use `dexmg datasets write {out} --overwrite`")
+        named = f" --dataset {dataset}" if dataset else ""
+        print(
+            f"Minari dataset not written: {err}; use "
+            f"`dexmg datasets write {out}{named} --overwrite`"
+        )
         return
     print(f"Minari dataset {ds.id}: {ds.total_episodes} episodes ({ds.storage.data_path})")

@@ -2,29 +2,62 @@
 
 Each subcommand is a frozen dataclass (tyro builds the CLI) with a ``run`` method. Grading reads
 the round key from a file; without one, results are graded on dev seeds and labelled
-``self-graded``.
+``self-graded``. Grading and regrading refuse to run without bubblewrap unless
+``--allow-unsandboxed`` is given (the result is then labelled ``unsandboxed``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import tyro
+
+if TYPE_CHECKING:
+    from dexmg_bench.leaderboard.grade import GradeConfig
 
 RESULTS = Path("leaderboard/results")
 SUBMISSIONS = Path("leaderboard/submissions")
 SITE = Path("leaderboard/site")
+SUBMISSION_FOLDER = "a submission folder, leaderboard/submissions/<team>__<method>"
+
+
+def _grading_config(**kwargs: Any) -> GradeConfig:
+    """A ``GradeConfig``, checked here for bubblewrap so that a refusal is one clear line."""
+    from dexmg_bench.errors import from_options
+    from dexmg_bench.leaderboard.grade import GradeConfig
+    from dexmg_bench.leaderboard.sandbox import SandboxUnavailable, grading_sandbox
+
+    config = from_options(GradeConfig, **kwargs)
+    try:
+        grading_sandbox(allow_unsandboxed=config.allow_unsandboxed)
+    except SandboxUnavailable as err:
+        raise SystemExit(f"not graded: {err}") from None
+    return config
 
 
 def _key(path: Path | None) -> bytes | None:
+    """The round key; a missing, unreadable or empty key file is an input error."""
+    from dexmg_bench.errors import UserInputError, reading
+
     if path is None:
         return None
-    key = path.read_bytes().strip()
+    with reading(path, "a round key file"):
+        key = path.read_bytes().strip()
     if not key:
-        raise SystemExit(f"{path}: the key file is empty.")
+        raise UserInputError(f"{path}: the key file is empty.")
     return key
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """A folder argument that is missing or a file fails before any work, naming itself."""
+    from dexmg_bench.errors import InputFileNotFoundError, UserInputError
+
+    if not folder.exists():
+        raise InputFileNotFoundError(f"{folder}: no such folder (expected {what})")
+    if not folder.is_dir():
+        raise UserInputError(f"{folder} is a file, not a folder (expected {what})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,16 +74,26 @@ class Submit:
     smoke_steps: int = 0
     max_ms_per_action: float = 200.0
 
+    def __post_init__(self) -> None:
+        if self.smoke_steps < 0:
+            raise ValueError(f"--smoke-steps must be >= 0. Got {self.smoke_steps}.")
+        if not 0 < self.max_ms_per_action < float("inf"):
+            raise ValueError(
+                f"--max-ms-per-action must be a finite number > 0. Got {self.max_ms_per_action}."
+            )
+
     def run(self) -> None:
-        """Print the submission id and what to do next; exit 1 with the reason on failure."""
+        """Print the submission id and the next step; a refusal exits 2, a failed smoke run 1."""
+        from dexmg_bench.errors import UserInputError
         from dexmg_bench.leaderboard.sandbox import PolicyFailure
         from dexmg_bench.leaderboard.submit import SmokeConfig, SubmissionError, submit
 
+        _check_folder(self.folder, SUBMISSION_FOLDER)
         cfg = SmokeConfig(max_steps=self.smoke_steps, max_ms_per_action=self.max_ms_per_action)
         try:
             rep = submit(self.folder, cfg)
         except SubmissionError as err:
-            raise SystemExit(f"refused: {err}") from None
+            raise UserInputError(f"refused: {err}") from err
         except PolicyFailure as err:
             raise SystemExit(f"smoke run failed: {err}") from None
         for w in rep.warnings:
@@ -77,6 +120,7 @@ class Grade:
         max_steps: step limit per episode (0 = the task's horizon).
         workers: simulator processes.
         results: folder of the results JSON.
+        allow_unsandboxed: grade even where bubblewrap cannot run (labelled ``unsandboxed``).
     """
 
     folder: tyro.conf.Positional[Path]
@@ -85,16 +129,25 @@ class Grade:
     max_steps: int = 0
     workers: int = 1
     results: Path = RESULTS
+    allow_unsandboxed: bool = False
 
     def run(self) -> None:
-        """Write ``<results>/<id>.json`` and print the status."""
-        from dexmg_bench.leaderboard.grade import GradeConfig, grade, write_results
+        """Write ``<results>/<id>.json`` and print the status and the sandbox that ran it."""
+        from dexmg_bench.leaderboard.grade import grade, write_results
 
-        cfg = GradeConfig(episodes=self.episodes, max_steps=self.max_steps, workers=self.workers)
+        _check_folder(self.folder, SUBMISSION_FOLDER)
+        key = _key(self.key_file)
+        cfg = _grading_config(
+            episodes=self.episodes,
+            max_steps=self.max_steps,
+            workers=self.workers,
+            allow_unsandboxed=self.allow_unsandboxed,
+        )
         hide = (self.key_file.resolve(),) if self.key_file else ()
-        res, run = grade(self.folder, key=_key(self.key_file), config=cfg, hide=hide)
+        res, run = grade(self.folder, key=key, config=cfg, hide=hide)
         out = write_results(res, run, self.results)
         print(f"{res['status']}: {out}")
+        print(f"sandbox: {res['sandbox']}")
         if res["failure"]:
             print(f"reason: {res['failure']['reason']}")
         for tv, t in res["tasks"].items():
@@ -114,6 +167,7 @@ class Regrade:
         results: folder of the results JSON.
         submissions: folder of the submissions.
         workers: simulator processes.
+        allow_unsandboxed: regrade even where bubblewrap cannot run.
     """
 
     id: tyro.conf.Positional[str]
@@ -121,17 +175,24 @@ class Regrade:
     results: Path = RESULTS
     submissions: Path = SUBMISSIONS
     workers: int = 1
+    allow_unsandboxed: bool = False
 
     def run(self) -> None:
         """Exit 1 if any episode differs."""
-        from dexmg_bench.leaderboard.grade import GradeConfig, regrade
+        import json
 
-        same, _ = regrade(
-            self.results / f"{self.id}.json",
-            self.submissions,
-            key=_key(self.key_file) or b"",
-            config=GradeConfig(workers=self.workers),
-        )
+        from dexmg_bench.errors import InputFileNotFoundError, reading
+        from dexmg_bench.leaderboard.grade import regrade
+
+        key = _key(self.key_file) or b""
+        results_file = self.results / f"{self.id}.json"
+        if not results_file.is_file():
+            raise InputFileNotFoundError(f"no graded result {self.id!r}: {results_file} is missing")
+        with reading(results_file, "a results JSON file"):
+            json.loads(results_file.read_text())
+        _check_folder(self.submissions, "the submissions folder")
+        cfg = _grading_config(workers=self.workers, allow_unsandboxed=self.allow_unsandboxed)
+        same, _ = regrade(results_file, self.submissions, key=key, config=cfg)
         if not same:
             raise SystemExit(f"{self.id}: regrading did NOT reproduce the published results")
         print(f"{self.id}: reproduced every episode")
@@ -157,6 +218,8 @@ class BuildSite:
         """Build and print the path and any rejected rows."""
         from dexmg_bench.leaderboard.site import build_site
 
+        _check_folder(self.results, "the folder of the results JSON")
+        _check_folder(self.submissions, "the submissions folder")
         path, rejected = build_site(self.results, self.submissions, self.out, self.cards_url)
         for name, why in rejected.items():
             print(f"rejected {name}: {why}")

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import tyro
 
+from dexmg_bench.errors import UserInputError
+
 
 @dataclass(frozen=True, kw_only=True)
 class Run:
@@ -49,7 +51,10 @@ class Run:
         results = self.results or Path("baselines/results") / campaign.name
         unknown = sorted(set(self.tasks) - set(campaign.tasks))
         if unknown:
-            raise SystemExit(f"--tasks {unknown} are not in {self.campaign}: {campaign.tasks}")
+            raise UserInputError(f"--tasks {unknown} are not in {self.campaign}: {campaign.tasks}")
+        unknown = sorted(set(self.data) - set(campaign.data))
+        if unknown:
+            raise UserInputError(f"--data {unknown} are not in {self.campaign}: {campaign.data}")
         for task in self.tasks or campaign.tasks:
             for data in self.data or campaign.data:
                 res = run_cell(
@@ -123,7 +128,7 @@ class Package:
 
         campaign = Campaign.from_toml(self.campaign)
         if self.task not in campaign.tasks or self.data not in campaign.data:
-            raise SystemExit(
+            raise UserInputError(
                 f"{self.task} {self.data} is not a cell of {self.campaign}: tasks "
                 f"{campaign.tasks}, data {campaign.data}"
             )

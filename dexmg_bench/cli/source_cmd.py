@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from dexmg_bench.envs import task_entry
+from dexmg_bench.errors import UserInputError, check_min
 
 
 def save_video(frames: list, path: Path, fps: int) -> None:
@@ -34,6 +35,8 @@ def rollout(
     """
     from dexmg_bench.datasets.record import make_task_env, run_expert
 
+    check_min("size", size, 8)
+    check_min("seed", seed, 0)
     env = make_task_env(task, variant, render_mode="rgb_array", render_size=size)
     frames: list = []
     t0 = time.perf_counter()
@@ -65,7 +68,12 @@ def source(
     from dexmg_bench.datasets.record import record_source_demos
     from dexmg_bench.datasets.source import kebab, write_source_file
 
+    check_min("n", n, 1)
+    check_min("seed", seed, 0)
+    task_entry(task).env_id(variant)  # an unknown task or variant, before any recording
     out = out or Path("datasets/source") / f"{kebab(task)}.hdf5"
+    if out.is_dir():
+        raise UserInputError(f"--out {out} is a folder; give the .hdf5 file to write")
     source_file, attempts = record_source_demos(task, variant=variant, n=n, seed=seed)
     write_source_file(out, source_file)
     lengths = [d.num_steps for d in source_file.demos]
@@ -111,6 +119,8 @@ def expert_rate(task: str = "Threading", variant: str = "D0", n: int = 50, seed:
 
     from dexmg_bench.datasets.record import make_task_env, run_expert
 
+    check_min("n", n, 1)
+    check_min("seed", seed, 0)
     env = make_task_env(task, variant)
     horizon = task_entry(task).max_episode_steps
     ok = 0

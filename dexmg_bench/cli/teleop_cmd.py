@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 DEVICES = ("keyboard", "spacemouse", "replay")
 
@@ -44,15 +45,20 @@ def teleop(
     from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import SourceFile, kebab, write_source_file
     from dexmg_bench.envs import NAMESPACE, task_entry
+    from dexmg_bench.errors import UserInputError, check_min
 
     if device not in DEVICES:
-        raise SystemExit(f"unknown device {device!r}: use one of {', '.join(DEVICES)}.")
+        raise UserInputError(f"unknown device {device!r}: use one of {', '.join(DEVICES)}.")
     if device == "replay" and inputs is None:
-        raise SystemExit("--device replay needs --inputs FILE (a stored device session, .npz).")
+        raise UserInputError("--device replay needs --inputs FILE (a stored device session, .npz).")
+    check_min("n", n, 1)
+    check_min("seed", seed, 0)
     entry = task_entry(task)
+    entry.env_id(variant)  # an unknown variant, before the env is built
+    seq = _inputs(inputs, task, variant) if inputs is not None and device == "replay" else None
     env = make_task_env(task, variant)
-    if device == "replay":
-        demos, origin = _replay(env, inputs, task, variant, keep_failures), "replayed"
+    if seq is not None:
+        demos, origin = _replay(env, seq, keep_failures), "replayed"
     else:
         demos, origin = (
             _live(env, device, out, seed=seed, n=n, keep_failures=keep_failures),
@@ -69,14 +75,22 @@ def teleop(
     print(f"{len(demos)} {origin} demo(s) -> {path}")
 
 
-def _replay(env, inputs: Path, task: str, variant: str, keep_failures: bool) -> list:
-    from dexmg_bench.datasets.teleop import InputSequence, replay_inputs
+def _inputs(inputs: Path, task: str, variant: str) -> Any:
+    """The stored device session, checked against the task before any env is built."""
+    from dexmg_bench.datasets.teleop import InputSequence
+    from dexmg_bench.errors import UserInputError
 
     seq = InputSequence.load(inputs)
     if (seq.task, seq.variant) != (task, variant):
-        raise SystemExit(
+        raise UserInputError(
             f"{inputs} was recorded on {seq.task}-{seq.variant}, not {task}-{variant}."
         )
+    return seq
+
+
+def _replay(env, seq: Any, keep_failures: bool) -> list:
+    from dexmg_bench.datasets.teleop import replay_inputs
+
     demo = replay_inputs(env, seq)
     return [demo] if demo.success or keep_failures else []
 

@@ -20,6 +20,7 @@ def train(
     steps_per_epoch: int = 100,
     ckpt_every: int = 50,
     max_episodes: int = 0,
+    obs_noise: float = 0.0,
     images: bool = False,
     device: Literal["auto", "cpu", "cuda"] = "auto",
     threads: int = 1,
@@ -41,6 +42,8 @@ def train(
         steps_per_epoch: gradient steps per epoch.
         ckpt_every: checkpoint period in epochs (the last epoch is always saved).
         max_episodes: train on the first N episodes only (0 = all).
+        obs_noise: Gaussian noise on the training observations, in standard deviations of
+            each feature (0 = none); teaches the policy to act from states near the demos'.
         images: image track: also feed the dataset's camera images (one ResNet-18 per camera,
             random crop); make such a dataset with `dexmg datasets render`.
         device: auto picks CUDA when present.
@@ -53,9 +56,14 @@ def train(
     require_torch("dexmg train")
     from dexmg_bench.baselines.train import TrainConfig
     from dexmg_bench.baselines.train import train as run
+    from dexmg_bench.datasets.loader import load
+    from dexmg_bench.errors import UserInputError, check_min, from_options
 
     for seed in seeds:
-        config = TrainConfig(
+        check_min("seeds", seed, 0)
+    configs = [
+        from_options(
+            TrainConfig,
             dataset=dataset,
             policy=policy,
             seed=seed,
@@ -63,24 +71,35 @@ def train(
             steps_per_epoch=steps_per_epoch,
             ckpt_every=ckpt_every,
             max_episodes=max_episodes,
+            obs_noise=obs_noise,
             images=images,
             device=device,
             threads=threads,
             bc_rnn=bc_rnn,
             diffusion=diffusion,
         )
+        for seed in seeds
+    ]
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"--out {out} is a file; give a run folder (new, or one to resume)")
+    load(dataset)  # a missing or damaged dataset fails before any run folder is made
+    for config in configs:
         last = run(config, out)
-        print(f"seed {seed}: {last}")
+        print(f"seed {config.seed}: {last}")
 
 
 def _run_checkpoints(run: Path) -> dict[int, list[Path]]:
+    from dexmg_bench.errors import InputFileNotFoundError, UserInputError
+
+    if not run.is_dir():
+        raise InputFileNotFoundError(f"--run {run}: no such folder (give a `dexmg train` folder)")
     found = {}
     for folder in sorted(run.glob("seed*")):
         ckpts = sorted(folder.glob("ckpt_epoch*.npz"))
         if ckpts:
             found[int(folder.name[4:])] = ckpts
     if not found:
-        raise SystemExit(f"{run}: no seed*/ckpt_epoch*.npz checkpoints found.")
+        raise UserInputError(f"--run {run}: no seed*/ckpt_epoch*.npz checkpoints found.")
     return found
 
 
@@ -122,12 +141,15 @@ def eval(  # noqa: A001 (the subcommand's name)
     """
     from dexmg_bench.baselines import require_torch
     from dexmg_bench.baselines.adapters import ObservationExpert, RandomPolicy
+    from dexmg_bench.datasets.loader import load
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.errors import UserInputError, from_options
     from dexmg_bench.evaluation import EvalProtocol
     from dexmg_bench.evaluation.evaluate import evaluate
 
     if policy == "checkpoints":
         if run is None:
-            raise SystemExit("--run is required with --policy checkpoints.")
+            raise UserInputError("--run is required with --policy checkpoints.")
         require_torch("dexmg eval of trained checkpoints")
         import torch
 
@@ -138,6 +160,7 @@ def eval(  # noqa: A001 (the subcommand's name)
         found = _run_checkpoints(run)
         meta, _ = load_checkpoint(next(iter(found.values()))[0])
         task = task or meta["env_id"].split("/")[1].rsplit("-", 2)[0]
+        task_entry(task).env_id(variant)  # an unknown task or variant, before any rollout
         checkpoints = {
             s: {p.stem: (lambda p=p, s=s: TrainedPolicy(p, seed=s)) for p in paths}
             for s, paths in found.items()
@@ -146,8 +169,8 @@ def eval(  # noqa: A001 (the subcommand's name)
         env_kwargs = meta.get("env_kwargs") or {}
     else:
         if not task:
-            raise SystemExit("--task is required for the reference policies.")
-        env_id = f"DexMG/{task}-{variant}-v0"
+            raise UserInputError("--task is required for the reference policies.")
+        env_id = task_entry(task).env_id(variant)
         factory = {
             "expert": lambda: ObservationExpert(env_id),
             "random": lambda: RandomPolicy(_action_dim(env_id)),
@@ -155,7 +178,10 @@ def eval(  # noqa: A001 (the subcommand's name)
         checkpoints = {0: {policy: factory}}
         name = policy
         env_kwargs = {}
-    protocol = EvalProtocol(
+    if start_from:
+        load(start_from)  # a missing or damaged dataset, before any rollout
+    protocol = from_options(
+        EvalProtocol,
         task=task,
         variant=variant,
         episodes=episodes,

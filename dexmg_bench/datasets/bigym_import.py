@@ -48,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from dexmg_bench.errors import UserInputError
+
 BIGYM_RATE = 500  # Hz: BiGym's physics rate, the rate its demos are recorded at
 ACTION_KEY = "info_demo_action"
 JOINT_ACTION_MODE = "JointPositionActionMode"
@@ -72,7 +74,7 @@ _DTYPES = {
 }
 
 
-class BiGymDemoError(ValueError):
+class BiGymDemoError(UserInputError):
     """A file or folder that is not what the import expects (the message says what is wrong)."""
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 import h5py
 
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError
 
-class DatasetError(ValueError):
+
+class DatasetError(UserInputError):
     """A dataset on disk is missing, truncated, corrupt or incomplete."""
 
 
@@ -30,7 +32,7 @@ def load(ds_id: str, *, verify: bool = False) -> Any:
 
     data = Path(get_dataset_path(ds_id)) / "data"
     if not data.exists():
-        raise FileNotFoundError(
+        raise InputFileNotFoundError(
             f"dataset {ds_id} not found at {data.parent}; build it (`dexmg datasets build`) "
             f"or download it (`minari download {ds_id}`)"
         )

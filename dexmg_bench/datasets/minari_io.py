@@ -23,6 +23,7 @@ dataset id, generation stats, code version, seeds, action layout); see ``REQUIRE
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -72,7 +73,8 @@ def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag
     """The catalogue id: ``dexmg/<task>[-source][-d1][-<tag>]-v0``.
 
     The flagship generated D0 set is ``dexmg/<task>-v0``; source demos add ``-source``; other reset
-    variants add ``-d1``/``-d2``; generator variants add a tag such as ``demo-noise``.
+    variants add ``-d1``/``-d2``; generator variants add a tag such as ``demo-noise``, and an
+    ad-hoc generation job adds its size (``n10``, see ``generated_id``).
     """
     parts = [kebab(task)]
     if origin in SOURCE_ORIGINS:
@@ -86,6 +88,47 @@ def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag
     if tag:
         parts.append(kebab(tag))
     return f"{NAMESPACE}/{'-'.join(parts)}-v0"
+
+
+# A user-chosen id: Minari's ``namespace/name-vN``, in the lower-case kebab form that leaderboard
+# submissions accept for `dataset.id`.
+_USER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*-v\d+$")
+
+
+def catalogue_ids(task: str = "") -> re.Pattern[str]:
+    """The ids of the catalogue's flagship and source sets (any version) of every task.
+
+    ``task`` adds one that the registry may not list (a BiGym task, registered on demand).
+    """
+    from dexmg_bench.envs import TASKS
+
+    names = sorted({kebab(t.name) for t in TASKS} | ({kebab(task)} if task else set()))
+    return re.compile(rf"^{NAMESPACE}/({'|'.join(map(re.escape, names))})(-source)?-v\d+$")
+
+
+def check_dataset_id(ds_id: str, *, task: str = "", catalogue: bool = False) -> None:
+    """Refuse an id Minari or a leaderboard submission cannot take, or one of a catalogue set.
+
+    A local set under ``dexmg/<task>-vN`` or ``dexmg/<task>-source-vN`` stands in for the
+    catalogue's set of that name (training, campaigns and submissions load it by id), so only the
+    flagship build passes ``catalogue=True``.
+
+    Raises:
+        DatasetError: the id is malformed or names a catalogue set.
+    """
+    from dexmg_bench.datasets.loader import DatasetError
+
+    if not _USER_ID.match(ds_id):
+        raise DatasetError(
+            f"dataset id must be 'namespace/name-vN' (lower-case letters, digits and '-', e.g. "
+            f"'{NAMESPACE}/threading-n10-v0'). Got {ds_id!r}."
+        )
+    match = catalogue_ids(task).match(ds_id)
+    if match and not catalogue:
+        raise DatasetError(
+            f"{ds_id} is the id of a catalogue set, which only `dexmg datasets build` writes; "
+            f"name this one after what it holds, e.g. '{NAMESPACE}/{match[1]}-n10-v0'."
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,11 +189,28 @@ def generated_info(job_dir: Path) -> DatasetInfo:
     )
 
 
-def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = False) -> Any:
+def generated_id(job: dict[str, Any], kept: int, *, flagship: bool = False) -> str:
+    """A generation job's dataset id: ``dexmg/<task>[-d1][-<generator>][-time-warp]-n<N>-v0``.
+
+    The size tag keeps an ad-hoc job (``dexmg generate --n 10``: ``dexmg/threading-n10-v0``) from
+    taking the flagship set's id and standing in for it in the local store; the flagship build
+    (``flagship=True``) drops it: ``dexmg/<task>-v0``. Generator and warp tags stay either way.
+    """
+    tags = [] if job.get("generator", "dexmgen") == "dexmgen" else [str(job["generator"])]
+    if job.get("time_warp"):  # warped sources: never the plain set's id
+        tags.append("time-warp")
+    if not flagship:
+        tags.append(f"n{kept}")
+    return dataset_id(job["task"], variant=job.get("variant", "D0"), tag="-".join(tags))
+
+
+def write_generated_job(
+    job_dir: Path, *, dataset: str = "", flagship: bool = False, overwrite: bool = False
+) -> Any:
     """Write the finished output of a ``dexmg generate`` folder as its Minari dataset.
 
-    The id is ``dataset_id(task, variant=...)``, tagged ``demo-noise`` for that generator and
-    ``time-warp`` for a job with ``--time-warp``.
+    The id is ``dataset`` if given (checked by ``check_dataset_id``), else ``generated_id``;
+    ``flagship=True`` is for ``dexmg datasets build --flagship`` alone.
     """
     from dexmg_bench.datasets.source import read_source_file
 
@@ -158,14 +218,11 @@ def write_generated_job(job_dir: Path, *, dataset: str = "", overwrite: bool = F
     if not stats.get("complete") or "output" not in stats:
         raise ValueError(f"{job_dir}: the job is not complete ({stats.get('kept', 0)} kept)")
     job = json.loads((job_dir / "job.json").read_text())
-    tags = [] if job.get("generator", "dexmgen") == "dexmgen" else [str(job["generator"])]
-    if job.get("time_warp"):  # warped sources: never the plain set's id
-        tags.append("time-warp")
-    tag = "-".join(tags)
+    if dataset:
+        check_dataset_id(dataset, task=job["task"], catalogue=flagship)
+    ds_id = dataset or generated_id(job, int(stats["kept"]), flagship=flagship)
     source = read_source_file(job_dir / stats["output"], lazy=True)
-    return write_minari(
-        source, generated_info(job_dir), dataset=dataset, tag=tag, overwrite=overwrite
-    )
+    return write_minari(source, generated_info(job_dir), dataset=ds_id, overwrite=overwrite)
 
 
 def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:

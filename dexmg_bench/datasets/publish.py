@@ -15,6 +15,7 @@ from typing import Any
 
 from dexmg_bench.datasets.loader import DatasetError, load
 from dexmg_bench.datasets.minari_io import ensure_namespace, missing_metadata
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError
 
 
 class IncompleteMetadataError(DatasetError):
@@ -25,7 +26,7 @@ class IncompleteMetadataError(DatasetError):
 def _remote(remote: str) -> Iterator[None]:
     """Minari reads its remote from ``MINARI_REMOTE`` in several places: set it for the call."""
     if "://" not in remote:
-        raise ValueError(f"remote must look like 'hf://org' or 'gcp://bucket'. Got {remote!r}.")
+        raise UserInputError(f"remote must look like 'hf://org' or 'gcp://bucket'. Got {remote!r}.")
     old = os.environ.get("MINARI_REMOTE")
     os.environ["MINARI_REMOTE"] = remote
     try:
@@ -91,7 +92,7 @@ def latest_remote_id(name: str, *, remote: str) -> str:
         ids = list(minari.list_remote_datasets(prefix=name))
     versions = [int(m.group(1)) for i in ids if (m := pattern.match(i))]
     if not versions:
-        raise FileNotFoundError(f"no version of {name} on {remote} (found {sorted(ids)})")
+        raise InputFileNotFoundError(f"no version of {name} on {remote} (found {sorted(ids)})")
     return f"{name}-v{max(versions)}"
 
 

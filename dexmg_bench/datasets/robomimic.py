@@ -30,6 +30,7 @@ import h5py
 import numpy as np
 
 from dexmg_bench.datasets.source import SourceDemo, SourceFile
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError, reading
 
 GYM_ENV_TYPE = 2  # robomimic EnvType.GYM_TYPE: our envs are Gymnasium envs, made by id
 
@@ -115,16 +116,18 @@ def _demo_names(data: h5py.Group) -> list[str]:
 def _open(path: str | Path) -> h5py.File:
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no robomimic file at {path}")
+        raise InputFileNotFoundError(f"no robomimic file at {path}")
     try:
         f = h5py.File(path, "r")
     except OSError as err:
-        raise ValueError(
+        raise UserInputError(
             f"{path} is not a readable HDF5 file (truncated or corrupt?): {err}"
         ) from err
     if "data" not in f or "env_args" not in f["data"].attrs:
         f.close()
-        raise ValueError(f"{path} is not a robomimic file: it lacks data/ with attrs['env_args']")
+        raise UserInputError(
+            f"{path} is not a robomimic file: it lacks data/ with attrs['env_args']"
+        )
     return f
 
 
@@ -156,19 +159,21 @@ def read_robomimic(path: str | Path) -> list[RobomimicDemo]:
 
 def import_robomimic(path: str | Path) -> SourceFile:
     """Read a file written by ``export_robomimic`` (or any with DexMG states and datagen info)."""
-    with _open(path) as f:
+    with reading(path, "a robomimic HDF5 file"), _open(path) as f:
         args = json.loads(f["data"].attrs["env_args"])
         meta = args.get("dexmg")
         if args.get("type") != GYM_ENV_TYPE or not str(args.get("env_name", "")).startswith(
             "DexMG/"
         ):
-            raise ValueError(
+            raise UserInputError(
                 f"{path}: env {args.get('env_name')!r} (type {args.get('type')}) is not a DexMG "
                 "env; its simulator states cannot be restored here. Use read_robomimic() for "
                 "its actions and observations."
             )
         if meta is None:
-            raise ValueError(f"{path}: env_args lacks the 'dexmg' entry (task, variant, origin)")
+            raise UserInputError(
+                f"{path}: env_args lacks the 'dexmg' entry (task, variant, origin)"
+            )
         demos = tuple(_import_demo(f["data"][n], path) for n in _demo_names(f["data"]))
     return SourceFile(
         env_id=args["env_name"],
@@ -183,7 +188,7 @@ def import_robomimic(path: str | Path) -> SourceFile:
 def _import_demo(g: h5py.Group, path: str | Path) -> SourceDemo:
     missing = [k for k in ("actions", "states", "final_state", "datagen_info") if k not in g]
     if missing:
-        raise ValueError(f"{path}:{g.name} lacks {missing}")
+        raise UserInputError(f"{path}:{g.name} lacks {missing}")
     dg = g["datagen_info"]
     signals = dg.get("subtask_term_signals", {})
     return SourceDemo(

@@ -35,6 +35,8 @@ from typing import Any, overload
 import h5py
 import numpy as np
 
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError, reading
+
 FORMAT_VERSION = 1
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 ORIGINS = ("scripted", "human", "replayed", "generated")
@@ -288,7 +290,9 @@ def write_source_file(path: str | Path, source: SourceFile) -> None:
 def _read_demo(g: h5py.Group, *, datagen: bool = True) -> SourceDemo:
     missing = [k for k in ("actions", "states", "datagen", "signals", "boundaries") if k not in g]
     if missing:
-        raise ValueError(f"{g.file.filename}:{g.name} lacks {missing} (not a source-demo file?)")
+        raise UserInputError(
+            f"{g.file.filename}:{g.name} lacks {missing} (not a source-demo file?)"
+        )
     dg = g["datagen"]
 
     def frozen(x: Any) -> np.ndarray:
@@ -342,7 +346,9 @@ def shipped_source_file(task: str) -> Path:
     for path in candidates:
         if path.exists():
             return path
-    raise FileNotFoundError(f"no shipped source demos for {task!r}; looked in {candidates}")
+    raise InputFileNotFoundError(
+        f"no shipped source demos for {task!r}; looked in {[str(c) for c in candidates]}"
+    )
 
 
 def read_source_file(path: str | Path, *, lazy: bool = False) -> SourceFile:
@@ -352,21 +358,28 @@ def read_source_file(path: str | Path, *, lazy: bool = False) -> SourceFile:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no source-demo file at {path}")
+        raise InputFileNotFoundError(f"no source-demo file at {path}")
+    if path.is_dir():
+        raise UserInputError(f"{path} is a folder, not a source-demo HDF5 file")
     try:
         handle = h5py.File(path, "r")
     except OSError as err:
-        raise ValueError(
+        raise UserInputError(
             f"{path} is not a readable HDF5 file (truncated or corrupt?): {err}"
         ) from err
-    with handle as f:
+    with reading(path, "a source-demo HDF5 file"), handle as f:
         version = int(f.attrs.get("format_version", -1))
         if version != FORMAT_VERSION:
-            raise ValueError(f"{path}: format_version {version}, expected {FORMAT_VERSION}")
+            raise UserInputError(
+                f"{path}: format_version {version}, expected {FORMAT_VERSION} "
+                f"(not a source-demo file?)"
+            )
         required = ("env_id", "task", "variant", "origin", "code_version")
         missing = [a for a in required if a not in f.attrs]
         if missing:
-            raise ValueError(f"{path} lacks file attributes {missing} (not a source-demo file?)")
+            raise UserInputError(
+                f"{path} lacks file attributes {missing} (not a source-demo file?)"
+            )
         names = sorted((k for k in f if k.startswith("demo_")), key=lambda k: int(k[5:]))
         return SourceFile(
             env_id=str(f.attrs["env_id"]),

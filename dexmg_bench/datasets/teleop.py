@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, segment_boundaries
+from dexmg_bench.errors import UserInputError
 from dexmg_bench.geometry import axis_angle_to_mat
 
 INPUT_FORMAT = "dexmg-teleop-inputs-v1"
@@ -83,10 +84,12 @@ class InputSequence:
             with np.load(path, allow_pickle=False) as f:
                 meta = json.loads(str(f["meta"]))
                 arrays = {k: f[k] for k in ("dpos", "drot", "grasp")}
-        except (OSError, KeyError, ValueError) as err:
-            raise ValueError(f"{path}: not a teleop input file ({err})") from err
+        except (OSError, EOFError, KeyError, ValueError) as err:
+            raise UserInputError(f"{path}: not a teleop input file ({err})") from err
         if meta.get("format") != INPUT_FORMAT:
-            raise ValueError(f"{path}: format {meta.get('format')!r}, expected {INPUT_FORMAT!r}")
+            raise UserInputError(
+                f"{path}: format {meta.get('format')!r}, expected {INPUT_FORMAT!r}"
+            )
         marks = {a: tuple(s) for a, s in meta["marks"].items()}
         return cls(task=meta["task"], variant=meta["variant"], seed=meta["seed"], marks=marks,
                    **arrays)  # fmt: skip

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 
+from dexmg_bench.errors import UserInputError
+
 
 @dataclass(frozen=True)
 class TaskEntry:
@@ -30,8 +32,14 @@ class TaskEntry:
         """The versioned id of one variant; a task without variants (BiGym's) takes only "D0"."""
         if not self.variants:
             if variant != "D0":
-                raise ValueError(f"{self.name} has no variants (it is D0 only). Got {variant!r}.")
+                raise UserInputError(
+                    f"{self.name} has no variants (it is D0 only). Got {variant!r}."
+                )
             return self.ids()[0]
+        if variant not in self.variants:
+            raise UserInputError(
+                f"unknown variant {variant!r} of {self.name}; variants: {list(self.variants)}."
+            )
         return f"{NAMESPACE}/{self.name}-{variant}-v{self.version}"
 
     def ids(self, *, versioned: bool = True) -> list[str]:
@@ -160,9 +168,10 @@ def task_entry(name: str) -> TaskEntry:
             return t
     import difflib
 
-    close = difflib.get_close_matches(name, [t.name for t in TASKS], n=3)
+    names = [t.name for t in (*TASKS, *BIGYM_TASKS)]
+    close = difflib.get_close_matches(name, names, n=3)
     hint = f" Did you mean {close}?" if close else ""
-    raise ValueError(f"unknown task {name!r}; tasks: {[t.name for t in TASKS]}.{hint}")
+    raise UserInputError(f"unknown task {name!r}; tasks: {names}.{hint}")
 
 
 def _register_all() -> None:

@@ -7,11 +7,13 @@ processes and Ray actors can build their generator from the config alone.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+from dexmg_bench.errors import UserInputError
 from dexmg_bench.generators.warp import check_time_warp
 
 GENERATORS = ("dexmgen", "demo-noise")
@@ -58,14 +60,16 @@ class GenerateConfig:
             raise ValueError(f"`n` must be >= 1. Got {self.n}.")
         if self.workers < 1:
             raise ValueError(f"`workers` must be >= 1. Got {self.workers}.")
+        if self.seed < 0:
+            raise ValueError(f"`seed` must be >= 0. Got {self.seed}.")
         if self.max_attempts < 0:
             raise ValueError(f"`max_attempts` must be >= 0. Got {self.max_attempts}.")
         if self.generator not in GENERATORS:
             raise ValueError(f"`generator` must be one of {GENERATORS}. Got {self.generator!r}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"`backend` must be one of {BACKENDS}. Got {self.backend!r}.")
-        if self.action_noise is not None and not self.action_noise >= 0:
-            raise ValueError(f"`action_noise` must be >= 0. Got {self.action_noise}.")
+        if self.action_noise is not None and not 0 <= self.action_noise < math.inf:
+            raise ValueError(f"`action_noise` must be >= 0 and finite. Got {self.action_noise}.")
         if self.action_noise is not None and self.generator != "demo-noise":
             raise ValueError(
                 "`action_noise` applies to --generator demo-noise only; DexMimicGen takes its "
@@ -107,33 +111,32 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
     """Fail before any simulation on a bad spec, source file or task/source mismatch.
 
     Raises:
-        ValueError: an unknown task or variant, a file that is not source demos (or lacks
+        UserInputError: an unknown task or variant, a file that is not source demos (or lacks
             datagen info), source demos of another env, a spec naming objects or signals the
             env lacks, or Demo-Noise asked for another variant than the source demos'.
-        FileNotFoundError: a missing source or spec file.
+        InputFileNotFoundError: a missing source or spec file.
     """
     from dexmg_bench.envs import task_entry
     from dexmg_bench.generators.spec import ARMS, load_spec, validate_against
 
     entry = task_entry(config.task)  # unknown task names the close matches
-    if config.variant not in (entry.variants or ("D0",)):
-        raise ValueError(f"unknown variant {config.variant!r} of {entry.name}: {entry.variants}")
+    entry.env_id(config.variant)  # an unknown variant names the valid ones
     src = read_source_file(config.source_path)
     if src.task != config.task:
-        raise ValueError(
+        raise UserInputError(
             f"source demos are for {src.task!r} ({src.env_id}), not for {config.task!r}"
         )
     expected = entry.env_id(src.variant)
     if src.env_id != expected:
-        raise ValueError(
+        raise UserInputError(
             f"{config.source_path}: source demos were recorded in {src.env_id}, but this "
             f"version of the task is {expected}; re-record or replay them in {expected}"
         )
     if not src.demos:
-        raise ValueError(f"{config.source_path} holds no demos")
+        raise UserInputError(f"{config.source_path} holds no demos")
     spec = load_spec(config.spec_path)
     if spec.task != config.task:
-        raise ValueError(f"{config.spec_path} is a spec for {spec.task!r}, not {config.task!r}")
+        raise UserInputError(f"{config.spec_path} is a spec for {spec.task!r}, not {config.task!r}")
     env_cls = _env_class(config.task)
     if hasattr(env_cls, "declared"):  # one adapter class for several tasks (BiGym's)
         validate_against(spec, *env_cls.declared(config.task))
@@ -142,12 +145,12 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
     for k, demo in enumerate(src.demos):
         for arm in ARMS:
             if len(demo.boundaries.get(arm, ())) != len(spec.subtasks[arm]):
-                raise ValueError(
+                raise UserInputError(
                     f"{config.source_path}: demo {k} has no segmentation of arm {arm!r} into "
                     f"the spec's {len(spec.subtasks[arm])} subtasks (datagen boundaries missing)"
                 )
     if config.generator == "demo-noise" and config.variant != src.variant:
-        raise ValueError(
+        raise UserInputError(
             f"Demo-Noise replays the source demos' own initial states, so it generates only in "
             f"their variant {src.variant}, not {config.variant} (use --generator dexmgen)"
         )

@@ -34,6 +34,7 @@ import h5py
 from dexmg_bench import __version__
 from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
 from dexmg_bench.datasets.source import write_source_file as _write_plain
+from dexmg_bench.errors import UserInputError, reading
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
 from dexmg_bench.provenance import code_commit
@@ -98,8 +99,8 @@ def generate(
 
     src = check_inputs(config)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "episodes").mkdir(exist_ok=True)
     _check_job(config, out)
+    (out / "episodes").mkdir(exist_ok=True)
     done = _attempts_done(out)
     t0 = time.perf_counter()
     successes = sum(r["success"] for r in done.values())
@@ -158,10 +159,11 @@ def _check_job(config: GenerateConfig, out: Path) -> None:
     job = {**asdict(config), "code_version": __version__, "code_commits": []}
     path = out / "job.json"
     if path.exists():
-        old = json.loads(path.read_text())
+        with reading(path, "the job file of a `dexmg generate` folder"):
+            old = json.loads(path.read_text())
         defaults = asdict(GenerateConfig(task=config.task))  # keys older job files lack
         if any(old.get(k, defaults[k]) != job[k] for k in _JOB_KEYS):
-            raise ValueError(f"{out} holds a different job ({old}); use another --out")
+            raise UserInputError(f"{out} holds a different job ({old}); use another --out")
         job["code_commits"] = list(old.get("code_commits", []))
     commit = code_commit()  # every checkout that ran part of the job, in order
     if commit is not None and commit not in job["code_commits"]:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError
+
 ARMS = ("right", "left")  # the env's arm order (``dexmg_bench.envs.base.ARMS``)
 KINDS = ("parallel", "coordination", "sequential")
 SCHEMES = ("transform", "replay")
@@ -42,7 +44,7 @@ _IDENTITY_FIELDS = ("name", "object_ref", "signal", "kind", "scheme", "partner",
 _REPO_DIR = Path(__file__).resolve().parents[2]
 
 
-class SpecError(ValueError):
+class SpecError(UserInputError):
     """A malformed generator spec (raised before any simulation starts)."""
 
 
@@ -360,12 +362,14 @@ def spec_from_dict(data: Mapping[str, Any], origin: str = "<spec>") -> TaskSpec:
 def load_spec(path: str | Path) -> TaskSpec:
     """Load and validate a TOML spec file (errors name the file, arm, subtask and field)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no generator spec at {path}")
+    if not path.exists():
+        raise InputFileNotFoundError(f"no generator spec at {path}")
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: invalid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:  # a folder, a binary file, no permission
+        raise SpecError(f"{path}: not a readable TOML text file ({err})") from err
     return spec_from_dict(data, origin=str(path))
 
 

@@ -4,7 +4,9 @@ The evaluator's own ``rollout`` runs the episodes (simulator in its worker proce
 it drives is a ``SandboxedPolicy`` proxy, so the submission's code runs only in the child. The
 results JSON holds every episode's outcome and nothing that varies between runs (no clock
 readings), so grading twice with one key gives the same bytes; timings go to ``<id>.run.json``.
-A submission that breaks anything ends as ``failed`` with the reason; grading never raises.
+A submission that breaks anything ends as ``failed`` with the reason; grading never raises for
+it. Grading refuses to start where bubblewrap cannot run unless unsandboxed grading is allowed;
+every result records which of the two ran its policies (``sandbox``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,17 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench import __version__
+from dexmg_bench.errors import UserInputError
 from dexmg_bench.evaluation.metrics import SeedResult, aggregate, wilson_interval
 from dexmg_bench.evaluation.rollout import rollout
 from dexmg_bench.leaderboard.manifest import card_sha256, stage, verify_manifest
-from dexmg_bench.leaderboard.sandbox import PolicyFailure, SandboxedPolicy, SandboxLimits
+from dexmg_bench.leaderboard.sandbox import (
+    PolicyFailure,
+    SandboxedPolicy,
+    SandboxLimits,
+    grading_sandbox,
+    sandbox_label,
+)
 from dexmg_bench.leaderboard.schema import (
     Claims,
     Submission,
@@ -39,17 +48,22 @@ from dexmg_bench.leaderboard.seeds import dev_seeds, hidden_seeds, key_sha256
 
 RESULTS_SCHEMA = 1
 CLAIMS_ALPHA = 0.01
+DATASET_UNVERIFIED = "dataset unverified"  # flag (and warning prefix): the card lists no hash
 
 
 @dataclass(frozen=True, kw_only=True)
 class GradeConfig:
-    """How much to run: episodes per checkpoint, step limit, simulator workers, sandbox."""
+    """How much to run: episodes per checkpoint, step limit, simulator workers, sandbox.
+
+    ``allow_unsandboxed``: grade where bubblewrap cannot run (rlimits and the audit hook only;
+    the result is labelled ``unsandboxed``, never ``verified``); otherwise grading refuses there.
+    """
 
     episodes: int = 50
     max_steps: int = 0
     workers: int = 1
     limits: SandboxLimits = field(default_factory=SandboxLimits)
-    sandbox: bool | None = None  # None = bubblewrap when available
+    allow_unsandboxed: bool = False
     cards: Path = Path("datasets/cards")
 
     def __post_init__(self) -> None:
@@ -80,7 +94,10 @@ def _env_facts(env_id: str, track: str) -> tuple[tuple[str, ...], int, dict[str,
 def check_submission(folder: Path, cards: Path) -> tuple[Submission, list[str]]:
     """Offline checks beyond the schema: benchmark version, dataset hash, checkpoints, claims.
 
-    Returns the submission and warnings (e.g. a dataset card that lists no sha256).
+    The quoted ``dataset.sha256`` must be the one the named dataset's card lists, whatever the
+    declared demo counts: a submission that used no demos still names its data truthfully.
+    Returns the submission and warnings; one starting with ``DATASET_UNVERIFIED`` means the card
+    lists no sha256 to check against (the grader flags the result).
     """
     sub = load_submission(folder)
     if sub.benchmark_version.split(".")[:2] != __version__.split(".")[:2]:
@@ -90,10 +107,11 @@ def check_submission(folder: Path, cards: Path) -> tuple[Submission, list[str]]:
         )
     warnings = []
     listed = card_sha256(sub.dataset.id, cards)
-    if sub.dataset.source_demos + sub.dataset.generated_demos == 0:
-        pass  # no demonstrations used (scripted or random entries): there is no data to check
-    elif listed is None:
-        warnings.append(f"dataset card of {sub.dataset.id} lists no sha256: hash not verified")
+    if listed is None:
+        warnings.append(
+            f"{DATASET_UNVERIFIED}: the dataset card of {sub.dataset.id} lists no sha256, so "
+            "`dataset.sha256` was not checked"
+        )
     elif listed != sub.dataset.sha256:
         raise SubmissionError(
             f"{folder / 'submission.yaml'}: `dataset.sha256` must be {listed} "
@@ -195,10 +213,16 @@ def grade(
     Args:
         folder: ``leaderboard/submissions/<team>__<method>``.
         key: the round key; None grades on the public dev seeds (``self-graded``).
-        config: episodes, step limit, workers, sandbox limits.
+        config: episodes, step limit, workers, sandbox limits, whether unsandboxed is allowed.
         hide: files masked inside the sandbox (the key file).
+
+    Raises:
+        SandboxUnavailable: bubblewrap cannot run here and ``config.allow_unsandboxed`` is False.
     """
     config = config or GradeConfig()
+    # One mode for every policy of this grading, decided before anything runs: the proxies are
+    # told it (True: bubblewrap or a PolicyFailure), so the label is what ran, for any outcome.
+    sandboxed = grading_sandbox(allow_unsandboxed=config.allow_unsandboxed)
     t_start = time.perf_counter()
     act_seconds: list[float] = []
     res: dict[str, Any] = {
@@ -210,9 +234,9 @@ def grade(
         "seeds": "hidden" if key else "dev",
         "key_sha256": key_sha256(key) if key else None,
         "protocol": {"episodes": config.episodes, "max_steps": config.max_steps},
+        "sandbox": sandbox_label(sandboxed),
         "tasks": {},
     }
-    sandboxed = False
     with tempfile.TemporaryDirectory(prefix="dexmg-grade-") as tmp:
         os.chmod(tmp, 0o755)
         staged = Path(tmp) / "submission"
@@ -222,9 +246,7 @@ def grade(
             res["submission_id"] = stage(folder, staged)
             res.update(_submission_fields(sub), warnings=warnings)
             for tv in sub.tasks:
-                sandboxed = _grade_task(
-                    res, sub, tv, folder, staged, key, config, hide, act_seconds
-                )
+                _grade_task(res, sub, tv, folder, staged, key, config, sandboxed, hide, act_seconds)
         except SubmissionError as err:
             res["failure"] = {"reason": f"refused: {err}"}
         except PolicyFailure as err:
@@ -233,13 +255,14 @@ def grade(
             tb = traceback.format_exception_only(err)[-1].strip()
             res["failure"] = {**res.get("_where", {}), "reason": f"grader error: {tb}"}
     res.pop("_where", None)
-    res["sandbox"] = "bubblewrap" if sandboxed else "unsandboxed"
     res["status"] = _status(res["failure"] is not None, key, sandboxed)
     done = [t for t in res["tasks"].values() if "success_mean" in t]
     res["overall_mean"] = float(np.mean([t["success_mean"] for t in done])) if done else None
     res["flags"] = [
         "claims inconsistent" for t in done if not t.get("claims", {}).get("consistent", True)
     ][:1]
+    if any(w.startswith(DATASET_UNVERIFIED) for w in res.get("warnings", [])):
+        res["flags"].append(DATASET_UNVERIFIED)
     res["versions"] = _versions()
     ms = 1000 * np.asarray(act_seconds) if act_seconds else np.zeros(1)
     run = {
@@ -283,10 +306,11 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
     staged: Path,
     key: bytes | None,
     config: GradeConfig,
+    sandboxed: bool,
     hide: tuple[Path, ...],
     act_seconds: list[float],
-) -> bool:
-    """Roll out every (training seed, checkpoint) of one task; returns whether it was sandboxed."""
+) -> None:
+    """Roll out every (training seed, checkpoint) of one task, each policy in the given mode."""
     from dexmg_bench.envs import task_entry
 
     task, variant = split_task(tv)
@@ -298,7 +322,6 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
     episodes: dict[str, list[dict[str, Any]]] = {}
     task_res: dict[str, Any] = {"env_id": env_id, "episodes": episodes}
     res["tasks"][tv] = task_res
-    sandboxed = False
     for seed in sub.training_seeds:
         seeds = hidden_seeds(key, res["submission_id"], tv, seed, n) if key else dev_seeds(seed, n)
         for name, path in ckpts[seed].items():
@@ -309,7 +332,7 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
                 p = checkpoint_policy(
                     sub, staged, path.relative_to(folder), task=task, variant=variant,
                     obs_keys=obs_keys, action_dim=action_dim, limits=config.limits,
-                    sandbox=config.sandbox, hide=hide,
+                    sandbox=sandboxed, hide=hide,
                 )  # fmt: skip
                 proxies.append(p)
                 return p
@@ -321,7 +344,6 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
             finally:
                 for p in proxies:
                     act_seconds.extend(p.act_seconds)
-                    sandboxed = p.sandboxed
                     p.close()
             episodes[f"{seed}/{name}"] = [
                 {"seed": e.seed, "success": bool(e.success), "steps": e.steps} for e in eps
@@ -332,7 +354,6 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
         s, c = key_name.split("/", 1)
         verified.setdefault(int(s), {})[c] = sum(e["success"] for e in eps)
     task_res["claims"] = _claims_test(claims, verified, n)
-    return sandboxed
 
 
 def write_results(res: dict[str, Any], run: dict[str, Any], results_dir: Path) -> Path:
@@ -353,7 +374,7 @@ def regrade(
     """Regrade with the revealed key; ``(reproduced, new results)`` (``versions`` not compared)."""
     old = json.loads(results_file.read_text())
     if old.get("key_sha256") != key_sha256(key):
-        raise ValueError(
+        raise UserInputError(
             f"{results_file}: graded with key sha256 {old.get('key_sha256')}; "
             f"the given key hashes to {key_sha256(key)}"
         )

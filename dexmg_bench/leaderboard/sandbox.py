@@ -35,6 +35,10 @@ class PolicyFailure(RuntimeError):
     """The submission's policy crashed, timed out, misbehaved or broke a sandbox rule."""
 
 
+class SandboxUnavailable(RuntimeError):
+    """Grading would run policies without bubblewrap, and unsandboxed grading was not allowed."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class SandboxLimits:
     """Resource limits of one worker and timeouts of each call (seconds)."""
@@ -79,9 +83,29 @@ def bubblewrap() -> str | None:
     return path if probe.returncode == 0 else None
 
 
-def sandbox_label() -> str:
+def sandbox_label(sandboxed: bool) -> str:
     """``bubblewrap`` or ``unsandboxed`` (rlimits and audit hook only), as results record it."""
-    return "bubblewrap" if bubblewrap() else "unsandboxed"
+    return "bubblewrap" if sandboxed else "unsandboxed"
+
+
+def grading_sandbox(*, allow_unsandboxed: bool = False) -> bool:
+    """Whether grading runs every policy under bubblewrap: True wherever bubblewrap works.
+
+    Where it does not, board results would rest on rlimits and an audit hook alone, so grading
+    refuses unless ``allow_unsandboxed`` (the results are then labelled ``unsandboxed``).
+
+    Raises:
+        SandboxUnavailable: bubblewrap cannot build a sandbox here and it was not allowed.
+    """
+    if bubblewrap() is not None:
+        return True
+    if allow_unsandboxed:
+        return False
+    raise SandboxUnavailable(
+        "bubblewrap (`bwrap`) is not installed or cannot build a sandbox here, so the policies "
+        "would run with rlimits and the audit hook only; install it (apt-get install "
+        "bubblewrap), or pass --allow-unsandboxed to grade anyway (labelled `unsandboxed`)"
+    )
 
 
 def _bwrap_argv(

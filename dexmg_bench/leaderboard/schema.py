@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dexmg_bench.errors import UserInputError
+
 SCHEMA_VERSION = 1
 TRACKS = ("lowdim", "image")
 MAX_CHECKPOINTS = 5
@@ -26,7 +28,7 @@ _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _TASK_VARIANT = re.compile(r"^([A-Za-z]+)-(D[012])$")
 
 
-class SubmissionError(ValueError):
+class SubmissionError(UserInputError):
     """A submission that cannot be accepted; the message says where and what is valid."""
 
 

@@ -134,3 +134,23 @@ def test_old_checkpoint_configs_keep_the_reset_rollout():
     assert BCRNNConfig.from_json(SMALL.to_json()).rollout == SMALL.rollout == "sliding"
     with pytest.raises(ValueError, match="rollout"):
         BCRNNConfig(rollout="replay")
+
+
+def test_obs_noise_trains_deterministically_and_differs(threading_source, tmp_path):
+    """Observation noise is drawn from the run's seed: same seed, same weights; it changes them."""
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=1, steps_per_epoch=3, ckpt_every=1, bc_rnn=SMALL
+    )
+    noisy = dataclasses.replace(cfg, obs_noise=0.5)
+    runs = {
+        name: load_checkpoint(train(c, tmp_path / name, progress=False))[1]
+        for name, c in [("plain", cfg), ("noisy_a", noisy), ("noisy_b", noisy)]
+    }
+    keys = [k for k in runs["plain"] if k.startswith("model/")]
+    for k in keys:
+        np.testing.assert_array_equal(runs["noisy_a"][k], runs["noisy_b"][k], err_msg=k)
+    assert any(not np.array_equal(runs["plain"][k], runs["noisy_a"][k]) for k in keys)
+    with pytest.raises(ValueError, match="obs_noise"):
+        dataclasses.replace(cfg, obs_noise=float("nan"))
+    with pytest.raises(ValueError, match="obs_noise"):
+        dataclasses.replace(cfg, obs_noise=-0.1)

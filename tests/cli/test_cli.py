@@ -61,9 +61,10 @@ def test_demo_generates_prints_stats_and_saves_a_video(tmp_path, capsys):
 
 
 def test_unknown_task_names_close_matches():
-    """A typo in --task suggests the right name."""
-    with pytest.raises(ValueError, match=r"Did you mean \['Threading'\]"):
+    """A typo in --task suggests the right name (an input error: status 2, no traceback)."""
+    with pytest.raises(SystemExit, match=r"Did you mean \['Threading'\]") as exc:
         main(["expert-rate", "--task", "Threadin", "--n", "1"])
+    assert exc.value.code == 2
 
 
 # A core install (no `baselines` extra): importing torch fails as if it were not installed.

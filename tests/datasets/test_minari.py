@@ -62,6 +62,21 @@ def test_dataset_ids(kwargs, expected):
     assert minari_io.dataset_id(**kwargs) == expected
 
 
+@pytest.mark.parametrize(
+    ("job", "flagship", "expected"),
+    [
+        ({"task": "Threading"}, False, "dexmg/threading-n10-v0"),
+        ({"task": "Threading"}, True, "dexmg/threading-v0"),
+        ({"task": "Coffee", "variant": "D1", "generator": "demo-noise"}, False,
+         "dexmg/coffee-d1-demo-noise-n10-v0"),
+        ({"task": "Threading", "time_warp": 0.25}, True, "dexmg/threading-time-warp-v0"),
+    ],
+)  # fmt: skip
+def test_generated_ids_say_what_the_job_holds(job, flagship, expected):
+    """An ad-hoc job's id carries its size; only the flagship build drops it (tags stay)."""
+    assert minari_io.generated_id(job, 10, flagship=flagship) == expected
+
+
 def test_source_round_trip_replays_to_success():
     """Source demos -> Minari -> load -> recover_environment -> replay reaches success."""
     src = two_source_demos()

@@ -84,11 +84,97 @@ def test_robomimic_commands_round_trip(tmp_path):
 
 @pytest.mark.slow
 def test_generate_also_writes_minari(tmp_path, capsys):
-    """`dexmg generate` writes `dexmg/threading-v0`; a rerun leaves it and says so."""
+    """`dexmg generate` writes `dexmg/threading-n1-v0`; a rerun leaves it and says so."""
     out = tmp_path / "job"
     main(["generate", "--task", "Threading", "--n", "1", "--out", str(out)])
-    assert "Minari dataset dexmg/threading-v0: 1 episodes" in capsys.readouterr().out
-    meta = loader.load("dexmg/threading-v0").storage.metadata["dexmg"]
+    assert "Minari dataset dexmg/threading-n1-v0: 1 episodes" in capsys.readouterr().out
+    meta = loader.load("dexmg/threading-n1-v0").storage.metadata["dexmg"]
     assert meta["generator"] == "dexmimicgen" and meta["generation_stats"]["kept"] == 1
     main(["generate", "--task", "Threading", "--n", "1", "--out", str(out)])
     assert "Minari dataset not written" in capsys.readouterr().out
+
+
+def _fake_generate(calls: list[Path]):
+    """Stands in for the generation loop: a finished job of n short shipped demos, no simulation."""
+    import dataclasses
+    import json
+
+    from dexmg_bench.datasets.source import write_source_file
+
+    def fake(config, out: Path, **kwargs) -> dict:
+        calls.append(out)
+        out.mkdir(parents=True, exist_ok=True)
+        src = read_source_file(shipped_source_file(config.task))
+        demos = [
+            dataclasses.replace(d, actions=d.actions[:4], states=d.states[:5])
+            for d in src.demos[: config.n]
+        ]
+        write_source_file(
+            out / "out.hdf5", dataclasses.replace(src, origin="generated", demos=demos)
+        )
+        (out / "job.json").write_text(json.dumps(dataclasses.asdict(config)))
+        stats = {"complete": True, "kept": config.n, "attempts": config.n, "success_rate": 1.0}
+        stats["output"] = "out.hdf5"
+        (out / "stats.json").write_text(json.dumps(stats))
+        return stats
+
+    return fake
+
+
+def test_generate_names_its_dataset_by_size_or_by_dataset_id(tmp_path, capsys, monkeypatch):
+    """A 2-demo job writes `dexmg/threading-n2-v0`, never the flagship id; `--dataset-id` wins."""
+    import minari
+
+    from dexmg_bench.generators import run
+
+    calls: list[Path] = []
+    monkeypatch.setattr(run, "generate", _fake_generate(calls))
+    main(["generate", "--task", "Threading", "--n", "2", "--out", str(tmp_path / "a")])
+    assert "Minari dataset dexmg/threading-n2-v0: 2 episodes" in capsys.readouterr().out
+    assert loader.load("dexmg/threading-n2-v0").total_episodes == 2
+    args = ["generate", "--task", "Threading", "--n", "2", "--out", str(tmp_path / "b")]
+    main([*args, "--dataset-id", "dexmg/my-threading-v3"])
+    assert "Minari dataset dexmg/my-threading-v3: 2 episodes" in capsys.readouterr().out
+    assert len(calls) == 2
+    assert sorted(minari.list_local_datasets()) == [
+        "dexmg/my-threading-v3",
+        "dexmg/threading-n2-v0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dataset_id", "match"),
+    [
+        ("dexmg/threading-v0", "id of a catalogue set"),
+        ("dexmg/threading-source-v2", "id of a catalogue set"),
+        ("dexmg/threading", "must be 'namespace/name-vN'"),
+        ("Threading-v0", "must be 'namespace/name-vN'"),
+    ],
+)
+def test_generate_refuses_a_catalogue_or_malformed_id_before_running(
+    tmp_path, monkeypatch, dataset_id, match
+):
+    """A flagship or source id, or one Minari cannot parse, is refused before any attempt."""
+    from dexmg_bench.cli.generate_cmd import generate
+    from dexmg_bench.datasets.loader import DatasetError
+    from dexmg_bench.generators import run
+
+    calls: list[Path] = []
+    monkeypatch.setattr(run, "generate", _fake_generate(calls))
+    with pytest.raises(DatasetError, match=match):
+        generate(task="Threading", n=2, out=tmp_path / "job", dataset_id=dataset_id)
+    assert calls == []
+
+
+def test_only_the_flagship_build_writes_the_flagship_id(tmp_path):
+    """`write_generated_job` of an ad-hoc job keeps its size tag; `flagship=True` drops it."""
+    from dexmg_bench.datasets.loader import DatasetError
+    from dexmg_bench.datasets.minari_io import write_generated_job
+    from dexmg_bench.generators.job import GenerateConfig
+
+    job = tmp_path / "job"
+    _fake_generate([])(GenerateConfig(task="Threading", n=1), job)
+    assert write_generated_job(job).id == "dexmg/threading-n1-v0"
+    with pytest.raises(DatasetError, match="id of a catalogue set"):
+        write_generated_job(job, dataset="dexmg/threading-v0")
+    assert write_generated_job(job, flagship=True).id == "dexmg/threading-v0"

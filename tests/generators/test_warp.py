@@ -109,5 +109,5 @@ def test_warped_threading_episodes_vary_in_length_and_replay(tmp_path):
     from dexmg_bench.datasets.minari_io import write_generated_job
 
     ds = write_generated_job(tmp_path / "job")  # never under the unwarped set's id
-    assert ds.spec.dataset_id == "dexmg/threading-time-warp-v0"
+    assert ds.spec.dataset_id == "dexmg/threading-time-warp-n3-v0"
     assert ds.storage.metadata["dexmg"]["generator_config"]["time_warp"] == 0.3

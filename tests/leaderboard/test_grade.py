@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from dexmg_bench.leaderboard import sandbox
 from dexmg_bench.leaderboard.grade import GradeConfig, grade, regrade, write_results
-from dexmg_bench.leaderboard.manifest import write_manifest
-from dexmg_bench.leaderboard.sandbox import bubblewrap
+from dexmg_bench.leaderboard.manifest import card_sha256, write_manifest
+from dexmg_bench.leaderboard.sandbox import SandboxUnavailable, bubblewrap
 from dexmg_bench.leaderboard.seeds import dev_seeds, hidden_seeds
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "datasets" / "cards"
 KEY = b"round-key-for-tests"
-FAST = GradeConfig(episodes=2, max_steps=8, cards=CARDS)
 SANDBOXED = bubblewrap() is not None
+# Bubblewrap where it works; elsewhere these tests grade unsandboxed, as the label then says.
+FAST = GradeConfig(episodes=2, max_steps=8, cards=CARDS, allow_unsandboxed=not SANDBOXED)
+BOARD = GradeConfig(episodes=2, max_steps=8, cards=CARDS)  # as the board grades: bubblewrap only
+NO_BWRAP = "bubblewrap unavailable (apt-get install bubblewrap)"
+RAISING_POLICY = """
+class Policy:
+    def __init__(self, **kw): pass
+    def reset(self): pass
+    def act(self, obs): raise RuntimeError("boom")
+"""
 
 
 def _episodes(res: dict, task: str = "Threading-D0") -> dict:
@@ -120,11 +132,88 @@ def test_changed_checkpoint_and_pickle_are_refused(make_submission):
     assert res["status"] == "failed" and "pickle files are refused" in res["failure"]["reason"]
 
 
+@pytest.mark.skipif(not SANDBOXED, reason=NO_BWRAP)
+def test_failed_and_refused_entries_graded_under_bubblewrap_say_bubblewrap(make_submission):
+    """Acceptance 4: the sandbox label is what ran the policies, whatever the outcome."""
+    folder = make_submission(RAISING_POLICY, method="raises")
+    write_manifest(folder)
+    res, _ = grade(folder, key=KEY, config=BOARD)
+    assert res["status"] == "failed" and "RuntimeError" in res["failure"]["reason"]
+    assert res["sandbox"] == "bubblewrap"
+    (folder / "policy" / "policy.py").write_text("# changed after the manifest\n")
+    res, _ = grade(folder, key=KEY, config=BOARD)
+    assert res["failure"]["reason"].startswith("refused:") and res["sandbox"] == "bubblewrap"
+
+
+def test_board_grading_without_bubblewrap_is_refused_unless_allowed(
+    make_submission, monkeypatch, tmp_path, capsys
+):
+    """No bubblewrap: grading refuses to start; allowed explicitly, it is labelled unsandboxed."""
+    from dexmg_bench.cli import main
+
+    folder = make_submission()
+    write_manifest(folder)
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    with pytest.raises(SandboxUnavailable, match="--allow-unsandboxed"):
+        grade(folder, key=KEY, config=BOARD)
+    res, _ = grade(folder, key=KEY, config=replace(BOARD, allow_unsandboxed=True))
+    assert res["failure"] is None, res["failure"]
+    assert res["status"] == "unsandboxed" and res["sandbox"] == "unsandboxed"
+    keyfile = tmp_path / "key"
+    keyfile.write_bytes(KEY)
+    monkeypatch.chdir(REPO)  # the dataset cards are found relative to the repository
+    args = ["leaderboard", "grade", str(folder), "--key-file", str(keyfile)]
+    args += ["--episodes", "1", "--max-steps", "2", "--results", str(tmp_path / "results")]
+    with pytest.raises(SystemExit, match="not graded: bubblewrap"):
+        main(args)
+    assert not (tmp_path / "results").exists()
+    main([*args, "--allow-unsandboxed"])
+    out = capsys.readouterr().out
+    assert out.startswith("unsandboxed: ") and "sandbox: unsandboxed" in out
+
+
+def test_zero_demo_entry_quoting_a_made_up_hash_is_refused(make_submission, tmp_path):
+    """Acceptance 4: declaring 0 demos does not excuse a wrong `dataset.sha256`.
+
+    A card that lists no hash cannot check it: the entry is graded and flagged.
+    """
+    folder = make_submission()
+    path = folder / "submission.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["dataset"].update(sha256="1" * 64, source_demos=0, generated_demos=0)
+    path.write_text(yaml.safe_dump(data))
+    write_manifest(folder)
+    res, _ = grade(folder, key=KEY, config=FAST)
+    assert res["status"] == "failed" and res["tasks"] == {}
+    assert "`dataset.sha256` must be" in res["failure"]["reason"]
+    cards = tmp_path / "cards"
+    (cards / "dexmg").mkdir(parents=True)
+    card = (CARDS / "dexmg" / "threading-source-v0.md").read_text()
+    no_hash = "\n".join(line for line in card.splitlines() if "sha256" not in line.lower())
+    (cards / "dexmg" / "threading-source-v0.md").write_text(no_hash)
+    res, _ = grade(folder, key=KEY, config=replace(FAST, cards=cards))
+    assert res["failure"] is None, res["failure"]
+    assert res["flags"] == ["dataset unverified"]
+
+
 @pytest.mark.slow
-def test_scripted_expert_reference_grades_to_its_known_rate():
-    """The oracle entry: the scripted expert succeeds on every Threading-D0 episode (~190 steps)."""
-    folder = REPO / "leaderboard" / "submissions" / "dexmg__scripted-expert"
-    res, _ = grade(folder, key=KEY, config=GradeConfig(episodes=2, max_steps=300, cards=CARDS))
+def test_scripted_expert_reference_grades_to_its_known_rate(tmp_path):
+    """The oracle entry: the scripted expert succeeds on every Threading-D0 episode (~190 steps).
+
+    Graded from a copy that quotes the card's dataset hash: the committed entry quotes another
+    (it uses no demos), which the grader refuses.
+    """
+    import shutil
+
+    folder = tmp_path / "dexmg__scripted-expert"
+    shutil.copytree(REPO / "leaderboard" / "submissions" / folder.name, folder)
+    path = folder / "submission.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["dataset"]["sha256"] = card_sha256(data["dataset"]["id"], CARDS)
+    path.write_text(yaml.safe_dump(data))
+    write_manifest(folder)
+    config = GradeConfig(episodes=2, max_steps=300, cards=CARDS, allow_unsandboxed=not SANDBOXED)
+    res, _ = grade(folder, key=KEY, config=config)
     assert res["failure"] is None, res["failure"]
     assert res["tasks"]["Threading-D0"]["success_mean"] == 1.0
     assert res["flags"] == []

@@ -30,7 +30,10 @@ def test_valid_submission_parses(make_submission):
 
 
 def test_dataset_hash_is_checked_against_the_card(make_submission, tmp_path):
-    """A wrong hash is refused with the card's value; a card without one gives a warning."""
+    """A wrong hash is refused with the card's value, whatever the demo counts.
+
+    A card that lists no hash gives a `dataset unverified` warning.
+    """
     folder = make_submission()
     path = folder / "submission.yaml"
     data = yaml.safe_load(path.read_text())
@@ -45,13 +48,16 @@ def test_dataset_hash_is_checked_against_the_card(make_submission, tmp_path):
     card = (CARDS / "dexmg" / "threading-source-v0.md").read_text()
     no_hash = "\n".join(line for line in card.splitlines() if "sha256" not in line.lower())
     (cards / "dexmg" / "threading-source-v0.md").write_text(no_hash)
-    _, warnings = check_submission(folder, cards)
-    assert warnings == [
-        "dataset card of dexmg/threading-source-v0 lists no sha256: hash not verified"
+    unverified = [
+        "dataset unverified: the dataset card of dexmg/threading-source-v0 lists no sha256, so "
+        "`dataset.sha256` was not checked"
     ]
-    data["dataset"]["source_demos"] = 0  # no demonstrations used: nothing to check
+    assert check_submission(folder, cards)[1] == unverified
+    data["dataset"]["source_demos"] = 0  # no demonstrations used: the quoted hash still counts
     path.write_text(yaml.safe_dump(data))
-    assert check_submission(folder, CARDS)[1] == []
+    with pytest.raises(SubmissionError, match=f"`dataset.sha256` must be {listed}"):
+        check_submission(folder, CARDS)
+    assert check_submission(folder, cards)[1] == unverified
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,19 @@ class BCRNNConfig:
     hidden_dim: int = 400
     num_layers: int = 2
     head_dims: tuple[int, ...] = ()
-    seq_len: int = 10  # training window; at rollout, the history the network sees
-    # How the LSTM steps at rollout: ``sliding`` runs it from a zero state over the last
-    # ``seq_len`` observations at every step, so it always sees as much history as a training
-    # window's last step; ``reset`` (robomimic's) carries the state and zeroes it every
-    # ``seq_len`` steps, so right after a reset it has no history at all.
+    seq_len: int = 10
+    """Training window; at rollout, the history the network sees."""
     rollout: str = "sliding"
+    """How the LSTM steps at rollout: ``sliding`` runs it from a zero state over the last
+    ``seq_len`` observations at every step, so it always sees as much history as a training
+    window's last step; ``reset`` (robomimic's) carries the state and zeroes it every
+    ``seq_len`` steps, so right after a reset it has no history at all."""
     gmm: bool = False
+    """A Gaussian-mixture head trained by likelihood (BC-RNN-GMM) instead of an MSE head."""
     num_modes: int = 5
+    """Mixture components of the GMM head."""
     min_std: float = 1e-4
+    """Floor of each component's standard deviation."""
     learning_rate: float = 1e-4
     batch_size: int = 100
     encoder: ImageEncoderConfig = field(default_factory=ImageEncoderConfig)  # image track only
