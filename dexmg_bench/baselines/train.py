@@ -36,6 +36,8 @@ from dexmg_bench.baselines.plot import save_curve
 from dexmg_bench.baselines.registry import POLICIES, build_network, config_from_json
 from dexmg_bench.errors import UserInputError
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
@@ -57,6 +59,9 @@ class TrainConfig:
     # each feature's standard deviation): a policy that saw only exact demo states has no
     # example of acting from a state a few millimetres off, so its errors compound at rollout.
     obs_noise: float = 0.0
+    # ``cosine`` decays the learning rate from the model's ``learning_rate`` to 0 over the run
+    # (a function of the step, so a resumed run follows the same curve); ``constant`` keeps it.
+    lr_schedule: str = "constant"
     device: str = "auto"  # auto = cuda when present, else cpu
     # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
     # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
@@ -74,6 +79,10 @@ class TrainConfig:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
         if not (math.isfinite(self.obs_noise) and self.obs_noise >= 0):
             raise ValueError(f"`obs_noise` must be a finite number >= 0. Got {self.obs_noise}.")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"`lr_schedule` must be one of {LR_SCHEDULES}. Got {self.lr_schedule!r}."
+            )
         if self.features not in FEATURES:
             raise ValueError(f"`features` must be one of {FEATURES}. Got {self.features!r}.")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -90,6 +99,15 @@ class TrainConfig:
         del d["bc_rnn"], d["diffusion"]
         d["model"] = self.model.to_json()
         return d
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """The learning rate of gradient step ``step`` (0-based) under the run's schedule."""
+    base = config.model.learning_rate
+    if config.lr_schedule == "constant":
+        return base
+    total = config.epochs * config.steps_per_epoch
+    return 0.5 * base * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
 def _device(name: str) -> torch.device:
@@ -132,12 +150,22 @@ def _meta(config: TrainConfig, demos: Demos, epoch: int, losses: list[float]) ->
     }
 
 
+def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored run config with the defaults of options added since, so old runs resume."""
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(TrainConfig)
+        if f.default is not dataclasses.MISSING and f.name not in ("bc_rnn", "diffusion")
+    }
+    return {**defaults, **stored}
+
+
 def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
     """Train (or resume) one seed; returns the last checkpoint's path."""
     run = out / f"seed{config.seed}"
     run.mkdir(parents=True, exist_ok=True)
     spec = run / "train.json"
-    if spec.exists() and json.loads(spec.read_text()) != config.to_json():
+    if spec.exists() and _with_defaults(json.loads(spec.read_text())) != config.to_json():
         raise UserInputError(f"{run} holds a run with another config; use a new --out.")
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
@@ -178,7 +206,9 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
     try:
         for epoch in bar:
             t0, total = time.perf_counter(), 0.0
-            for _ in range(config.steps_per_epoch):
+            for i in range(config.steps_per_epoch):
+                for group in optim.param_groups:
+                    group["lr"] = learning_rate(config, epoch * config.steps_per_epoch + i)
                 obs, act, img = sampler.batch(rng, config.model.batch_size)
                 if config.obs_noise > 0:
                     obs = obs + config.obs_noise * rng.standard_normal(obs.shape, np.float32)

@@ -21,6 +21,7 @@ def train(
     ckpt_every: int = 50,
     max_episodes: int = 0,
     obs_noise: float = 0.0,
+    lr_schedule: Literal["constant", "cosine"] = "constant",
     images: bool = False,
     device: Literal["auto", "cpu", "cuda"] = "auto",
     threads: int = 1,
@@ -44,6 +45,7 @@ def train(
         max_episodes: train on the first N episodes only (0 = all).
         obs_noise: Gaussian noise on the training observations, in standard deviations of
             each feature (0 = none); teaches the policy to act from states near the demos'.
+        lr_schedule: constant, or cosine decay of the learning rate to 0 over the run.
         images: image track: also feed the dataset's camera images (one ResNet-18 per camera,
             random crop); make such a dataset with `dexmg datasets render`.
         device: auto picks CUDA when present.
@@ -72,6 +74,7 @@ def train(
             ckpt_every=ckpt_every,
             max_episodes=max_episodes,
             obs_noise=obs_noise,
+            lr_schedule=lr_schedule,
             images=images,
             device=device,
             threads=threads,

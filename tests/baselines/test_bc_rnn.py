@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -154,3 +155,30 @@ def test_obs_noise_trains_deterministically_and_differs(threading_source, tmp_pa
         dataclasses.replace(cfg, obs_noise=float("nan"))
     with pytest.raises(ValueError, match="obs_noise"):
         dataclasses.replace(cfg, obs_noise=-0.1)
+
+
+def test_cosine_schedule_and_old_run_configs(threading_source, tmp_path):
+    """Cosine decay runs from the base rate to 0; a run folder from before an option resumes."""
+    from dexmg_bench.baselines.train import learning_rate
+
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=2, steps_per_epoch=2, ckpt_every=1, bc_rnn=SMALL
+    )
+    cos = dataclasses.replace(cfg, lr_schedule="cosine")
+    base = SMALL.learning_rate
+    assert [learning_rate(cfg, s) for s in (0, 3)] == [base, base]
+    assert learning_rate(cos, 0) == base and learning_rate(cos, 4) == 0.0
+    assert learning_rate(cos, 2) == pytest.approx(base / 2)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        dataclasses.replace(cfg, lr_schedule="linear")
+
+    half = train(dataclasses.replace(cfg, epochs=1), tmp_path, progress=False)
+    assert half.name == "ckpt_epoch00001.npz"
+    spec = tmp_path / "seed0" / "train.json"
+    stored = json.loads(spec.read_text())
+    del stored["obs_noise"], stored["lr_schedule"]  # as written by a run before these options
+    stored["epochs"] = 2
+    spec.write_text(json.dumps(stored))
+    assert train(cfg, tmp_path, progress=False).name == "ckpt_epoch00002.npz"
+    with pytest.raises(ValueError, match="another config"):
+        train(cos, tmp_path, progress=False)
