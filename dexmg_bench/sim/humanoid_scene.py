@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from dexmg_bench.sim.scene import hide_collision_geoms, look_at_camera
+
 # Servo gains of the arm (and torso) joints: stiff enough to track IK targets within ~1 mm under
 # the weight of a held object, damped near critically for the GR-1's link inertias.
 ARM_KP = 800.0
 ARM_KV = 60.0
+
+# The humanoid tasks' ``overview`` camera: the GR-1 from head to waist and the table in front.
+# It is wider than the tabletop one because the hands reach 0.6 m to either side (Pouring's pad,
+# Can Sorting's bins).
+HUMANOID_CAMERA = look_at_camera("overview", (1.0, 0.0, 1.9), (-0.2, 0.0, 1.0), fovy=55)
 
 
 def humanoid_xml(
@@ -56,6 +63,7 @@ def humanoid_xml(
     root = ET.fromstring(task.get_xml())
     world, asset, actuator = root.find("worldbody"), root.find("asset"), root.find("actuator")
     assert world is not None and asset is not None and actuator is not None
+    hide_collision_geoms(world)
     robot_root = world.find("body[@name='robot0_base']")
     assert robot_root is not None
     for body in robot_root.iter("body"):

@@ -37,8 +37,26 @@ def look_at_camera(
     return f'<camera name="{name}" pos="{eye[0]} {eye[1]} {eye[2]}" xyaxes="{axes}" fovy="{fovy}"/>'
 
 
-# The camera every task renders videos from: the table and both arms, seen from the front.
-OVERVIEW_CAMERA = look_at_camera("overview", (0.75, 0.0, 1.45), (-0.2, 0.0, 0.95), fovy=50)
+# The camera the tabletop tasks render videos from: both arms from base to top, their hands
+# wherever the tasks take them, and the table's objects, seen from the front and above.
+OVERVIEW_CAMERA = look_at_camera("overview", (1.2, 0.0, 1.65), (-0.3, 0.0, 1.03), fovy=46)
+
+
+def hide_collision_geoms(world: ET.Element) -> None:
+    """Make every group-0 geom under ``world`` fully transparent, so MuJoCo never draws it.
+
+    robosuite paints the collision geoms (group 0) of its robots green, grippers and hands blue,
+    mounts and the table yellow, and leaves them out of its images by hiding group 0; the meshes it
+    shows are the group-1 visual geoms with their materials. Our objects are group-0 geoms that
+    must be drawn, so group 0 stays visible and robosuite's collision geoms get alpha 0 instead
+    (MuJoCo skips such geoms in colour and segmentation renders). They keep their group: the
+    compiler's ``inertiagrouprange="0 0"`` makes group-0 geoms count towards inertias, and colour
+    has no effect on physics. Apply to robosuite's part of the scene only, before adding objects.
+    """
+    for geom in world.iter("geom"):
+        if geom.get("group", "0") == "0":
+            rgb = (geom.get("rgba") or "0.5 0.5 0.5 1").split()[:3]
+            geom.set("rgba", " ".join([*rgb, "0"]))
 
 
 @functools.lru_cache(maxsize=32)
@@ -103,6 +121,7 @@ def tabletop_xml(
     world = root.find("worldbody")
     asset = root.find("asset")
     assert world is not None and asset is not None
+    hide_collision_geoms(world)
     for k, (tsize, ttop) in enumerate(extra_tables):
         half = (tsize[0] / 2, tsize[1] / 2, tsize[2] / 2)
         world.append(

@@ -76,8 +76,7 @@ from dexmg_bench.envs import mjcf
 from dexmg_bench.envs.config import TaskConfig, check_range
 from dexmg_bench.envs.humanoid import HumanoidEnv
 from dexmg_bench.envs.robots import gr1
-from dexmg_bench.sim.humanoid_scene import humanoid_xml
-from dexmg_bench.sim.scene import OVERVIEW_CAMERA
+from dexmg_bench.sim.humanoid_scene import HUMANOID_CAMERA, humanoid_xml
 
 TABLE_TOP_Z = 0.9
 TABLE_SIZE = (0.8, 1.2, 0.05)
@@ -290,7 +289,7 @@ class PouringEnv(HumanoidEnv):
             table_size=TABLE_SIZE,
             table_top=(0.0, 0.0, TABLE_TOP_Z),
             objects_xml=_objects_xml(c.pad_xy),
-            cameras_xml=OVERVIEW_CAMERA,
+            cameras_xml=HUMANOID_CAMERA,
         )
 
     def _reset_objects(self, rng: np.random.Generator, options: dict[str, Any]) -> None:

@@ -205,8 +205,9 @@ def _objects_xml() -> str:
     )
 
 
-# A view of both tables and the gap between them, from the front and above.
-TRANSPORT_CAMERA = look_at_camera("overview", (1.0, 0.0, 1.75), (-0.15, 0.0, 0.85), fovy=60)
+# A view of both tables, the gap between them and both arms from base to top, from the front
+# and above.
+TRANSPORT_CAMERA = look_at_camera("overview", (1.1, 0.0, 2.1), (-0.25, 0.0, 1.05), fovy=55)
 
 
 class TransportEnv(BimanualEnv):
