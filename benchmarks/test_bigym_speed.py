@@ -10,7 +10,7 @@ targets: both hands trace 5 cm circles, so the IK iterates every step; the raw e
 very joint actions the adapter sent it, from the same state, so both simulate the same motion.
 
 The six adapter/raw ratios print at the end of this module (also in the summary table's
-``ours/bare`` column) with the load average, and are written as JSON to ``$BIGYM_SPEED_JSON``
+``ours/bare`` column) with ``os.getloadavg()[0]``, and are written as JSON to ``$BIGYM_SPEED_JSON``
 (default ``runs/bench/bigym_speed.json``). Skipped, saying so, where BiGym is not installed.
 """
 

@@ -16,7 +16,7 @@ dataset by a fresh process for N = 50, 200 and 1000, timed (wall and CPU) with i
 * ``write/flagship_gen_%``: if the flagship job folder is present (``runs/flagship/CanSorting``),
   the measured 1000-episode write against that job's generation wall time.
 
-``load1`` is the 1-minute load average when the row was measured (the machine is shared).
+``load1`` is ``os.getloadavg()[0]`` when the row was measured (other processes slow the rows).
 """
 
 from __future__ import annotations

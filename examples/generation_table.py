@@ -1,4 +1,4 @@
-"""The README's generation table: kept episodes per 50 attempts, every kept episode replayed.
+"""The generation table of docs/generation.md: kept per 50 attempts, every kept one replayed.
 
 For each task and variant (and Demo-Noise on D0) this runs a generation job of ``--attempts``
 attempts (``n = attempts``, so the job stops at the budget), then replays every kept episode in a

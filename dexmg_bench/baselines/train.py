@@ -63,8 +63,8 @@ class TrainConfig:
     # (a function of the step, so a resumed run follows the same curve); ``constant`` keeps it.
     lr_schedule: str = "constant"
     device: str = "auto"  # auto = cuda when present, else cpu
-    # torch CPU threads. Seen here: with both cores busy, 2 threads made a small LSTM 60x slower
-    # than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
+    # torch CPU threads. With both cores of a 2-core machine busy, 2 threads make a small LSTM
+    # about 60x slower than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
     threads: int = 1
     bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

@@ -48,7 +48,7 @@ class _Expert:
 
 
 def test_success_without_every_signal_counts_but_is_not_a_source_demo(monkeypatch):
-    """It used to raise from the segmentation and end `dexmg expert-rate` (BiGym dishwasher)."""
+    """A success whose signals never fired must not raise from the segmentation (`expert-rate`)."""
     monkeypatch.setattr(record, "make_expert", lambda env, rng: _Expert())
     demo, info = record.run_expert(_Env(fires=False), 0, horizon=2)
     assert info["success"] and demo.success and not record.has_boundaries(demo)

@@ -157,7 +157,7 @@ def test_device_drives_the_absolute_pose_humanoid(tmp_path):
         rec.step(np.array([[0.0, 0.0, 0.4], [0.0, 0.0, 0.0]]), np.zeros((2, 3)), np.zeros(2))
     moved = env.eef_poses()[:, :3, 3] - before
     assert rec.steps == 10 and np.all(np.abs(rec.recorder.actions) <= 1.0)
-    commanded = 10 * 0.4 * DEFAULT_STEP[0]  # 0.2 m; the servos lag (seen here: 0.09 m)
+    commanded = 10 * 0.4 * DEFAULT_STEP[0]  # 0.2 m; the servos lag (about 0.09 m is reached)
     assert 0.25 * commanded < moved[0, 2] <= commanded
     assert np.abs(moved[0, :2]).max() < 0.5 * moved[0, 2]
     assert np.abs(moved[1]).max() < 0.02

@@ -33,7 +33,7 @@ def test_transport_handover_segments_keep_the_back_off(rng) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("task", "variant"), [("Transport", "D2"), ("TrayLift", "D0")])
 def test_generation_attempt_succeeds(task: str, variant: str) -> None:
-    """Attempt 0 of seed 0 succeeds (both kept 0 of the first 20 attempts before the fixes)."""
+    """Attempt 0 of seed 0 succeeds (Transport D2: the handover back-off; Tray Lift: scheduling)."""
     gen = build_generator(GenerateConfig(task=task, variant=variant))
     attempt = gen.attempt(0, 0)
     assert attempt.success, f"{task} {variant}: failed at {attempt.failure}"

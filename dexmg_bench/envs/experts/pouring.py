@@ -31,9 +31,9 @@ R_RIGHT = _TILT @ np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]]
 R_LEFT = _TILT @ np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
 # Grasped axis point in each hand's grip-site frame (m).
 RIGHT_GRASP = np.array([0.02, -0.08, 0.04])  # the bowl's post handle (radius 2 cm)
-# The cup (radius 3.6 cm), deep in the hand. At -0.06 the cup sat about 2 mm shallower in the hand
-# once it stood on feet, and the expert failed 5 of 50 D0 resets, mostly the cup slipping while
-# tipped (46/50 before the feet); 5 mm deeper it fails 1 of 50.
+# The cup (radius 3.6 cm), deep in the hand. On its feet the cup sits about 2 mm shallower; at
+# -0.06 the expert then fails 5 of 50 D0 resets, mostly the cup slipping while tipped; 5 mm deeper
+# it fails 1 of 50.
 LEFT_GRASP = np.array([0.0, -0.055, 0.045])
 CUP_GRASP_Z = 0.05  # grasp height on the cup above its base
 HANDLE_GRASP_Z = 0.08  # grasp height on the post above the bowl's base

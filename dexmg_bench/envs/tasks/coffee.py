@@ -31,10 +31,10 @@ is closed (hinge angle < 15 degrees), the reference's two conditions. Partial te
   over an inserted pod; ends with success).
 
 **Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1): D0 50/50 = 100%, D1 50/50
-= 100% (264 steps per episode; remeasured after the numba IK kernel, 89125df: unchanged).
-Earlier designs that failed shaped the geometry: a short pod dropped from above the rim popped
-out of the opening hand, and a lid hinged behind the holder blocked the left hand's fingers;
-hence the tall pod lowered in place and the side hinge.
+= 100% (264 steps per episode).
+The geometry avoids two failures: a short pod dropped from above the rim pops out of the opening
+hand, and a lid hinged behind the holder blocks the left hand's fingers; hence the tall pod
+lowered in place and the side hinge.
 
 ## Version History
 * v0: initial release.

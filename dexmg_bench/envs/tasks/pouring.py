@@ -52,12 +52,10 @@ D1 18/20 = 90%; D2 1/10 = 10%, **the expert does not solve D2**: the left hand m
 over y = -0.35, at the edge of its reach (waist yaw near its limit), and the cup slips in the
 hand or lands on the bowl. Failures in D0 and D1 are the cup slipping in the hand while tipped
 (the Fourier hands' weak finger servos, as in Can Sorting) and the cup falling onto the bowl.
-When the shells first stood on feet, D0 went from 46/50 to 45/50 (the same failing seeds 6, 9,
-22, 41, plus 34): the cup sat about 2 mm shallower in the hand; the expert's cup grasp is now
-5 mm deeper.
+On its feet the cup sits about 2 mm shallower in the hand, so the expert grasps it 5 mm deeper
+(``LEFT_GRASP`` in ``envs/experts/pouring.py``).
 DexMimicGen from the 5 shipped D0 demos, D0: 49/50 attempts succeed (seed 0, one worker, about
-6.1 s per attempt at load 10 on 2 cores; the failure is a pour). Before the feet it was 50/50;
-with the feet and the shallower grasp, 47/50.
+6.1 s per attempt on 2 busy CPU cores; the failure is a pour).
 
 ## Version History
 * v0: initial release.

@@ -6,7 +6,9 @@ the demo's, against always predicting the mean action; how often the gripper com
 the demo's sign; and how much the sample changes when the observations are shuffled across the
 batch (near 0 = the network ignores what it sees).
 
-    python baselines/results/diffusion/diagnose.py CHECKPOINT DATASET_ID
+    python examples/diagnose_diffusion.py CHECKPOINT DATASET_ID
+
+Its output for the reference entries is ``baselines/results/diffusion/diagnose.txt``.
 """
 
 from __future__ import annotations

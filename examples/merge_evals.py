@@ -1,14 +1,14 @@
 """Merge per-training-seed `dexmg eval` results into one standard-protocol JSON (not in CI).
 
-Why: on the loaded 2-core machine each training seed was evaluated as soon as it finished
-training (``dexmg eval --run DIR`` with ``DIR`` holding only ``seed<k>``), overlapping the next
-seed's training. Episode seeds depend only on (base seed, episodes, training seed), so the
-merged file holds exactly the episodes one ``dexmg eval`` over all three seeds would roll out;
+Use it to evaluate each training seed as soon as it has finished training (``dexmg eval --run
+DIR`` with ``DIR`` holding only ``seed<k>``), overlapping the next seed's training. Episode seeds
+depend only on (base seed, episodes, training seed), so the merged file holds exactly the
+episodes one ``dexmg eval`` over all three seeds would roll out;
 the aggregate is recomputed with the evaluator's own ``aggregate`` and ``wilson_interval``.
 ``workers`` may differ between parts (it only splits the episodes over processes); the merged
 protocol records it per training seed.
 
-    python baselines/results/diffusion/merge_evals.py OUT.json eval_seed0.json eval_seed1.json ...
+    python examples/merge_evals.py OUT.json eval_seed0.json eval_seed1.json ...
 """
 
 from __future__ import annotations
