@@ -3,14 +3,20 @@
 They form one family so that the ``dexmg`` command can print them as one line and exit 2,
 while any other exception (a bug) keeps its traceback. The base class is a ``ValueError``, and
 a missing file is also a ``FileNotFoundError``, so callers that catch those keep working.
+
+Two outcomes that are not bugs either are printed as one line too: a stop request (``Stopped``,
+raised where a job polls the flag that SIGINT/SIGTERM set) and a full disk (``DiskFullError``,
+raised by ``writing``, which also removes what was half-written).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import re
+import shutil
 import tomllib
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,11 +26,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 __all__ = [
+    "DiskFullError",
     "InputFileNotFoundError",
+    "Stopped",
     "UserInputError",
     "check_min",
     "from_options",
+    "is_disk_full",
     "reading",
+    "writing",
 ]
 
 
@@ -34,6 +44,58 @@ class UserInputError(ValueError):
 
 class InputFileNotFoundError(UserInputError, FileNotFoundError):
     """A file, folder or dataset the user named does not exist."""
+
+
+class Stopped(Exception):
+    """The user asked the command to stop (SIGINT/SIGTERM); what finished is kept on disk."""
+
+
+class DiskFullError(OSError):
+    """No space was left on the device while writing ``filename``; nothing half-written is kept."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        super().__init__(errno.ENOSPC, "no space left on the device", path and str(path))
+
+    def __str__(self) -> str:
+        where = f"{self.filename}: " if self.filename else ""
+        return (
+            f"{where}the disk is full (no space left on the device); free some space and run "
+            "the same command again (a generation job resumes where it stopped)"
+        )
+
+
+# HDF5 sets errno 28 on its OSError; quota exhaustion is the same fault for the user.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether ``err`` is the OS saying the disk (or the user's quota) is full."""
+    return isinstance(err, OSError) and err.errno in _DISK_FULL
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, *, partial: str | Path | None = None) -> Iterator[None]:
+    """Write ``path``: a full disk raises a ``DiskFullError`` naming it.
+
+    ``partial`` (a temporary file or folder that becomes ``path`` once complete) is removed on any
+    failure, so a half-written file never stays behind to be mistaken for output or to hold the
+    space the user must free.
+    """
+    try:
+        yield
+    except BaseException as err:
+        if partial is not None:
+            _remove(Path(partial))
+        if is_disk_full(err) and not isinstance(err, DiskFullError):
+            raise DiskFullError(path) from err
+        raise
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def from_options(config: Callable[..., T], /, **options: Any) -> T:

@@ -2,8 +2,9 @@
 
 ``main`` is the command's error boundary: an input error (``UserInputError``: a bad option, an
 unknown name, a wrong file) prints one ``dexmg: error: ...`` message and exits 2; any other
-exception is a bug and keeps its traceback. ``--debug`` (anywhere on the command line) or
-``DEXMG_DEBUG=1`` shows the traceback of input errors too.
+exception is a bug and keeps its traceback. A full disk is no bug either: it prints one line
+naming the file and exits 1. ``--debug`` (anywhere on the command line) or ``DEXMG_DEBUG=1``
+shows the traceback of both.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dexmg_bench.cli import (
 
 DEBUG_FLAG = "--debug"
 INPUT_ERROR_STATUS = 2  # argparse's and tyro's status for a bad command line
+DISK_FULL_STATUS = 1
 
 
 class InputErrorExit(SystemExit):
@@ -42,8 +44,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     Raises:
         InputErrorExit: (status 2) after printing the message of a ``UserInputError``.
+        SystemExit: (status 1) after printing which file a full disk stopped.
     """
-    from dexmg_bench.errors import UserInputError
+    from dexmg_bench.errors import DiskFullError, UserInputError, is_disk_full
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG_FLAG in args or os.environ.get("DEXMG_DEBUG", "") not in ("", "0")
@@ -55,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         print(f"dexmg: error: {err}", file=sys.stderr)
         raise InputErrorExit(str(err)) from None
+    except OSError as err:
+        if debug or not is_disk_full(err):
+            raise
+        message = err if isinstance(err, DiskFullError) else DiskFullError(err.filename)
+        print(f"dexmg: error: {message}", file=sys.stderr)
+        raise SystemExit(DISK_FULL_STATUS) from None
 
 
 def _dispatch(args: list[str]) -> None:

@@ -95,12 +95,20 @@ class Build:
 
     def _generate_flagship(self, task: str) -> None:
         from dexmg_bench.cli.generate_cmd import generate as generate_cli
+        from dexmg_bench.cli.generate_cmd import stop_on_signals
         from dexmg_bench.datasets.cards import write_card
         from dexmg_bench.datasets.minari_io import write_generated_job
+        from dexmg_bench.errors import Stopped
 
         job = self.jobs / task  # `dexmg generate` itself: progress, resume, Ctrl-C
         generate_cli(task=task, n=self.flagship, out=job, workers=self.workers, minari=False)
-        ds = write_generated_job(job, flagship=True, overwrite=True)
+        with stop_on_signals() as stop:  # the longest write of the build: stoppable too
+            try:
+                ds = write_generated_job(job, flagship=True, overwrite=True, should_stop=stop)
+            except Stopped:
+                stop.exit(
+                    "the flagship dataset was not written; rerun the same command to write it"
+                )
         print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
 
 

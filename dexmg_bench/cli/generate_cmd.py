@@ -1,13 +1,23 @@
-"""``dexmg generate``: DexMimicGen (or Demo-Noise) data generation from source demos."""
+"""``dexmg generate``: DexMimicGen (or Demo-Noise) data generation from source demos.
+
+Ctrl-C (SIGINT) or SIGTERM stops a job cleanly: the handler only sets a flag, which the job
+polls between attempts (and while workers run them) and the Minari write before each episode.
+The command then ends its workers, keeps what finished, prints one line saying how to resume
+and exits 130 (SIGINT) or 143 (SIGTERM). A second signal ends it at once: every file is written
+atomically, so that is as safe as ``kill -9``, and a rerun resumes either way.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 
 def generate(
@@ -53,7 +63,7 @@ def generate(
             ``dexmg/<task>-v0`` is written by `dexmg datasets build --flagship` alone).
     """
     from dexmg_bench.datasets.minari_io import check_dataset_id
-    from dexmg_bench.errors import from_options
+    from dexmg_bench.errors import Stopped, from_options
     from dexmg_bench.generators.run import GenerateConfig
     from dexmg_bench.generators.run import generate as run_generate
 
@@ -76,10 +86,17 @@ def generate(
         address=address,
         time_warp=time_warp,
     )
-    stats = _run_interruptible(run_generate, config, out)
-    print(json.dumps(stats, indent=2, sort_keys=True))
-    if minari and stats["complete"]:
-        _write_minari(out, dataset_id)
+    with stop_on_signals() as stop:
+        try:
+            stats = run_generate(config, out, should_stop=stop)
+        except Stopped:
+            stop.exit(f"finished attempts are kept in {out}; rerun the same command to resume")
+        print(json.dumps(stats, indent=2, sort_keys=True))
+        if minari and stats["complete"]:
+            try:
+                _write_minari(out, dataset_id, should_stop=stop)
+            except Stopped:
+                stop.exit("the Minari dataset was not written; rerun the same command to write it")
     if not stats["complete"]:
         wrote = f" (written to {out / stats['output']})" if "output" in stats else ""
         raise SystemExit(
@@ -97,42 +114,57 @@ def check_out_folder(out: Path) -> None:
         raise UserInputError(f"--out {out} is a file; give a folder (new, or a job to resume)")
 
 
-def _run_interruptible(run: Any, config: Any, out: Path) -> dict[str, Any]:
-    """Run the job; Ctrl-C or SIGTERM stop it cleanly (workers terminated, no tracebacks).
+class StopFlag:
+    """Set by SIGINT or SIGTERM (``signum``); true once set, the job's ``should_stop``.
 
-    The first signal only sets a flag that the job polls after every attempt, so it stops
-    within one attempt. Raising KeyboardInterrupt from the handler was not safe: landing in a
-    weakref callback, it was printed with a traceback and then ignored, and the job ran on. A
-    second Ctrl-C raises it anyway, for a user who will not wait.
+    A flag cannot be lost the way an exception raised from a signal handler can: one that
+    lands in a finaliser or a weakref callback is printed and ignored, and the job runs on.
     """
-    from dexmg_bench.generators.run import Stopped
 
-    stop = threading.Event()
+    def __init__(self) -> None:
+        self.signum = 0
+
+    def __call__(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.signum != 0
+
+    def exit(self, what: str) -> NoReturn:
+        """Print one line on what was kept and how to resume; exit 128 + the signal number."""
+        print(f"interrupted: {what}", file=sys.stderr)
+        raise SystemExit(128 + self.signum if self.signum else 1)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[StopFlag]:
+    """While inside, SIGINT and SIGTERM set the flag; a second one exits at once.
+
+    Outside the main thread (where Python cannot install handlers) the flag is never set.
+    """
+    flag = StopFlag()
 
     def on_signal(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("\nstopping after the attempts in flight (Ctrl-C again: now)", file=sys.stderr)
+        if flag.signum:  # the user will not wait: every write is atomic, a rerun resumes
+            os.write(2, b"\ninterrupted at once; rerun the same command to resume\n")
+            os._exit(128 + signum)
+        flag.signum = signum
 
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return run(config, out, should_stop=stop.is_set)
-    except (KeyboardInterrupt, Stopped):
-        raise SystemExit(
-            f"interrupted: finished attempts are kept in {out}; rerun the same command to resume"
-        ) from None
+        yield flag
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
 
 
-def _write_minari(out: Path, dataset: str = "") -> None:
+def _write_minari(out: Path, dataset: str = "", *, should_stop: StopFlag | None = None) -> None:
     """The generate -> Minari hook: never replaces a dataset, says how to write it instead."""
     from dexmg_bench.datasets.minari_io import write_generated_job
 
     try:
-        ds = write_generated_job(out, dataset=dataset)
+        ds = write_generated_job(out, dataset=dataset, should_stop=should_stop)
     except FileExistsError as err:
         named = f" --dataset {dataset}" if dataset else ""
         print(

@@ -18,15 +18,21 @@ A dataset ``dexmg/<name>-v<N>`` holds, per episode of ``T`` actions:
 
 Dataset metadata carries Minari's fields plus a ``dexmg`` dict (generator, its config, source
 dataset id, generation stats, code version, seeds, action layout); see ``REQUIRED_DEXMG_KEYS``.
+
+A dataset is written in a hidden staging folder of the local store and renamed to its id once
+complete (``create_streamed``), so ``minari list``, ``minari.load_dataset`` and ``loader.load``
+never see one half-written, whether the write failed, was stopped or was killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench import __version__
+from dexmg_bench.crash_point import crash_point
 from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab, stack_obs
+from dexmg_bench.errors import Stopped, writing
 
 NAMESPACE = "dexmg"
 METADATA_VERSION = 1
@@ -67,6 +75,8 @@ REQUIRED_DEXMG_KEYS = (
     "complete",
 )
 REQUIRED_MINARI_KEYS = ("dataset_id", "description", "author", "code_permalink", "env_spec")
+# Hidden (Minari lists no folder whose name starts with a dot): datasets being written.
+STAGING = ".dexmg-staging"
 
 
 def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag: str = "") -> str:
@@ -205,12 +215,18 @@ def generated_id(job: dict[str, Any], kept: int, *, flagship: bool = False) -> s
 
 
 def write_generated_job(
-    job_dir: Path, *, dataset: str = "", flagship: bool = False, overwrite: bool = False
+    job_dir: Path,
+    *,
+    dataset: str = "",
+    flagship: bool = False,
+    overwrite: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     """Write the finished output of a ``dexmg generate`` folder as its Minari dataset.
 
     The id is ``dataset`` if given (checked by ``check_dataset_id``), else ``generated_id``;
-    ``flagship=True`` is for ``dexmg datasets build --flagship`` alone.
+    ``flagship=True`` is for ``dexmg datasets build --flagship`` alone. ``should_stop`` is
+    polled before each episode (see ``write_minari``).
     """
     from dexmg_bench.datasets.source import read_source_file
 
@@ -222,7 +238,8 @@ def write_generated_job(
         check_dataset_id(dataset, task=job["task"], catalogue=flagship)
     ds_id = dataset or generated_id(job, int(stats["kept"]), flagship=flagship)
     source = read_source_file(job_dir / stats["output"], lazy=True)
-    return write_minari(source, generated_info(job_dir), dataset=ds_id, overwrite=overwrite)
+    info = generated_info(job_dir)
+    return write_minari(source, info, dataset=ds_id, overwrite=overwrite, should_stop=should_stop)
 
 
 def observe(env: Any, states: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -320,11 +337,15 @@ def _buffers(
     seeds: list[int],
     *,
     recompute: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[Any]:
     """One EpisodeBuffer at a time, so memory stays flat however many episodes are written."""
     from minari.data_collector import EpisodeBuffer
 
     for k, demo in enumerate(demos):
+        crash_point("minari-episode")
+        if should_stop is not None and should_stop():
+            raise Stopped(f"stopped after writing {k} episodes")
         if recompute:
             arrays = episode_arrays(env, demo.states, demo.actions)
         else:
@@ -342,12 +363,17 @@ def write_minari(
     tag: str = "",
     overwrite: bool = False,
     recompute: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
 
     ``recompute=True`` ignores recorded observations and recomputes them from the states; so
     does a source where some episodes lack them (a job resumed across the change), so that one
     dataset's observations have one definition (they differ for the GR-1 tasks, see above).
+
+    Raises:
+        Stopped: ``should_stop()`` (polled before each episode) turned true; nothing is written.
+        DiskFullError: the disk filled up; nothing is written.
     """
     from dexmg_bench.datasets.record import make_task_env
 
@@ -368,7 +394,14 @@ def write_minari(
         dexmg = _dexmg_metadata(source, info, env)  # its seeds fill in as episodes stream by
         return create_streamed(
             ds_id,
-            _buffers(env, demos, episode_meta, dexmg["seeds"], recompute=recompute),
+            _buffers(
+                env,
+                demos,
+                episode_meta,
+                dexmg["seeds"],
+                recompute=recompute,
+                should_stop=should_stop,
+            ),
             env=env,
             env_spec=registered_spec(source.env_id, {}),
             info=info,
@@ -394,19 +427,22 @@ def create_streamed(
     """Create ``ds_id`` from a generator of EpisodeBuffers, then add our metadata.
 
     Minari's HDF5 storage consumes the buffers one at a time inside one open file, so memory does
-    not grow with the episode count. A failure removes the partial dataset; one killed mid-write
-    lacks ``dexmg.complete`` and is refused by ``load`` and ``publish``.
+    not grow with the episode count. It writes into ``<store>/.dexmg-staging/<id>/``, renamed to
+    the id once complete (an existing dataset, with ``overwrite``, is replaced only then). A
+    failure removes the staging folder; one left by a kill is removed by the next write of the
+    id. The ``dexmg.complete`` flag marks a finished write in older stores too.
     """
     import minari
     from minari.storage import get_dataset_path
 
-    path = Path(get_dataset_path(ds_id))
-    if path.exists():
-        if not overwrite:
-            raise FileExistsError(f"dataset {ds_id} exists at {path}; pass overwrite=True")
-        shutil.rmtree(path)
+    root = Path(get_dataset_path())
+    path = root / ds_id
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"dataset {ds_id} exists at {path}; pass overwrite=True")
+    staging = root / STAGING / ds_id.replace("/", "--")
+    shutil.rmtree(staging, ignore_errors=True)
     ensure_namespace()
-    try:
+    with writing(path, partial=staging), _datasets_root(staging):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*(author_email|eval_env).*")
             ds = minari.create_dataset_from_buffers(
@@ -427,10 +463,36 @@ def create_streamed(
         data = Path(ds.storage.data_path) / "main_data.hdf5"
         digests = {"main_data_sha256": file_sha256(data), "content_sha256": content_sha256(data)}
         ds.storage.update_metadata({"dexmg": {**dexmg, **digests, "complete": True}})
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
+    _move_into_place(staging / ds_id, path, trash=staging / "replaced")
+    shutil.rmtree(staging, ignore_errors=True)
     return minari.load_dataset(ds_id)
+
+
+@contextlib.contextmanager
+def _datasets_root(root: Path) -> Iterator[None]:
+    """Point Minari's local store (``MINARI_DATASETS_PATH``) at ``root`` for a while.
+
+    Process-wide: anything resolving a dataset id meanwhile sees ``root``, so the buffers of
+    ``create_streamed`` read datasets they need through objects opened before it.
+    """
+    key = "MINARI_DATASETS_PATH"
+    before = os.environ.get(key)
+    os.environ[key] = str(root)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[key]
+        else:
+            os.environ[key] = before
+
+
+def _move_into_place(new: Path, path: Path, *, trash: Path) -> None:
+    """Rename the dataset folder ``new`` to ``path``, moving any dataset there to ``trash``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.rename(trash)
+    new.rename(path)
 
 
 _HASH_REOPEN_EVERY = 50  # episodes

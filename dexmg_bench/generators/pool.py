@@ -8,19 +8,36 @@ Ray is optional (``pip install "dexmg-bench[ray]"``) and imported only when ``--
 asked for. With ``address`` the job joins an existing cluster (``ray.init(address=...)``); without
 it, it starts a local Ray with ``workers`` CPUs. A Ray session that is already initialized (a
 notebook, a test session) is used as it is and left running.
+
+``should_stop`` (the flag SIGINT/SIGTERM set) is polled between results, and every
+``POLL_SECONDS`` while attempts run in workers or actors, so a stop request never waits for an
+attempt to finish there. Pool workers die with the job process: ``kill -9`` of the job leaves no
+orphan that would finish its attempt and print a ``BrokenPipeError`` on sending the result.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing as mp
+import os
 import signal
-from collections.abc import Iterator
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dexmg_bench.generators.execute import Attempt
 from dexmg_bench.generators.job import GenerateConfig, build_generator
 
+POLL_SECONDS = 0.2  # longest wait before a stop request is seen while workers run attempts
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _WORKER: Any = None
+
+
+def _never() -> bool:
+    return False
 
 
 def _init_worker(config: GenerateConfig) -> None:
@@ -28,11 +45,50 @@ def _init_worker(config: GenerateConfig) -> None:
     _WORKER = build_generator(config)
 
 
-def _init_pool_worker(config: GenerateConfig) -> None:
+def _init_pool_worker(config: GenerateConfig, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
     # Ctrl-C reaches the whole process group; the parent alone handles it (and terminates the
     # pool), so the workers do not each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(config)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the pool starts its workers, which inherit that.
+
+    Python installs its KeyboardInterrupt handler only where SIGINT is not ignored, so a worker
+    still importing when Ctrl-C reaches the process group prints no traceback. A Ctrl-C in these
+    few milliseconds is lost for the job too (press it again); SIGTERM is not affected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this worker process at once, silently, when process ``parent_pid`` (its parent) dies.
+
+    On Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); elsewhere a daemon thread polls
+    the parent id every second. A parent that died before this call is caught by the check at
+    the end.
+    """
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+    if libc is None or libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _run_attempt(args: tuple[int, int]) -> Attempt:
@@ -40,18 +96,39 @@ def _run_attempt(args: tuple[int, int]) -> Attempt:
     return _WORKER.attempt(seed, index)
 
 
-def map_attempts(config: GenerateConfig, items: Iterator[tuple[int, int]]) -> Iterator[Attempt]:
-    """Run ``(seed, index)`` items on the config's backend; results come in item order."""
+def map_attempts(
+    config: GenerateConfig,
+    items: Iterator[tuple[int, int]],
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[Attempt]:
+    """Run ``(seed, index)`` items on the config's backend; results come in item order.
+
+    The results end early once ``should_stop()`` is true; closing the iterator then ends the
+    workers (attempts in flight are lost, and run again when the job resumes).
+    """
+    stop = should_stop or _never
     if config.backend == "ray":
-        yield from _ray_map(config, items)
+        yield from _ray_map(config, items, stop)
     elif config.workers == 1:
         _init_worker(config)
         for item in items:
+            if stop():
+                return
             yield _run_attempt(item)
     else:
         ctx = mp.get_context("spawn")  # fresh interpreters: no inherited MuJoCo/OpenGL state
-        with ctx.Pool(config.workers, initializer=_init_pool_worker, initargs=(config,)) as pool:
-            yield from pool.imap(_run_attempt, items, chunksize=1)
+        init = (config, os.getpid())
+        with _sigint_ignored():
+            pool = ctx.Pool(config.workers, initializer=_init_pool_worker, initargs=init)
+        with pool:
+            results = pool.imap(_run_attempt, items, chunksize=1)
+            while not stop():
+                try:
+                    yield results.next(timeout=POLL_SECONDS)
+                except mp.TimeoutError:
+                    continue
+                except StopIteration:
+                    return
 
 
 def require_ray() -> Any:
@@ -75,7 +152,13 @@ class _AttemptActor:
         return self.generator.attempt(seed, index)
 
 
-def _ray_map(config: GenerateConfig, items: Iterator[tuple[int, int]]) -> Iterator[Attempt]:
+def _submit(actor: Any, item: tuple[int, int]) -> Any:
+    return actor.attempt.remote(*item)
+
+
+def _ray_map(
+    config: GenerateConfig, items: Iterator[tuple[int, int]], stop: Callable[[], bool]
+) -> Iterator[Attempt]:
     ray = require_ray()
     from ray.util import ActorPool
 
@@ -89,7 +172,13 @@ def _ray_map(config: GenerateConfig, items: Iterator[tuple[int, int]]) -> Iterat
     actors = [actor_cls.remote(config) for _ in range(config.workers)]
     try:
         pool = ActorPool(actors)
-        yield from pool.map(lambda actor, item: actor.attempt.remote(*item), items)
+        for item in items:
+            pool.submit(_submit, item)
+        while pool.has_next() and not stop():
+            try:
+                yield pool.get_next(timeout=POLL_SECONDS)
+            except TimeoutError:
+                continue
     finally:
         for actor in actors:
             ray.kill(actor)

@@ -3,7 +3,7 @@
 Layout of ``--out DIR``::
 
     DIR/job.json                 the job (task, variant, seed, generator, ...); checked on resume
-    DIR/attempts.jsonl           one line per finished attempt (appended, flushed)
+    DIR/attempts.jsonl           one line per finished attempt (appended in one write each)
     DIR/episodes/attempt_<k>.hdf5   each kept episode, written atomically
     DIR/<task>-<variant>.hdf5    the first ``n`` successes by attempt index (written at the end)
     DIR/stats.json               attempts, successes, failure reasons per subtask, time per attempt
@@ -16,25 +16,35 @@ Demo-Noise alike, whichever backend (``pool.py``) runs it. The result keeps the 
 attempts with the lowest indices, so it does not depend on the backend, the number of workers or
 where a killed run stopped: killing the job loses at most the attempts in flight, and rerunning
 with the same ``--out`` continues.
+
+Crash safety: every file is written under a temporary name (``*.part``, ``*.tmp``) and renamed
+into place once complete, so a file under its final name is whole; a temporary one left by a
+kill is deleted by the next run. An episode file is renamed before its attempt's log line is
+appended, so a logged success always has its file; a file without a line is made again by the
+rerun (the same attempt gives the same episode). A line cut by a kill or a full disk is cut off
+the log before the next run appends to it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import h5py
 
 from dexmg_bench import __version__
+from dexmg_bench.crash_point import crash_point
 from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
 from dexmg_bench.datasets.source import write_source_file as _write_plain
-from dexmg_bench.errors import UserInputError, reading
+from dexmg_bench.errors import Stopped, UserInputError, reading, writing
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
 from dexmg_bench.provenance import code_commit
@@ -78,10 +88,6 @@ def _kept_prefix(done: dict[int, dict[str, Any]], n: int) -> list[int] | None:
     return None
 
 
-class Stopped(Exception):
-    """The job was asked to stop (``should_stop``); finished attempts are on disk."""
-
-
 def generate(
     config: GenerateConfig,
     out: Path,
@@ -91,9 +97,13 @@ def generate(
 ) -> dict[str, Any]:
     """Run (or resume) a job until ``n`` episodes are kept; returns the stats.
 
-    ``should_stop`` is polled after every finished attempt (a signal handler sets the flag it
-    reads): a stop request cannot be lost the way an asynchronous exception can be, e.g. when
-    it lands in a finaliser, which Python reports and then ignores.
+    ``should_stop`` is polled between attempts and while workers run them (a signal handler
+    sets the flag it reads): a stop request cannot be lost the way an asynchronous exception
+    can be, e.g. when it lands in a finaliser, which Python reports and then ignores.
+
+    Raises:
+        Stopped: ``should_stop()`` turned true before the job finished; what finished is on disk.
+        DiskFullError: the disk filled up; the file being written is removed, the rest kept.
     """
     from tqdm import tqdm
 
@@ -101,6 +111,9 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     _check_job(config, out)
     (out / "episodes").mkdir(exist_ok=True)
+    _remove_partial_files(out)
+    log_path = out / "attempts.jsonl"
+    _cut_torn_line(log_path)
     done = _attempts_done(out)
     t0 = time.perf_counter()
     successes = sum(r["success"] for r in done.values())
@@ -119,26 +132,29 @@ def generate(
 
     env_id = src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-")
     finished = _kept_prefix(done, config.n) is not None  # a rerun of a complete job: no workers
-    attempts = contextlib.closing(map_attempts(config, todo()) if not finished else _none())
-    with open(out / "attempts.jsonl", "a") as log, attempts as stream:
+    stream = map_attempts(config, todo(), should_stop) if not finished else _none()
+    # Closing the bar ends its line, also before an error message.
+    with (
+        contextlib.closing(bar),
+        open(log_path, "ab", buffering=0) as log,
+        contextlib.closing(stream),
+    ):
         for attempt in stream:
             if attempt.success:
                 assert attempt.demo is not None
                 path = out / "episodes" / f"attempt_{attempt.index}.hdf5"
-                _write_generated(path, config, env_id, (attempt.demo,))
+                _write_generated(path, config, env_id, (attempt.demo,), point="episode-part")
             row = {k: v for k, v in asdict(attempt).items() if k != "demo"}
-            log.write(json.dumps(row) + "\n")
-            log.flush()
+            with writing(log_path):
+                _append_row(log, row)
             done[attempt.index] = row
             successes += attempt.success
             bar.update(int(attempt.success and bar.n < config.n))
             bar.set_postfix(attempts=len(done), rate=f"{successes / len(done):.0%}")
             if _kept_prefix(done, config.n) is not None:
                 break
-            if should_stop is not None and should_stop():
-                bar.close()
-                raise Stopped(f"stopped after {len(done)} attempts")
-    bar.close()
+    if should_stop is not None and should_stop():  # before the final write, which may be long
+        raise Stopped(f"stopped after {len(done)} attempts")
     kept = _kept_prefix(done, config.n)
     if kept is None and all(k in done for k in range(config.attempt_budget)):
         # The attempt budget ran out short of n: keep every success (in attempt order) and say
@@ -148,10 +164,44 @@ def generate(
     if kept:  # streamed: one episode in memory at a time
         demos = LazyDemos([(out / "episodes" / f"attempt_{k}.hdf5", "demo_0") for k in kept])
         name = f"{kebab(config.task)}-{config.variant.lower()}.hdf5"
-        _write_generated(out / name, config, env_id, demos)
+        _write_generated(out / name, config, env_id, demos, point="output-part")
         stats["output"] = name
-    (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
+    _write_json(out / "stats.json", stats)
     return stats
+
+
+def _remove_partial_files(out: Path) -> None:
+    """Delete what a killed run left under a temporary name (never counted, only in the way)."""
+    for path in [*out.glob("*.part"), *out.glob("*.tmp"), *(out / "episodes").glob("*.part")]:
+        path.unlink(missing_ok=True)
+
+
+def _cut_torn_line(log: Path) -> None:
+    """Cut an unfinished last line off the attempt log, so the next row starts on its own line.
+
+    A kill or a full disk in the middle of an append leaves one; that attempt simply runs again.
+    """
+    if not log.exists():
+        return
+    data = log.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with writing(log), open(log, "r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+
+
+def _append_row(log: BinaryIO, row: dict[str, Any]) -> None:
+    """Append one log line in one unbuffered write: a crash can only cut the last line."""
+    line = (json.dumps(row) + "\n").encode()
+    if log.write(line) != len(line):  # a short write to a regular file: the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log.name))
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Write a JSON file atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with writing(path, partial=tmp):
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=True))
+        tmp.replace(path)
 
 
 def _check_job(config: GenerateConfig, out: Path) -> None:
@@ -168,15 +218,16 @@ def _check_job(config: GenerateConfig, out: Path) -> None:
     commit = code_commit()  # every checkout that ran part of the job, in order
     if commit is not None and commit not in job["code_commits"]:
         job["code_commits"].append(commit)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(job, indent=2, sort_keys=True))
-    tmp.replace(path)
+    _write_json(path, job)
 
 
 def _write_generated(
-    path: Path, config: GenerateConfig, env_id: str, demos: Sequence[SourceDemo]
+    path: Path, config: GenerateConfig, env_id: str, demos: Sequence[SourceDemo], *, point: str
 ) -> None:
-    """Write generated episodes atomically, with the generator's name as a file attribute."""
+    """Write generated episodes atomically, with the generator's name as a file attribute.
+
+    ``point`` names the moment the file is whole under its temporary name, for ``crash_point``.
+    """
     source = SourceFile(
         env_id=env_id,
         task=config.task,
@@ -186,10 +237,12 @@ def _write_generated(
         demos=demos,
     )
     tmp = path.with_name(path.name + ".part")
-    _write_plain(tmp, source)
-    with h5py.File(tmp, "r+") as f:
-        f.attrs["generator"] = config.generator
-    tmp.replace(path)
+    with writing(path, partial=tmp):
+        _write_plain(tmp, source)
+        with h5py.File(tmp, "r+") as f:
+            f.attrs["generator"] = config.generator
+        crash_point(point)
+        tmp.replace(path)
 
 
 def generator_of(path: str | Path) -> str | None:

@@ -1,15 +1,9 @@
-"""The simulator side of generation: attempts, kept episodes, crash safety and resume."""
+"""The simulator side of generation: attempts, kept episodes, input checks, stop and resume."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -126,15 +120,14 @@ def test_malformed_spec_fails_before_simulation(tmp_path, monkeypatch):
 def test_a_stop_request_ends_the_job_after_the_attempt_in_flight(tmp_path):
     """The flag a signal handler sets is polled: the job stops, keeps its log, writes no stats."""
     config = GenerateConfig(task="Threading", n=5, generator="demo-noise", action_noise=0.01)
-    polls = []
+    log = tmp_path / "job" / "attempts.jsonl"
 
-    def should_stop() -> bool:
-        polls.append(1)
-        return len(polls) >= 2
+    def should_stop() -> bool:  # as if a signal came while attempt 1 ran
+        return log.exists() and log.read_text().count("\n") >= 2
 
     with pytest.raises(Stopped, match="stopped after 2 attempts"):
         generate(config, tmp_path / "job", progress=False, should_stop=should_stop)
-    rows = (tmp_path / "job" / "attempts.jsonl").read_text().splitlines()
+    rows = log.read_text().splitlines()
     assert len(rows) == 2 and not (tmp_path / "job" / "stats.json").exists()
     stats = generate(config, tmp_path / "job", progress=False)  # resumes where it stopped
     assert stats["complete"] and stats["attempts"] >= 5
@@ -164,57 +157,3 @@ def test_an_exhausted_attempt_budget_keeps_its_successes(tmp_path):
 
 def _no_simulation(*args, **kwargs):
     raise AssertionError("simulation started despite bad inputs")
-
-
-def _generate_cmd(out: Path, n: int, generator: str) -> list[str]:
-    # Demo-Noise with small noise keeps nearly every ~1 s attempt: the same job runner, fast.
-    extra = ["--generator", generator] + (["--action-noise", "0.01"] * (generator == "demo-noise"))
-    return [sys.executable, "-m", "dexmg_bench.cli", "generate", "--task", "Threading",
-            "--n", str(n), "--out", str(out), "--workers", "1", *extra]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("generator", "n"),
-    [("demo-noise", 4), pytest.param("dexmgen", 2, marks=pytest.mark.slow)],
-)
-def test_kill_and_resume_gives_exactly_n_valid_episodes(tmp_path, generator, n):
-    """Kill -9 mid-run, rerun with the same --out: exactly n episodes, all replay to success."""
-    out = tmp_path / "job"
-    env = {**os.environ, "MUJOCO_GL": "osmesa"}
-    proc = subprocess.Popen(_generate_cmd(out, n, generator), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.time() + 600
-    while time.time() < deadline and not list((out / "episodes").glob("attempt_*.hdf5")):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (out / "stats.json").exists(), "the job finished before it could be killed"
-    kept_before = len(list((out / "episodes").glob("attempt_*.hdf5")))
-    assert 1 <= kept_before < n
-    subprocess.run(_generate_cmd(out, n, generator), env=env, check=True, capture_output=True)
-    stats = json.loads((out / "stats.json").read_text())
-    assert stats["complete"] and stats["kept"] == n and stats["generator"] == generator
-    result = read_source_file(out / stats["output"])
-    assert len(result.demos) == n and result.origin == "generated"
-    sim = make_task_env("Threading")
-    assert all(replay_demo(sim, d) for d in result.demos)
-
-
-def test_sigterm_stops_a_parallel_job_cleanly(tmp_path):
-    """SIGTERM mid-run: one line saying how to resume, no worker tracebacks, the log intact."""
-    out = tmp_path / "job"
-    cmd = _generate_cmd(out, 50, "demo-noise")
-    cmd[cmd.index("--workers") + 1] = "2"
-    env = {**os.environ, "MUJOCO_GL": "osmesa"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 600
-    log = out / "attempts.jsonl"
-    while time.time() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=300)  # tearing down the workers takes ~16 s at load 14
-    assert proc.returncode != 0
-    assert "Traceback" not in err, err
-    assert "interrupted" in err and "rerun the same command to resume" in err
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    assert rows and not (out / "stats.json").exists()

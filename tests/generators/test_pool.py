@@ -1,16 +1,23 @@
-"""Backends: Ray actors give the same attempts, in the same order, as running them in-process."""
+"""Backends: Ray actors give the same attempts, in the same order, as running them in-process.
+
+Also: a stop request ends the results between attempts, and a worker ends with its parent.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dexmg_bench.datasets.source import read_source_file
 from dexmg_bench.generators.job import build_generator
-from dexmg_bench.generators.pool import require_ray
+from dexmg_bench.generators.pool import map_attempts, require_ray
 from dexmg_bench.generators.run import GenerateConfig, generate
 
 
@@ -50,3 +57,64 @@ def test_missing_ray_says_which_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"dexmg-bench\[ray\]"):
         require_ray()
+
+
+def test_ray_backend_stops_between_results(ray_session):
+    """A stop request after the first result ends the stream there; the actors are released."""
+    config = GenerateConfig(
+        task="Threading", generator="demo-noise", action_noise=0.01, workers=2, backend="ray"
+    )
+    got = []
+    stream = map_attempts(config, ((0, k) for k in range(50)), lambda: len(got) >= 1)
+    with contextlib.closing(stream):
+        got.extend(stream)
+    assert [a.index for a in got] == [0]
+
+
+# A job process in miniature: it starts one spawned worker, which reports its pid once it has
+# called die_with_parent, then both wait forever.
+_PARENT = """
+import multiprocessing as mp, os, time
+
+def worker(parent_pid):
+    from dexmg_bench.generators.pool import die_with_parent
+
+    die_with_parent(parent_pid)
+    print(os.getpid(), flush=True)
+    while True:
+        time.sleep(0.05)
+
+if __name__ == "__main__":
+    mp.get_context("spawn").Process(target=worker, args=(os.getpid(),)).start()
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_ends_quietly_with_its_parent(tmp_path):
+    """Killing the parent (-9) ends the worker within seconds, silently; so does a late start."""
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    worker = int(proc.stdout.readline())  # type: ignore[union-attr]
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(worker), "the worker outlived its parent by 20 s"
+    assert proc.stderr is not None and proc.stderr.read() == ""
+    late = "from dexmg_bench.generators.pool import die_with_parent; die_with_parent(-1); print(1)"
+    orphan = subprocess.run(
+        [sys.executable, "-c", late], capture_output=True, text=True, check=True
+    )
+    assert (orphan.stdout, orphan.stderr) == ("", "")
