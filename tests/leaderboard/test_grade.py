@@ -12,7 +12,14 @@ import pytest
 import yaml
 
 from dexmg_bench.leaderboard import sandbox
-from dexmg_bench.leaderboard.grade import GradeConfig, grade, regrade, write_results
+from dexmg_bench.leaderboard.grade import (
+    DATASET_UNVERIFIED,
+    GradeConfig,
+    check_submission,
+    grade,
+    regrade,
+    write_results,
+)
 from dexmg_bench.leaderboard.manifest import card_sha256, write_manifest
 from dexmg_bench.leaderboard.sandbox import SandboxUnavailable, bubblewrap
 from dexmg_bench.leaderboard.seeds import dev_seeds, hidden_seeds
@@ -231,6 +238,8 @@ def test_reference_entries_verify():
     }
     for folder in folders:
         assert (folder / "MANIFEST.sha256").is_file()
+        _, warnings = check_submission(folder, CARDS)  # the quoted dataset hash is the card's
+        assert not [w for w in warnings if w.startswith(DATASET_UNVERIFIED)], folder.name
         sub_id = verify_manifest(Path(folder))
         results = REPO / "leaderboard" / "results" / f"{sub_id}.json"
         assert json.loads(results.read_text())["folder"] == folder.name
