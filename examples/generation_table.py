@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dexmg_bench.datasets.record import make_task_env, replay_demo
+from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file
-from dexmg_bench.envs import TASKS
+from dexmg_bench.envs import TASKS, make_task_env
 from dexmg_bench.generators.run import GenerateConfig, generate
 
 

@@ -56,7 +56,7 @@ PURE = {
     "geometry": ["dexmg_bench.geometry"],
     "generators": [
         f"dexmg_bench.generators.{m}"
-        for m in ("transform", "scheduler", "spec", "select", "segment")
+        for m in ("transform", "scheduler", "spec", "select", "segment", "protocol")
     ],
 }
 SIMULATOR = ("mujoco", "robosuite", "gymnasium")

@@ -198,9 +198,9 @@ def _workdir(tmp_path: Path) -> Path:
 
 def _stored_session(argv: list[str], work: Path) -> None:
     """The device session a ``--device replay --inputs FILE`` line replays, from a shipped demo."""
-    from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import read_source_file, shipped_source_file
     from dexmg_bench.datasets.teleop import inputs_from_demo
+    from dexmg_bench.envs import make_task_env
 
     task = argv[argv.index("--task") + 1]
     path = work / argv[argv.index("--inputs") + 1]

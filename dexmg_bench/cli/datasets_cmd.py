@@ -219,8 +219,8 @@ class Render:
     def run(self) -> None:
         """Render and write the sibling dataset."""
         from dexmg_bench.datasets.loader import load
-        from dexmg_bench.datasets.record import make_task_env
         from dexmg_bench.datasets.render import render_dataset
+        from dexmg_bench.envs import make_task_env
 
         cameras = self.cameras
         if not cameras:
@@ -299,9 +299,9 @@ class ExportRobomimic:
 
     def run(self) -> None:
         """Export."""
-        from dexmg_bench.datasets.record import make_task_env
         from dexmg_bench.datasets.robomimic import export_robomimic
         from dexmg_bench.datasets.source import read_source_file
+        from dexmg_bench.envs import make_task_env
 
         src = read_source_file(self.source)
         env = make_task_env(src.task, src.variant) if self.obs else None

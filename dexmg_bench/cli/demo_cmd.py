@@ -30,8 +30,9 @@ def demo(
     """
     from dexmg_bench.cli.generate_cmd import check_out_folder
     from dexmg_bench.cli.source_cmd import save_video
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
     from dexmg_bench.errors import check_min, from_options
     from dexmg_bench.generators.run import GenerateConfig, generate
 

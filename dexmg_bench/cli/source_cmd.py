@@ -33,16 +33,15 @@ def rollout(
         video: where to write the mp4.
         size: video frame side in pixels.
     """
-    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.datasets.record import run_expert
 
     check_min("size", size, 8)
     check_min("seed", seed, 0)
-    env = make_task_env(task, variant, render_mode="rgb_array", render_size=size)
+    entry = task_entry(task)
+    env = entry.make_env(variant, render_mode="rgb_array", render_size=size)
     frames: list = []
     t0 = time.perf_counter()
-    episode, info = run_expert(
-        env, seed, horizon=task_entry(task).max_episode_steps, on_frame=frames.append
-    )
+    episode, info = run_expert(env, seed, horizon=entry.horizon, on_frame=frames.append)
     elapsed = time.perf_counter() - t0
     save_video(frames, video, fps=env.config.control_freq)
     print(f"{task}-{variant} seed {seed}: success={info['success']} terms={info.get('terms', {})}")
@@ -66,15 +65,16 @@ def source(
         seed: first seed; attempt k uses seed + k.
     """
     from dexmg_bench.datasets.record import record_source_demos
-    from dexmg_bench.datasets.source import kebab, write_source_file
+    from dexmg_bench.datasets.source import write_source_file
 
     check_min("n", n, 1)
     check_min("seed", seed, 0)
-    task_entry(task).env_id(variant)  # an unknown task or variant, before any recording
-    out = out or Path("datasets/source") / f"{kebab(task)}.hdf5"
+    entry = task_entry(task)
+    entry.env_id(variant)  # an unknown task or variant, before any recording
+    out = out or Path("datasets/source") / f"{entry.slug}.hdf5"
     if out.is_dir():
         raise UserInputError(f"--out {out} is a folder; give the .hdf5 file to write")
-    source_file, attempts = record_source_demos(task, variant=variant, n=n, seed=seed)
+    source_file, attempts = record_source_demos(entry, variant=variant, n=n, seed=seed)
     write_source_file(out, source_file)
     lengths = [d.num_steps for d in source_file.demos]
     print(f"{n} scripted demos in {attempts} attempts -> {out}")
@@ -88,11 +88,12 @@ def replay(file: Path, video: Path | None = None) -> None:
         file: a source-demo HDF5 file.
         video: optional mp4 of the first demo's replay.
     """
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
 
     src = read_source_file(file)
-    env = make_task_env(src.task, src.variant, render_mode="rgb_array" if video else None)
+    entry = task_entry(src.task)
+    env = entry.make_env(src.variant, render_mode="rgb_array" if video else None)
     ok = 0
     for k, d in enumerate(src.demos):
         frames: list = []
@@ -117,12 +118,13 @@ def expert_rate(task: str = "Threading", variant: str = "D0", n: int = 50, seed:
     """
     from tqdm import tqdm
 
-    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.datasets.record import run_expert
 
     check_min("n", n, 1)
     check_min("seed", seed, 0)
-    env = make_task_env(task, variant)
-    horizon = task_entry(task).max_episode_steps
+    entry = task_entry(task)
+    env = entry.make_env(variant)
+    horizon = entry.horizon
     ok = 0
     bar = tqdm(range(seed, seed + n), desc=f"{task}-{variant} expert")
     for s in bar:

@@ -42,9 +42,8 @@ def teleop(
         keep_failures: also keep episodes that did not succeed.
     """
     from dexmg_bench import __version__
-    from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import SourceFile, kebab, write_source_file
-    from dexmg_bench.envs import NAMESPACE, task_entry
+    from dexmg_bench.envs import NAMESPACE, make_task_env, task_entry
     from dexmg_bench.errors import UserInputError, check_min
 
     if device not in DEVICES:

@@ -492,9 +492,8 @@ def import_demos(
     from tqdm import tqdm
 
     from dexmg_bench import __version__
-    from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import SourceFile, write_source_file
-    from dexmg_bench.envs import task_entry
+    from dexmg_bench.envs import make_task_env, task_entry
     from dexmg_bench.sim.bigym_backend import TASK_CLASSES
 
     name = task.removeprefix("BiGym-")

@@ -375,7 +375,7 @@ def write_minari(
         Stopped: ``should_stop()`` (polled before each episode) turned true; nothing is written.
         DiskFullError: the disk filled up; nothing is written.
     """
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     ds_id = dataset or dataset_id(
         source.task, variant=source.variant, origin=source.origin, tag=tag

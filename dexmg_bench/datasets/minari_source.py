@@ -58,7 +58,7 @@ def demo_from_episode(env: Any, episode: Any, *, seed: int, success: bool) -> So
 def read_minari_source(ds_id: str) -> SourceFile:
     """Every episode of a dexmg Minari dataset as a ``SourceFile`` (integrity-checked load)."""
     from dexmg_bench.datasets.loader import load
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     ds = load(ds_id)
     dx = ds.storage.metadata["dexmg"]

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from dexmg_bench import __version__
 from dexmg_bench.datasets.source import DemoRecorder, SourceDemo, SourceFile
-from dexmg_bench.envs import task_entry
+from dexmg_bench.envs import (
+    TaskEntry,
+    make_task_env,  # noqa: F401 (re-exported: the gallery imports it here)
+)
 from dexmg_bench.envs.experts import make_expert
-
-
-def make_task_env(task: str, variant: str = "D0", **kwargs: Any) -> Any:
-    """The unwrapped env of ``DexMG/<task>-<variant>`` (no time limit, full method access)."""
-    entry = task_entry(task)
-    return gym.make(entry.env_id(variant), **kwargs).unwrapped
 
 
 def run_expert(
@@ -60,7 +56,7 @@ def has_boundaries(demo: SourceDemo) -> bool:
 
 
 def record_source_demos(
-    task: str,
+    entry: TaskEntry,
     *,
     variant: str = "D0",
     n: int = 10,
@@ -75,8 +71,9 @@ def record_source_demos(
     """
     from tqdm import tqdm
 
-    env = make_task_env(task, variant)
-    horizon = task_entry(task).max_episode_steps
+    task = entry.name
+    env = entry.make_env(variant)
+    horizon = entry.horizon
     max_attempts = max_attempts or 3 * n
     demos: list[SourceDemo] = []
     attempts = 0
@@ -92,7 +89,7 @@ def record_source_demos(
     if len(demos) < n:
         raise RuntimeError(f"only {len(demos)}/{n} scripted demos succeeded in {attempts} attempts")
     source = SourceFile(
-        env_id=task_entry(task).env_id(variant),
+        env_id=entry.env_id(variant),
         task=task,
         variant=variant,
         origin="scripted",

@@ -36,7 +36,7 @@ def _env_kwargs(cameras: tuple[str, ...], size: int) -> dict[str, Any]:
 
 
 def _init(ds_id: str, task: str, variant: str, kwargs: dict[str, Any]) -> None:
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     _WORKER["ds"] = load(ds_id)
     _WORKER["env"] = make_task_env(task, variant, **kwargs)
@@ -74,7 +74,7 @@ def render_dataset(
     from minari.data_collector import EpisodeBuffer
     from tqdm import tqdm
 
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     if not cameras:
         raise ValueError("`cameras` must name at least one camera.")

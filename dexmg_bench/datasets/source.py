@@ -35,10 +35,11 @@ from typing import Any, overload
 import h5py
 import numpy as np
 
+from dexmg_bench.envs import kebab  # noqa: F401 (re-exported: its callers import it from here)
 from dexmg_bench.errors import InputFileNotFoundError, UserInputError, reading
+from dexmg_bench.generators.protocol import GeneratorEnv
 
 FORMAT_VERSION = 1
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 ORIGINS = ("scripted", "human", "replayed", "generated")
 
 
@@ -134,7 +135,9 @@ def segment_boundaries(
 
 
 def append_scene(
-    env: Any, objects: dict[str, list[np.ndarray]], signals: dict[str, dict[str, list[bool]]]
+    env: GeneratorEnv,
+    objects: dict[str, list[np.ndarray]],
+    signals: dict[str, dict[str, list[bool]]],
 ) -> None:
     """Append the env's current object poses and per-arm subtask signals (one step's worth)."""
     for name, pose in env.object_poses().items():
@@ -164,7 +167,7 @@ class DemoRecorder:
 
     def __init__(
         self,
-        env: Any,
+        env: GeneratorEnv,
         seed: int,
         obs: dict[str, np.ndarray] | None = None,
         success: bool | None = None,
@@ -330,25 +333,11 @@ def _read_demo(g: h5py.Group, *, datagen: bool = True) -> SourceDemo:
     )
 
 
-def kebab(name: str) -> str:
-    """``PieceAssembly`` -> ``piece-assembly``, ``BiGym-FlipCup`` -> ``bigym-flip-cup``."""
-    name = name.replace("BiGym-", "Bigym")
-    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
-
-
 def shipped_source_file(task: str) -> Path:
-    """The scripted source demos shipped with the package (wheel) or the repository (checkout)."""
-    name = f"{kebab(task)}.hdf5"
-    candidates = (
-        _PACKAGE_DIR / "_shipped" / "source" / name,  # inside an installed wheel
-        _PACKAGE_DIR.parent / "datasets" / "source" / name,  # in a source checkout
-    )
-    for path in candidates:
-        if path.exists():
-            return path
-    raise InputFileNotFoundError(
-        f"no shipped source demos for {task!r}; looked in {[str(c) for c in candidates]}"
-    )
+    """The scripted source demos shipped for a task, by name (``TaskEntry.source_path``)."""
+    from dexmg_bench.envs import task_entry
+
+    return task_entry(task).source_path
 
 
 def read_source_file(path: str | Path, *, lazy: bool = False) -> SourceFile:

@@ -8,15 +8,42 @@ version. Entry points are strings, so importing this module does not import any 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 
-from dexmg_bench.errors import UserInputError
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError
+
+# The package folder: shipped files sit under ``_shipped/`` in a wheel, beside it in a checkout.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def kebab(name: str) -> str:
+    """``PieceAssembly`` -> ``piece-assembly``, ``BiGym-FlipCup`` -> ``bigym-flip-cup``.
+
+    The one case rule for names derived from a task name (files, dataset ids, run folders), so
+    that BiGym's prefix is handled here and nowhere else.
+    """
+    name = name.replace("BiGym-", "Bigym")
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+def _shipped(kind: str, name: str, checkout: Path) -> Path | None:
+    """A file shipped inside an installed wheel, else in the source checkout; None if neither."""
+    for path in (_PACKAGE_DIR / "_shipped" / kind / name, checkout / name):
+        if path.is_file():
+            return path
+    return None
 
 
 @dataclass(frozen=True)
 class TaskEntry:
-    """One task of the suite as the registry and ``dexmg envs`` list it."""
+    """One task of the suite, resolved once from its name and passed down from there.
+
+    Every name derived from the task (env ids, file names, dataset ids, the shipped spec and
+    source demos) is computed here, so callers take this record instead of the task's name.
+    """
 
     name: str
     entry_point: str
@@ -47,6 +74,51 @@ class TaskEntry:
         suffix = f"-v{self.version}" if versioned else ""
         names = [f"{self.name}-{v}" for v in self.variants] or [self.name]
         return [f"{NAMESPACE}/{n}{suffix}" for n in names]
+
+    @property
+    def slug(self) -> str:
+        """The lower-case kebab form for file names and dataset ids (``piece-assembly``)."""
+        return kebab(self.name)
+
+    @property
+    def horizon(self) -> int:
+        """Step budget of an episode (the registered ``max_episode_steps``)."""
+        return self.max_episode_steps
+
+    @property
+    def spec_path(self) -> Path:
+        """The shipped generator spec: ``generators/piece_assembly.toml`` (wheel first).
+
+        A task without a shipped spec gets the checkout path, so loading it names the file.
+        """
+        name = f"{self.slug.replace('-', '_')}.toml"
+        checkout = _PACKAGE_DIR.parent / "generators"
+        return _shipped("generators", name, checkout) or checkout / name
+
+    @property
+    def source_path(self) -> Path:
+        """The shipped scripted source demos: ``datasets/source/piece-assembly.hdf5``.
+
+        Raises:
+            InputFileNotFoundError: none is shipped for this task (naming where it looked).
+        """
+        name = f"{self.slug}.hdf5"
+        checkout = _PACKAGE_DIR.parent / "datasets" / "source"
+        path = _shipped("source", name, checkout)
+        if path is None:
+            looked = [str(_PACKAGE_DIR / "_shipped" / "source" / name), str(checkout / name)]
+            raise InputFileNotFoundError(
+                f"no shipped source demos for {self.name!r}; looked in {looked}"
+            )
+        return path
+
+    def make_env(self, variant: str = "D0", **kwargs: Any) -> Any:
+        """The unwrapped env of one variant (no time limit, full method access).
+
+        Raises:
+            UserInputError: a variant the task lacks.
+        """
+        return gym.make(self.env_id(variant), **kwargs).unwrapped
 
 
 GRIPPERS = "two Panda arms, parallel grippers"
@@ -174,6 +246,12 @@ def task_entry(name: str) -> TaskEntry:
     raise UserInputError(f"unknown task {name!r}; tasks: {names}.{hint}")
 
 
+def make_task_env(task: str | TaskEntry, variant: str = "D0", **kwargs: Any) -> Any:
+    """The unwrapped env of ``DexMG/<task>-<variant>``, from a task's name or its entry."""
+    entry = task if isinstance(task, TaskEntry) else task_entry(task)
+    return entry.make_env(variant, **kwargs)
+
+
 def _register_all() -> None:
     for t in TASKS:
         for variant in t.variants:
@@ -198,4 +276,13 @@ def _register_all() -> None:
 
 _register_all()
 
-__all__ = ["BIGYM_TASKS", "NAMESPACE", "TASKS", "TaskEntry", "env_ids", "task_entry"]
+__all__ = [
+    "BIGYM_TASKS",
+    "NAMESPACE",
+    "TASKS",
+    "TaskEntry",
+    "env_ids",
+    "kebab",
+    "make_task_env",
+    "task_entry",
+]

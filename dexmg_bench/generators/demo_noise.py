@@ -31,6 +31,7 @@ from dexmg_bench.generators.execute import (
     attempt_rngs,
     pose_slices,
 )
+from dexmg_bench.generators.protocol import GeneratorEnv
 from dexmg_bench.generators.spec import ARMS, TaskSpec, validate_against
 
 
@@ -52,7 +53,7 @@ class DemoNoise:
     """Replays source demos with Gaussian noise on the arm-pose actions.
 
     Args:
-        env: an unwrapped DexMG env (``BimanualEnv``) of the source demos' variant.
+        env: an unwrapped env of the registry (any ``GeneratorEnv``) in the demos' variant.
         spec: the task's generator spec (for the noise scale per subtask and signal names).
         demos: the source demos (with states and subtask boundaries).
         action_noise: one noise scale for every step; ``None`` takes the spec's.
@@ -63,7 +64,7 @@ class DemoNoise:
 
     def __init__(
         self,
-        env: Any,
+        env: GeneratorEnv,
         spec: TaskSpec,
         demos: Sequence[SourceDemo],
         *,

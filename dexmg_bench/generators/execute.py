@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from dexmg_bench.datasets.source import DemoRecorder, SourceDemo
+from dexmg_bench.generators.protocol import GeneratorEnv
 from dexmg_bench.generators.scheduler import Scheduler
-from dexmg_bench.generators.segment import build_library
+from dexmg_bench.generators.segment import DemoLike, build_library
 from dexmg_bench.generators.spec import ARMS, TaskSpec, validate_against
 from dexmg_bench.generators.warp import check_time_warp, warp_demos
 
@@ -68,7 +69,7 @@ def warp_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, index]).spawn(3)[2])
 
 
-def pose_slices(env: Any) -> list[tuple[int, int]]:
+def pose_slices(env: GeneratorEnv) -> list[tuple[int, int]]:
     """Per arm, the action slice of its pose command (position and rotation, not the hand)."""
     return [(env.action_layout[a]["dpos"][0], env.action_layout[a]["drot"][1]) for a in ARMS]
 
@@ -94,7 +95,7 @@ class DexMimicGen:
     """Generates demos for one env from source demos and a task spec.
 
     Args:
-        env: an unwrapped DexMG env (``BimanualEnv``).
+        env: an unwrapped env of the registry (any ``GeneratorEnv``).
         spec: the task's generator spec (``generators/<task>.toml``).
         demos: the source demos (with datagen info).
         horizon: step budget of an attempt (default: the env's registered horizon).
@@ -105,7 +106,7 @@ class DexMimicGen:
 
     def __init__(
         self,
-        env: Any,
+        env: GeneratorEnv,
         spec: TaskSpec,
         demos: Sequence[SourceDemo],
         *,
@@ -130,7 +131,7 @@ class DexMimicGen:
         env = self.env
         env_seed, sched_rng, noise_rng = attempt_rngs(seed, index)
         obs, first = env.reset(seed=env_seed)
-        demos = self.demos
+        demos: Sequence[DemoLike] = self.demos
         if self.time_warp:
             demos = warp_demos(demos, self.time_warp, warp_rng(seed, index))
         library = build_library(demos, self.spec, sched_rng)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+from dexmg_bench.datasets.source import SourceFile, read_source_file
+from dexmg_bench.envs import TaskEntry, task_entry
 from dexmg_bench.errors import UserInputError
 from dexmg_bench.generators.warp import check_time_warp
 
@@ -86,24 +88,29 @@ class GenerateConfig:
         """Most attempts the job may make."""
         return self.max_attempts or 20 * self.n
 
+    @cached_property
+    def entry(self) -> TaskEntry:
+        """The task's registry entry, resolved once per config (everything below reads it).
+
+        Raises:
+            UserInputError: an unknown task (naming the close matches).
+        """
+        return task_entry(self.task)
+
     @property
     def source_path(self) -> Path:
         """The source-demo file the job reads."""
-        return Path(self.source) if self.source else shipped_source_file(self.task)
+        return Path(self.source) if self.source else self.entry.source_path
 
     @property
     def spec_path(self) -> Path:
         """The generator spec file the job reads."""
-        from dexmg_bench.generators.spec import spec_path
-
-        return Path(self.spec) if self.spec else spec_path(self.task)
+        return Path(self.spec) if self.spec else self.entry.spec_path
 
 
-def _env_class(task: str) -> Any:
+def _env_class(entry: TaskEntry) -> Any:
     """The task's env class, for its declared objects and signals (nothing is simulated)."""
-    from dexmg_bench.envs import task_entry
-
-    module, name = task_entry(task).entry_point.split(":")
+    module, name = entry.entry_point.split(":")
     return getattr(importlib.import_module(module), name)
 
 
@@ -116,10 +123,9 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
             env lacks, or Demo-Noise asked for another variant than the source demos'.
         InputFileNotFoundError: a missing source or spec file.
     """
-    from dexmg_bench.envs import task_entry
     from dexmg_bench.generators.spec import ARMS, load_spec, validate_against
 
-    entry = task_entry(config.task)  # unknown task names the close matches
+    entry = config.entry  # unknown task names the close matches
     entry.env_id(config.variant)  # an unknown variant names the valid ones
     src = read_source_file(config.source_path)
     if src.task != config.task:
@@ -137,7 +143,7 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
     spec = load_spec(config.spec_path)
     if spec.task != config.task:
         raise UserInputError(f"{config.spec_path} is a spec for {spec.task!r}, not {config.task!r}")
-    env_cls = _env_class(config.task)
+    env_cls = _env_class(entry)
     if hasattr(env_cls, "declared"):  # one adapter class for several tasks (BiGym's)
         validate_against(spec, *env_cls.declared(config.task))
     else:
@@ -159,12 +165,10 @@ def check_inputs(config: GenerateConfig) -> SourceFile:
 
 def build_generator(config: GenerateConfig) -> Any:
     """The env and generator one worker runs attempts with (``.attempt(seed, index)``)."""
-    from dexmg_bench.datasets.record import make_task_env
-    from dexmg_bench.envs import task_entry
     from dexmg_bench.generators.spec import load_spec
 
     src = read_source_file(config.source_path)
-    env = make_task_env(config.task, config.variant)
+    env = config.entry.make_env(config.variant)
     spec = load_spec(config.spec_path)
     if config.generator == "demo-noise":
         from dexmg_bench.generators.demo_noise import DemoNoise
@@ -172,5 +176,5 @@ def build_generator(config: GenerateConfig) -> Any:
         return DemoNoise(env, spec, src.demos, action_noise=config.action_noise)
     from dexmg_bench.generators.execute import DexMimicGen
 
-    horizon = task_entry(config.task).max_episode_steps
+    horizon = config.entry.horizon
     return DexMimicGen(env, spec, src.demos, horizon=horizon, time_warp=config.time_warp)

@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from dexmg_bench.generators.execute import Attempt
@@ -100,7 +100,7 @@ def map_attempts(
     config: GenerateConfig,
     items: Iterator[tuple[int, int]],
     should_stop: Callable[[], bool] | None = None,
-) -> Iterator[Attempt]:
+) -> Generator[Attempt, None, None]:
     """Run ``(seed, index)`` items on the config's backend; results come in item order.
 
     The results end early once ``should_stop()`` is true; closing the iterator then ends the

@@ -33,7 +33,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,7 +42,7 @@ import h5py
 
 from dexmg_bench import __version__
 from dexmg_bench.crash_point import crash_point
-from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile, kebab
+from dexmg_bench.datasets.source import LazyDemos, SourceDemo, SourceFile
 from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.errors import Stopped, UserInputError, reading, writing
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
@@ -71,7 +71,7 @@ def _attempts_done(out: Path) -> dict[int, dict[str, Any]]:
     return done
 
 
-def _none() -> Iterator[Any]:
+def _none() -> Generator[Any, None, None]:
     yield from ()
 
 
@@ -107,7 +107,7 @@ def generate(
     """
     from tqdm import tqdm
 
-    src = check_inputs(config)
+    check_inputs(config)
     out.mkdir(parents=True, exist_ok=True)
     _check_job(config, out)
     (out / "episodes").mkdir(exist_ok=True)
@@ -130,7 +130,7 @@ def generate(
             if k not in done:
                 yield (config.seed, k)
 
-    env_id = src.env_id.replace(f"-{src.variant}-", f"-{config.variant}-")
+    env_id = config.entry.env_id(config.variant)  # check_inputs matched the source's to it
     finished = _kept_prefix(done, config.n) is not None  # a rerun of a complete job: no workers
     stream = map_attempts(config, todo(), should_stop) if not finished else _none()
     # Closing the bar ends its line, also before an error message.
@@ -163,7 +163,7 @@ def generate(
     stats = _stats(config, done, kept, time.perf_counter() - t0)
     if kept:  # streamed: one episode in memory at a time
         demos = LazyDemos([(out / "episodes" / f"attempt_{k}.hdf5", "demo_0") for k in kept])
-        name = f"{kebab(config.task)}-{config.variant.lower()}.hdf5"
+        name = f"{config.entry.slug}-{config.variant.lower()}.hdf5"
         _write_generated(out / name, config, env_id, demos, point="output-part")
         stats["output"] = name
     _write_json(out / "stats.json", stats)

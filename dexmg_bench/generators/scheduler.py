@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
+from dexmg_bench.generators.protocol import SimInterface
 from dexmg_bench.generators.segment import SegmentLibrary
 from dexmg_bench.generators.select import ROT_WEIGHT, select_shared_source, select_source
 from dexmg_bench.generators.spec import ARMS, SubtaskSpec, TaskSpec, other_arm
@@ -45,16 +45,10 @@ from dexmg_bench.generators.transform import plan_subtask, prefix_length, segmen
 PHASES = ("fixed", "interp", "segment", "wait_order", "wait_sync", "done")
 
 
-class SimInterface(Protocol):
-    """What the scheduler reads from the world when an arm starts a subtask."""
-
-    def eef_poses(self) -> np.ndarray:
-        """World end-effector poses ``(n_arms, 4, 4)`` in ``ARMS`` order."""
-        ...
-
-    def object_poses(self) -> Mapping[str, np.ndarray]:
-        """World object poses ``{name: (4, 4)}``."""
-        ...
+def _known(value: np.ndarray | None) -> np.ndarray:
+    """An arm's last command, which every tick has set before it is read."""
+    assert value is not None
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,10 +269,10 @@ class Scheduler:
             seg = self.library[arm][st.current or 0][st.source or 0]
             st.last_hand = self._hold_hand(arm, seg.hand[0]).copy()
         index = st.current if st.current is not None else st.next
-        index = index if index < len(subs) else None
+        subtask = index if index < len(subs) else None
         status = ArmStatus(
-            subtask=index,
-            name=None if index is None else subs[index].name,
+            subtask=subtask,
+            name=None if subtask is None else subs[subtask].name,
             phase=phase,
             source=st.source if st.current is not None else None,
             remaining=st.remaining,
@@ -316,8 +310,9 @@ class Scheduler:
         emitted = {arm: self._emit(arm, remaining) for arm in ARMS}
         finishing = [a for a in ARMS if emitted[a][1] and self._arms[a].remaining == 0]
         statuses = tuple(emitted[a][0] for a in ARMS)
-        targets = [self._arms[a].last_target for a in ARMS]
-        hands = [self._arms[a].last_hand for a in ARMS]
+        # Both are set by now: last_target when an arm is first seen, last_hand by ``_emit``.
+        targets = [_known(self._arms[a].last_target) for a in ARMS]
+        hands = [_known(self._arms[a].last_hand) for a in ARMS]
         noise = [emitted[a][2] for a in ARMS]
         for arm in finishing:
             st = self._arms[arm]

@@ -28,10 +28,26 @@ DEFAULT_TOLERANCE = 5
 class DemoLike(Protocol):
     """What segmentation reads from a demo (``dexmg_bench.datasets.source.SourceDemo`` fits)."""
 
-    target_pose: np.ndarray  # (T, n_arms, 4, 4)
-    hand: np.ndarray  # (T, n_arms, H)
-    object_pose: Mapping[str, np.ndarray]  # name -> (T, 4, 4)
-    signals: Mapping[str, Mapping[str, np.ndarray]]  # arm -> signal -> (T,) bool
+    # Read-only (properties), so that frozen dataclasses such as ``SourceDemo`` fit.
+    @property
+    def target_pose(self) -> np.ndarray:
+        """World end-effector targets ``(T, n_arms, 4, 4)``."""
+        ...
+
+    @property
+    def hand(self) -> np.ndarray:
+        """Hand commands ``(T, n_arms, H)``."""
+        ...
+
+    @property
+    def object_pose(self) -> Mapping[str, np.ndarray]:
+        """Object poses by name ``(T, 4, 4)``."""
+        ...
+
+    @property
+    def signals(self) -> Mapping[str, Mapping[str, np.ndarray]]:
+        """Per arm, per signal, whether it holds at each step ``(T,)``."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)

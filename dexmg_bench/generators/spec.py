@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +40,6 @@ SCHEMES = ("transform", "replay")
 SELECTIONS = ("random", "nearest")
 SOURCE_SELECTIONS = ("same", "per_arm")
 _IDENTITY_FIELDS = ("name", "object_ref", "signal", "kind", "scheme", "partner", "after")
-_REPO_DIR = Path(__file__).resolve().parents[2]
 
 
 class SpecError(UserInputError):
@@ -374,13 +372,13 @@ def load_spec(path: str | Path) -> TaskSpec:
 
 
 def spec_path(task: str) -> Path:
-    """The shipped spec of a task: ``Threading`` -> ``generators/threading.toml``.
+    """The shipped spec of a task, by name (``TaskEntry.spec_path``: the one file-name rule).
 
-    Looks inside an installed wheel first, then in the source checkout.
+    The registry is imported here, not at the top, so this module stays simulator-free.
     """
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", task.replace("BiGym-", "Bigym")).lower()
-    packaged = _REPO_DIR / "dexmg_bench" / "_shipped" / "generators" / f"{snake}.toml"
-    return packaged if packaged.is_file() else _REPO_DIR / "generators" / f"{snake}.toml"
+    from dexmg_bench.envs import task_entry
+
+    return task_entry(task).spec_path
 
 
 def validate_against(

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from dexmg_bench.datasets import cards, loader, minari_io, render
-from dexmg_bench.datasets.record import make_task_env
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+from dexmg_bench.envs import make_task_env
 
 
 def short_source(steps: int, n: int = 2) -> SourceFile:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from dexmg_bench.datasets import minari_io
-from dexmg_bench.datasets.record import make_task_env, run_expert
+from dexmg_bench.datasets.record import run_expert
 from dexmg_bench.datasets.source import (
     DemoRecorder,
     LazyDemos,
@@ -24,7 +24,7 @@ from dexmg_bench.datasets.source import (
     read_source_file,
     write_source_file,
 )
-from dexmg_bench.envs import task_entry
+from dexmg_bench.envs import make_task_env, task_entry
 
 
 def scripted(task: str, seeds: tuple[int, ...], steps: int) -> SourceFile:

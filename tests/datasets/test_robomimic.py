@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from dexmg_bench.datasets import loader, minari_io, robomimic
-from dexmg_bench.datasets.record import make_task_env
 from dexmg_bench.datasets.source import SourceFile, read_source_file, shipped_source_file
+from dexmg_bench.envs import make_task_env
 
 
 def small_source(steps: int = 6) -> SourceFile:

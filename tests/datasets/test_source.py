@@ -150,7 +150,8 @@ def test_shipped_demos_are_ten_scripted_segmented_demos(task):
 @pytest.mark.parametrize("task", SHIPPED)
 def test_shipped_demos_replay_to_success(task):
     """Acceptance: every shipped demo replays from its first state to success."""
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
+    from dexmg_bench.envs import make_task_env
 
     src = read_source_file(shipped_source_file(task))
     env = make_task_env(task, src.variant)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from dexmg_bench.cli import main
-from dexmg_bench.datasets.record import make_task_env, replay_demo
+from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 from dexmg_bench.datasets.teleop import InputSequence, device_to_action, inputs_from_demo
+from dexmg_bench.envs import make_task_env
 
 
 def _seq(**kw) -> InputSequence:

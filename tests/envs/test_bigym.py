@@ -481,12 +481,12 @@ def test_recorded_bigym_episodes_write_to_minari(monkeypatch):
     """
     import minari
 
-    from dexmg_bench.datasets import record
+    from dexmg_bench import envs
     from dexmg_bench.datasets.minari_io import source_info, write_minari
     from dexmg_bench.datasets.source import DemoRecorder, SourceFile
 
     monkeypatch.setattr(
-        record, "make_task_env", lambda task, variant="D0": _make(IDS[0], "pose").unwrapped
+        envs, "make_task_env", lambda task, variant="D0": _make(IDS[0], "pose").unwrapped
     )
     env = _make(IDS[0], action_mode="pose").unwrapped
     obs, info = env.reset(seed=3)

@@ -308,8 +308,8 @@ def record_genuine(task: str, seeds: tuple[int, ...], folder: Path) -> tuple[lis
     from demonstrations.demo_recorder import DemoRecorder
 
     from dexmg_bench.datasets.bigym_import import BASE_DOFS
-    from dexmg_bench.datasets.record import make_task_env, run_expert
-    from dexmg_bench.envs import task_entry
+    from dexmg_bench.datasets.record import run_expert
+    from dexmg_bench.envs import make_task_env, task_entry
     from dexmg_bench.envs.bigym import BIGYM_SEED_BASE
     from dexmg_bench.sim.bigym_backend import TASK_CLASSES
 
@@ -371,7 +371,7 @@ def test_genuine_bigym_files_parse_and_decimate_as_bigym_does(genuine_demos):
     from demonstrations.demo_converter import DemoConverter
 
     from dexmg_bench.datasets.bigym_import import joint_actions_for
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     _, paths, runs = genuine_demos
     env = make_task_env("BiGym-CupboardsCloseAll", action_mode="joint")
@@ -467,7 +467,7 @@ def test_delta_mode_files_import_to_the_same_joint_targets(genuine_demos, tmp_pa
     from demonstrations.demo_converter import DemoConverter
 
     from dexmg_bench.datasets.bigym_import import joint_actions_for
-    from dexmg_bench.datasets.record import make_task_env
+    from dexmg_bench.envs import make_task_env
 
     _, paths, _ = genuine_demos
     delta_path = DemoConverter.absolute_to_delta(Demo.from_safetensors(paths[0])).save(

@@ -210,7 +210,8 @@ def test_cupboards_expert_succeeds_and_segments():
 
     Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
     """
-    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.datasets.record import run_expert
+    from dexmg_bench.envs import make_task_env
 
     env = make_task_env("BiGym-CupboardsCloseAll")
     for seed in (0, 1):
@@ -226,8 +227,9 @@ def test_shipped_cupboards_source_demos_replay():
     """The scripted source demos replay to success from their first stored state."""
     from pathlib import Path
 
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
 
     src = read_source_file(Path(__file__).resolve().parents[2] / CUPBOARDS_SOURCE)
     assert src.origin == "scripted" and src.env_id == "DexMG/BiGym-CupboardsCloseAll-v0"
@@ -291,7 +293,8 @@ def test_dishwasher_expert_succeeds_and_segments():
 
     Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
     """
-    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.datasets.record import run_expert
+    from dexmg_bench.envs import make_task_env
 
     env = make_task_env("BiGym-DishwasherLoadPlates")
     for seed in (0, 2):
@@ -309,7 +312,8 @@ def test_flip_cup_expert_succeeds_and_segments():
 
     Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
     """
-    from dexmg_bench.datasets.record import make_task_env, run_expert
+    from dexmg_bench.datasets.record import run_expert
+    from dexmg_bench.envs import make_task_env
 
     env = make_task_env("BiGym-FlipCup")
     assert env.raw.action_space.shape == (16,)  # the crouching base
@@ -331,8 +335,9 @@ def test_shipped_source_demos_replay(source):
     """The scripted source demos replay to success from their first stored state."""
     from pathlib import Path
 
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
 
     src = read_source_file(Path(__file__).resolve().parents[2] / source)
     assert src.origin == "scripted" and len(src.demos) == 5
@@ -375,8 +380,8 @@ def test_one_call_readout_equals_pos_quat_and_terms(source):
     """
     from pathlib import Path
 
-    from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
 
     src = read_source_file(Path(__file__).resolve().parents[2] / source)
     env = make_task_env(src.task)
@@ -421,8 +426,8 @@ def test_backend_step_equals_bigym_step(source):
     """
     from pathlib import Path
 
-    from dexmg_bench.datasets.record import make_task_env
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
 
     src = read_source_file(Path(__file__).resolve().parents[2] / source)
     env = make_task_env(src.task)

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env, run_expert
+from dexmg_bench.datasets.record import run_expert
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.envs.tasks.coffee import (
     BASE_PLATE,
     LID_OPEN,

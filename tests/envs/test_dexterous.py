@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
-from dexmg_bench.envs import TASKS
+from dexmg_bench.envs import TASKS, make_task_env
 from dexmg_bench.envs.robots import panda_inspire as inspire
 from dexmg_bench.generators.spec import load_spec, spec_path, validate_against
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env, run_expert
+from dexmg_bench.datasets.record import run_expert
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.envs.tasks.drawer_cleanup import (
     CAB_DEPTH,
     CUBE_HALF,

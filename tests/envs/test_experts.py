@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env, run_expert
-from dexmg_bench.envs import TASKS, task_entry
+from dexmg_bench.datasets.record import run_expert
+from dexmg_bench.envs import TASKS, make_task_env, task_entry
 from dexmg_bench.envs.experts import make_expert
 
 TASK_NAMES = [t.name for t in TASKS]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.envs.tasks.can_sorting import BINS, CanSortingEnv
 from dexmg_bench.generators.spec import load_spec, spec_path, validate_against
 

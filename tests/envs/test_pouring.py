@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env, run_expert
-from dexmg_bench.envs import task_entry
+from dexmg_bench.datasets.record import run_expert
+from dexmg_bench.envs import make_task_env, task_entry
 from dexmg_bench.envs.tasks.pouring import TABLE_TOP_Z, PouringConfig, PouringEnv
 from dexmg_bench.generators.spec import load_spec, spec_path, validate_against
 

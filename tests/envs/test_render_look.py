@@ -12,8 +12,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env
-from dexmg_bench.envs import TASKS
+from dexmg_bench.envs import TASKS, make_task_env
 from dexmg_bench.envs.robots import panda_inspire
 
 # One task per embodiment: Panda grippers, Panda Inspire hands, GR-1 Fourier hands.

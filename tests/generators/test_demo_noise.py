@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from dexmg_bench.datasets.record import make_task_env, replay_demo
+from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.generators.demo_noise import DemoNoise, noise_schedule
 from dexmg_bench.generators.run import GenerateConfig, check_inputs, generate, generator_of
 from dexmg_bench.generators.spec import load_spec, spec_path

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from dexmg_bench.datasets.minari_io import write_generated_job
-from dexmg_bench.datasets.record import make_task_env, replay_demo
+from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.generators.execute import DexMimicGen, attempt_rngs
 from dexmg_bench.generators.run import GenerateConfig, Stopped, check_inputs, generate
 from dexmg_bench.generators.spec import SpecError, load_spec, spec_path

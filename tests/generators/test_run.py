@@ -27,8 +27,9 @@ import pytest
 from dexmg_bench.cli import main
 from dexmg_bench.crash_point import ENV_VAR
 from dexmg_bench.datasets import loader, minari_io
-from dexmg_bench.datasets.record import make_task_env, replay_demo
+from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file
+from dexmg_bench.envs import make_task_env
 from dexmg_bench.generators import run
 
 DATASET = "dexmg/threading-demo-noise-n2-v0"  # the id `dexmg generate` gives the jobs below

@@ -95,8 +95,9 @@ def test_warped_threading_episodes_vary_in_length_and_replay(tmp_path):
     Without a warp every Threading episode generated from the shipped scripted demos has the same
     length (the demos all have 210 steps).
     """
-    from dexmg_bench.datasets.record import make_task_env, replay_demo
+    from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
+    from dexmg_bench.envs import make_task_env
     from dexmg_bench.generators.run import generate
 
     config = GenerateConfig(task="Threading", n=3, time_warp=0.3)
