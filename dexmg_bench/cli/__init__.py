@@ -18,6 +18,7 @@ from dexmg_bench.cli import (
     datasets_cmd,
     demo_cmd,
     envs_cmd,
+    gallery_cmd,
     generate_cmd,
     leaderboard_cmd,
     reference_cmd,
@@ -73,6 +74,7 @@ def _dispatch(args: list[str]) -> None:
     tyro.extras.subcommand_cli_from_dict(
         {
             "envs": envs_cmd.envs,
+            "gallery": gallery_cmd.gallery,
             "demo": demo_cmd.demo,
             "generate": generate_cmd.generate,
             "rollout": source_cmd.rollout,
