@@ -28,7 +28,7 @@ from typing import Any
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.registry import POLICIES
-from dexmg_bench.errors import UserInputError
+from dexmg_bench.errors import InputFileNotFoundError, UserInputError
 
 DATA_KINDS = ("source", "generated")
 
@@ -427,13 +427,13 @@ def package(
 
     res_path = results_path(results, task, data)
     if not res_path.exists():
-        raise FileNotFoundError(f"{res_path}: the cell has no results yet; run it first")
+        raise InputFileNotFoundError(f"{res_path}: the cell has no results yet; run it first")
     res = json.loads(res_path.read_text())
     run = work / task / data
     for seed in campaign.seeds:
         ckpts = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
         if not ckpts:
-            raise FileNotFoundError(f"{run / f'seed{seed}'}: no checkpoints to package")
+            raise InputFileNotFoundError(f"{run / f'seed{seed}'}: no checkpoints to package")
         for ckpt in ckpts:
             strip_checkpoint(ckpt, out / "checkpoints" / f"seed{seed}" / ckpt.name)
     claims = {
@@ -446,11 +446,10 @@ def package(
     (out / "policy" / "reference_policy.py").write_text(_POLICY_FILE)
     ds = dataset_id(task, data)
     sha = card_sha256(ds, cards) or ""
-    import minari
-
+    from dexmg_bench.datasets.loader import load
     from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 
-    n_demos = minari.load_dataset(ds).total_episodes
+    n_demos = load(ds).total_episodes  # a missing dataset is an input error, named
     n_source = len(read_source_file(shipped_source_file(task), lazy=True).demos)
     commit = str(res.get("versions", {}).get("dexmg_bench_commit", "unknown"))
     cfg = campaign.bc_rnn if campaign.policy.startswith("bc-rnn") else campaign.diffusion

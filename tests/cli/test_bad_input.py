@@ -184,6 +184,11 @@ REFERENCE = [
     case("reference run {campaign} --data foo", "foo", "run-unknown-data"),
     case("reference run {campaign} --tasks Foo", "Foo", "run-unknown-task"),
     case("reference package {campaign} --task Foo", "Foo", "package-unknown-task"),
+    case(
+        "reference package {campaign} --task Transport --results {folder}",
+        "no results yet",
+        "package-cell-not-run",
+    ),
 ]
 LEADERBOARD = [
     case("leaderboard submit {missing}", "{missing}", "submit-missing"),
