@@ -47,14 +47,15 @@ class ImportDemos:
     def run(self) -> None:
         """Import, print a summary; a wrong folder, task or file is an input error (status 2)."""
         from dexmg_bench.datasets.bigym_import import BiGymDemoError, import_demos
-        from dexmg_bench.datasets.source import kebab
+        from dexmg_bench.envs import task_entry
         from dexmg_bench.sim.bigym_backend import BiGymNotInstalled
 
-        out = self.out or Path("datasets/source") / f"{kebab(self.task)}-imported.hdf5"
+        entry = task_entry(self.task)  # resolved once, before any file is read
+        out = self.out or Path("datasets/source") / f"{entry.slug}-imported.hdf5"
         try:
             rep = import_demos(
                 self.folder,
-                self.task,
+                entry.name,
                 out,
                 frequency=self.frequency,
                 origin=self.origin,

@@ -68,17 +68,17 @@ class Build:
         """Write every dataset (replacing older local copies) and its card."""
         from dexmg_bench.datasets.cards import write_card
         from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
-        from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+        from dexmg_bench.datasets.source import read_source_file
         from dexmg_bench.envs import TASKS, task_entry
 
-        names = self.tasks or tuple(t.name for t in TASKS)
-        for name in names:  # every input is checked before the first dataset is written
-            task_entry(name)
+        # every input is resolved once, before the first dataset is written
+        entries = tuple(task_entry(name) for name in self.tasks) or TASKS
         for job in self.generated:
             _check_job(job)
-        for name in names:
+        for entry in entries:
+            name = entry.name
             try:
-                path = shipped_source_file(name)
+                path = entry.source_path
             except FileNotFoundError:
                 if self.tasks:
                     raise

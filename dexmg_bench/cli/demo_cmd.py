@@ -32,11 +32,12 @@ def demo(
     from dexmg_bench.cli.source_cmd import save_video
     from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
-    from dexmg_bench.envs import make_task_env
+    from dexmg_bench.envs import task_entry
     from dexmg_bench.errors import check_min, from_options
     from dexmg_bench.generators.run import GenerateConfig, generate
 
     check_min("size", size, 8)
+    entry = task_entry(task)  # resolved once, before any work
     check_out_folder(out)
     config = from_options(GenerateConfig, task=task, variant=variant, n=n, seed=seed)
     print(f"generating {n} {task}-{variant} demos from the shipped scripted source demos ...")
@@ -51,7 +52,7 @@ def demo(
     )
     print(f"Minari dataset {ds.id}: {ds.total_episodes} episodes ({ds.storage.data_path})")
     episodes = read_source_file(out / stats["output"]).demos
-    env = make_task_env(task, variant, render_mode="rgb_array", render_size=size)
+    env = entry.make_env(variant, render_mode="rgb_array", render_size=size)
     frames: list = []
     success = replay_demo(env, episodes[0], on_frame=frames.append)
     video = out / f"{task}-{variant}.mp4"

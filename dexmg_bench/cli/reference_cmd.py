@@ -124,7 +124,7 @@ class Package:
     def run(self) -> None:
         """Write the folder and print its path."""
         from dexmg_bench.baselines.campaign import Campaign, package
-        from dexmg_bench.datasets.source import kebab
+        from dexmg_bench.envs import task_entry
 
         campaign = Campaign.from_toml(self.campaign)
         if self.task not in campaign.tasks or self.data not in campaign.data:
@@ -132,7 +132,8 @@ class Package:
                 f"{self.task} {self.data} is not a cell of {self.campaign}: tasks "
                 f"{campaign.tasks}, data {campaign.data}"
             )
-        name = f"dexmg__{campaign.policy}-{campaign.name}-{kebab(self.task)}-{self.data}"
+        entry = task_entry(self.task)
+        name = f"dexmg__{campaign.policy}-{campaign.name}-{entry.slug}-{self.data}"
         out = self.out or Path("leaderboard/submissions") / name
         results = self.results or Path("baselines/results") / campaign.name
         work = self.work / campaign.name

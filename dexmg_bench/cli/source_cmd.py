@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dexmg_bench.envs import task_entry
+from dexmg_bench import envs  # task_entry through the module: the one resolver
 from dexmg_bench.errors import UserInputError, check_min
 
 
@@ -37,7 +37,7 @@ def rollout(
 
     check_min("size", size, 8)
     check_min("seed", seed, 0)
-    entry = task_entry(task)
+    entry = envs.task_entry(task)
     env = entry.make_env(variant, render_mode="rgb_array", render_size=size)
     frames: list = []
     t0 = time.perf_counter()
@@ -69,7 +69,7 @@ def source(
 
     check_min("n", n, 1)
     check_min("seed", seed, 0)
-    entry = task_entry(task)
+    entry = envs.task_entry(task)
     entry.env_id(variant)  # an unknown task or variant, before any recording
     out = out or Path("datasets/source") / f"{entry.slug}.hdf5"
     if out.is_dir():
@@ -92,7 +92,7 @@ def replay(file: Path, video: Path | None = None) -> None:
     from dexmg_bench.datasets.source import read_source_file
 
     src = read_source_file(file)
-    entry = task_entry(src.task)
+    entry = envs.task_entry(src.task)
     env = entry.make_env(src.variant, render_mode="rgb_array" if video else None)
     ok = 0
     for k, d in enumerate(src.demos):
@@ -122,7 +122,7 @@ def expert_rate(task: str = "Threading", variant: str = "D0", n: int = 50, seed:
 
     check_min("n", n, 1)
     check_min("seed", seed, 0)
-    entry = task_entry(task)
+    entry = envs.task_entry(task)
     env = entry.make_env(variant)
     horizon = entry.horizon
     ok = 0

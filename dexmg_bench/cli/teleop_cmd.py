@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dexmg_bench.envs import TaskEntry
 
 DEVICES = ("keyboard", "spacemouse", "replay")
 
@@ -42,8 +45,8 @@ def teleop(
         keep_failures: also keep episodes that did not succeed.
     """
     from dexmg_bench import __version__
-    from dexmg_bench.datasets.source import SourceFile, kebab, write_source_file
-    from dexmg_bench.envs import NAMESPACE, make_task_env, task_entry
+    from dexmg_bench.datasets.source import SourceFile, write_source_file
+    from dexmg_bench.envs import task_entry
     from dexmg_bench.errors import UserInputError, check_min
 
     if device not in DEVICES:
@@ -53,20 +56,19 @@ def teleop(
     check_min("n", n, 1)
     check_min("seed", seed, 0)
     entry = task_entry(task)
-    entry.env_id(variant)  # an unknown variant, before the env is built
+    env_id = entry.env_id(variant)  # an unknown variant, before the env is built
     seq = _inputs(inputs, task, variant) if inputs is not None and device == "replay" else None
-    env = make_task_env(task, variant)
+    env = entry.make_env(variant)
     if seq is not None:
         demos, origin = _replay(env, seq, keep_failures), "replayed"
     else:
         demos, origin = (
-            _live(env, device, out, seed=seed, n=n, keep_failures=keep_failures),
+            _live(env, entry, device, out, seed=seed, n=n, keep_failures=keep_failures),
             "human",
         )
     if not demos:
         raise SystemExit("no demo kept (the episode did not succeed; --keep-failures keeps it).")
-    path = out / f"{kebab(task)}-{variant.lower()}.hdf5"
-    env_id = f"{NAMESPACE}/{task}-{variant}-v{entry.version}"
+    path = out / f"{entry.slug}-{variant.lower()}.hdf5"
     write_source_file(path, SourceFile(env_id, task, variant, origin, __version__, tuple(demos)))
     for d in demos:
         marks = {a: b.tolist() for a, b in d.boundaries.items()}
@@ -94,11 +96,13 @@ def _replay(env, seq: Any, keep_failures: bool) -> list:
     return [demo] if demo.success or keep_failures else []
 
 
-def _live(env, device: str, out: Path, *, seed: int, n: int, keep_failures: bool) -> list:
+def _live(
+    env, entry: TaskEntry, device: str, out: Path, *, seed: int, n: int, keep_failures: bool
+) -> list:
+    """Record episodes from a live device; ``entry`` is the task the env was built from."""
     import numpy as np
 
     from dexmg_bench.datasets.teleop import InputSequence, TeleopRecorder, step_sizes
-    from dexmg_bench.envs import task_entry
     from dexmg_bench.sim.devices import KEYBOARD_HELP, DeviceError, LiveDevice, open_viewer
 
     arms = tuple(env.subtask_names)
@@ -108,7 +112,7 @@ def _live(env, device: str, out: Path, *, seed: int, n: int, keep_failures: bool
     except DeviceError as err:
         raise SystemExit(str(err)) from None
     print(KEYBOARD_HELP if device == "keyboard" else "SpaceMouse: buttons toggle grasp / reset")
-    horizon = task_entry(type(env).__name__.removesuffix("Env")).max_episode_steps
+    horizon = entry.horizon
     kept, k = [], 0
     try:
         while len(kept) < n and viewer.is_running():
@@ -130,7 +134,7 @@ def _live(env, device: str, out: Path, *, seed: int, n: int, keep_failures: bool
             if verdict != "backspace" and (demo.success or keep_failures):
                 kept.append(demo)
                 InputSequence(
-                    task=type(env).__name__.removesuffix("Env"), variant=env.config.variant,
+                    task=entry.name, variant=env.config.variant,
                     seed=seed + k, dpos=np.array([x[0] for x in log]),
                     drot=np.array([x[1] for x in log]), grasp=np.array([x[2] for x in log]),
                     marks={a: tuple(m) for a, m in rec.marks.items()},

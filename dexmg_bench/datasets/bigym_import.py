@@ -493,7 +493,7 @@ def import_demos(
 
     from dexmg_bench import __version__
     from dexmg_bench.datasets.source import SourceFile, write_source_file
-    from dexmg_bench.envs import make_task_env, task_entry
+    from dexmg_bench.envs import task_entry
     from dexmg_bench.sim.bigym_backend import TASK_CLASSES
 
     name = task.removeprefix("BiGym-")
@@ -504,7 +504,8 @@ def import_demos(
     if max_demos:
         demos = demos[:max_demos]
     log(summary)
-    env = make_task_env(task, action_mode="joint")
+    entry = task_entry(task)
+    env = entry.make_env(action_mode="joint")
     kept, joints, failed = [], [], []
     bar = tqdm(demos, desc=f"{task}: importing BiGym demos", disable=not progress)
     for demo in bar:
@@ -528,7 +529,7 @@ def import_demos(
             diff = max(diff, float(np.abs(env.get_state()[:-2] - source.states[k + 1][:-2]).max()))
     env.close()
     source_file = SourceFile(
-        env_id=task_entry(task).env_id("D0"),
+        env_id=entry.env_id("D0"),
         task=task,
         variant="D0",
         origin=origin,
@@ -548,7 +549,7 @@ def import_demos(
             )
     oks, drifts = [], []
     if verify:  # the pose actions, through the IK, in the default pose mode
-        env = make_task_env(task)
+        env = entry.make_env()
         for _, source in tqdm(kept, desc=f"{task}: pose-mode replay", disable=not progress):
             ok, drift = pose_replay(env, source)
             oks.append(ok)

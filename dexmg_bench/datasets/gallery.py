@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from dexmg_bench import envs  # task_entry through the module: the one resolver
 from dexmg_bench.datasets.source import SourceDemo
-from dexmg_bench.envs import TASKS, TaskEntry, task_entry
+from dexmg_bench.envs import TASKS, TaskEntry
 from dexmg_bench.errors import UserInputError
 
 GAP = 2  # white pixels between tiles, so neighbouring scenes read as separate pictures
@@ -75,9 +76,8 @@ def select_items(tasks: Sequence[str] = (), variants: Sequence[str] = ()) -> lis
             that leaves nothing (``--tasks Coffee --variants D2``).
     """
     core = {t.name: t for t in TASKS}
-    for name in tasks:
-        if name not in core:
-            task_entry(name)  # an unknown name: the error lists close matches
+    for name in tasks:  # each name resolved once; an unknown one's error lists close matches
+        if envs.task_entry(name).name not in core:
             raise UserInputError(f"the gallery covers the core tasks; {name!r} is not one")
     known = {v for t in TASKS for v in t.variants}
     for v in variants:

@@ -70,7 +70,9 @@ def evaluate(
             f"checkpoints are given for training seeds {sorted(checkpoints)}, "
             f"the protocol expects {sorted(protocol.training_seeds)}."
         )
-    env_id = f"DexMG/{protocol.task}-{protocol.variant}-v0"
+    from dexmg_bench import envs  # the one task resolver (module attribute: patchable)
+
+    env_id = envs.task_entry(protocol.task).env_id(protocol.variant)
     initial_states = _initial_states(start_from, protocol.episodes) if start_from else None
     seed_results, per_checkpoint = [], {}
     for training_seed in protocol.training_seeds:

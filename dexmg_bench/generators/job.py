@@ -13,8 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from dexmg_bench import envs  # task_entry through the module: the one resolver
 from dexmg_bench.datasets.source import SourceFile, read_source_file
-from dexmg_bench.envs import TaskEntry, task_entry
+from dexmg_bench.envs import TaskEntry
 from dexmg_bench.errors import UserInputError
 from dexmg_bench.generators.warp import check_time_warp
 
@@ -95,7 +96,7 @@ class GenerateConfig:
         Raises:
             UserInputError: an unknown task (naming the close matches).
         """
-        return task_entry(self.task)
+        return envs.task_entry(self.task)
 
     @property
     def source_path(self) -> Path:

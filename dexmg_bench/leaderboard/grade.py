@@ -314,7 +314,7 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
     from dexmg_bench.envs import task_entry
 
     task, variant = split_task(tv)
-    env_id = f"DexMG/{task}-{variant}-v{task_entry(task).version}"
+    env_id = task_entry(task).env_id(variant)
     obs_keys, action_dim, env_kwargs = _env_facts(env_id, sub.track)
     ckpts = checkpoints(folder, sub, tv)
     claims = load_claims(folder, tv, ckpts)

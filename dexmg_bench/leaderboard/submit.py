@@ -84,7 +84,7 @@ def _smoke(folder: Path, sub: Submission, config: SmokeConfig, latency: dict[str
         stage(folder, staged)
         for tv in sub.tasks:
             task, variant = split_task(tv)
-            env_id = f"DexMG/{task}-{variant}-v{task_entry(task).version}"
+            env_id = task_entry(task).env_id(variant)
             keys, action_dim, env_kwargs = _env_facts(env_id, sub.track)
             seed = sub.training_seeds[0]
             path = next(iter(checkpoints(folder, sub, tv)[seed].values()))

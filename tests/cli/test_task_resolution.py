@@ -1,0 +1,73 @@
+"""Every ``dexmg`` subcommand that takes a task name resolves it through one function.
+
+``dexmg_bench.envs.task_entry`` is the suite's single resolver: a name is turned into its
+``TaskEntry`` there and nowhere else. Each case runs a subcommand in-process with that function
+replaced by one that records the names it sees and stops the command at the given one. The
+command must reach it with that name before writing anything, so a second lookup table or an
+env id built by hand cannot creep into a command unnoticed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dexmg_bench import envs
+from dexmg_bench.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+CAMPAIGN = str(REPO / "baselines" / "configs" / "table1.toml")
+SOURCE = str(REPO / "datasets" / "source" / "threading.hdf5")
+
+
+class Resolved(Exception):
+    """Raised by the stand-in resolver: the command got as far as resolving the name."""
+
+
+# (command line, the task name it must resolve). ``replay`` reads its task from the file.
+CASES = [
+    pytest.param("generate --task Transport", "Transport", id="generate"),
+    pytest.param("demo --task Transport", "Transport", id="demo"),
+    pytest.param("rollout --task Transport", "Transport", id="rollout"),
+    pytest.param("source --task Transport", "Transport", id="source"),
+    pytest.param("replay --file " + SOURCE, "Threading", id="replay"),
+    pytest.param("expert-rate --task Transport", "Transport", id="expert-rate"),
+    pytest.param("datasets build --tasks Transport", "Transport", id="datasets-build"),
+    pytest.param("eval --policy random --task Transport", "Transport", id="eval-random"),
+    pytest.param("eval --policy expert --task Transport", "Transport", id="eval-expert"),
+    pytest.param(f"reference run {CAMPAIGN} --tasks Transport", "Transport", id="reference-run"),
+    pytest.param(
+        f"reference package {CAMPAIGN} --task Transport", "Transport", id="reference-package"
+    ),
+    pytest.param(
+        "teleop --task Transport --device replay --inputs nope.npz", "Transport", id="teleop"
+    ),
+    pytest.param(
+        "bigym import-demos . --task BiGym-FlipCup", "BiGym-FlipCup", id="bigym-import-demos"
+    ),
+    pytest.param("gallery --tasks Transport", "Transport", id="gallery"),
+]
+
+
+@pytest.mark.parametrize(("argv", "name"), CASES)
+def test_the_command_resolves_the_task_through_the_one_resolver(
+    argv: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command reaches ``envs.task_entry(name)`` before any output is written."""
+    real = envs.task_entry
+    seen: list[str] = []
+
+    def resolver(task: str) -> envs.TaskEntry:
+        seen.append(task)
+        if task == name:
+            raise Resolved(task)
+        return real(task)  # a campaign's other tasks, say, resolve as usual
+
+    monkeypatch.setattr(envs, "task_entry", resolver)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path.parent / f"{tmp_path.name}-minari"))
+    with pytest.raises(Resolved):
+        main(argv.split())
+    assert name in seen
+    assert not any(tmp_path.iterdir()), list(tmp_path.iterdir())
