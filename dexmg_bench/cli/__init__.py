@@ -17,6 +17,7 @@ from dexmg_bench.cli import (
     bigym_cmd,
     datasets_cmd,
     demo_cmd,
+    docs_cmd,
     envs_cmd,
     gallery_cmd,
     generate_cmd,
@@ -74,6 +75,7 @@ def _dispatch(args: list[str]) -> None:
     tyro.extras.subcommand_cli_from_dict(
         {
             "envs": envs_cmd.envs,
+            "docs": docs_cmd.docs,
             "gallery": gallery_cmd.gallery,
             "demo": demo_cmd.demo,
             "generate": generate_cmd.generate,

@@ -1,0 +1,97 @@
+"""The measured tables of the docs pages are output of the result files, never hand copies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dexmg_bench.cli.docs_cmd import docs
+from dexmg_bench.docs_tables import MARKER, pages, provenance
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERT_RUN = "leaderboard/results/c8c943c290c6bf5e.run.json"
+
+
+def _copy_repo(dst: Path) -> Path:
+    """The pages and every result file the tables read, in a scratch tree."""
+    for rel in ("README.md", "baselines/configs/table1.toml"):
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, dst / rel)
+    for rel in ("docs", "leaderboard/results", "baselines/results/table1"):
+        shutil.copytree(ROOT / rel, dst / rel)
+    return dst
+
+
+def test_docs_tables_match_their_result_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """A committed page whose table disagrees with its JSONs fails here, not in a reader's hands."""
+    docs(check=True, root=ROOT)
+    assert "matches" in capsys.readouterr().out
+
+
+def test_pages_hold_the_generated_tables() -> None:
+    """Losing a marker would silently turn a generated table back into a hand copy."""
+    names = {m["name"] for p in pages(ROOT) for m in MARKER.finditer(p.read_text())}
+    assert {"leaderboard", "table1"} <= names
+
+
+def test_a_changed_result_makes_the_check_fail_and_a_rewrite_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check sees a changed result file, and ``dexmg docs`` carries the number to the page."""
+    root = _copy_repo(tmp_path)
+    run_path = root / EXPERT_RUN
+    run = json.loads(run_path.read_text())
+    run["wall_seconds"] = 4321.0
+    run_path.write_text(json.dumps(run))
+    with pytest.raises(SystemExit) as exc:
+        docs(check=True, root=root)
+    assert exc.value.code == 1
+    assert "docs/leaderboard.md: table leaderboard is stale" in capsys.readouterr().out
+    docs(root=root)
+    assert "| 4321 s |" in (root / "docs/leaderboard.md").read_text()
+    docs(check=True, root=root)
+
+
+def test_a_changed_table1_cell_reaches_readme_and_docs(tmp_path: Path) -> None:
+    """Table I appears on two pages; both follow the cell's results JSON."""
+    root = _copy_repo(tmp_path)
+    cell = root / "baselines/results/table1/Threading_generated.json"
+    res = json.loads(cell.read_text())
+    res["success_mean"] = 0.5
+    cell.write_text(json.dumps(res))
+    with pytest.raises(SystemExit):
+        docs(check=True, root=root)
+    docs(root=root)
+    for page in ("README.md", "docs/baselines.md"):
+        assert "| Threading | 1.3 +- 0.9% | 50.0 +- 1.6% |" in (root / page).read_text()
+
+
+def test_text_outside_the_markers_is_kept(tmp_path: Path) -> None:
+    """Prose around a table is the author's; the rewrite only owns the marked blocks."""
+    root = _copy_repo(tmp_path)
+    page = root / "docs/leaderboard.md"
+    before = page.read_text()
+    docs(root=root)
+    assert MARKER.sub("", page.read_text()) == MARKER.sub("", before)
+
+
+def test_provenance_counts_each_distinct_version() -> None:
+    """Files graded at different commits must each show up, with files lacking the key."""
+    line = provenance(
+        "`x.json`",
+        [{"mujoco": "3.5.0", "dexmg_bench_commit": "a" * 40 + "-dirty"}, {"mujoco": "3.5.0"}],
+    )
+    line = " ".join(line.split())
+    assert "mujoco 3.5.0." in line
+    assert "dexmg_bench_commit aaaaaaaaaaaa-dirty (1), not recorded (1)" in line
+
+
+def test_no_docs_folder_is_an_input_error(tmp_path: Path) -> None:
+    """Run from the wrong folder, the command says so instead of reporting nothing stale."""
+    from dexmg_bench.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="no docs/ folder"):
+        docs(root=tmp_path)
