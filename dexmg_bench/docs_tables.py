@@ -161,10 +161,10 @@ def leaderboard_table(root: Path) -> str:
 def table1_table(root: Path) -> str:
     """Table I from the campaign's per-cell results JSONs, through the campaign's own summary.
 
-    ``summary`` is the code ``dexmg reference report`` uses, so this table and
-    ``table1.md`` cannot disagree on a cell.
+    ``summary`` and ``cell_text`` are the code ``dexmg reference report`` uses, so this table
+    and ``table1.md`` cannot disagree on a cell.
     """
-    from dexmg_bench.baselines.campaign import Campaign, summary
+    from dexmg_bench.baselines.campaign import Campaign, cell_text, summary
 
     campaign = Campaign.from_toml(root / TABLE1_CONFIG)
     table = summary(campaign, root / TABLE1_RESULTS)
@@ -185,9 +185,9 @@ def table1_table(root: Path) -> str:
         out = [row["task"]]
         for c in cells:
             if c is None:
-                out.append("not run")
+                out.append(cell_text(c))
                 continue
-            out.append(f"{_pct(c['success_mean'])} +- {_pct(c['success_std'])}%")
+            out.append(cell_text(c) + "%")
             versions.append(c["versions"])
             files.append(c["results"])
         out.append("" if row["paper"] is None else f"{row['paper']:.1f}%")

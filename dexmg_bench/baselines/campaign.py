@@ -242,7 +242,8 @@ def load_results(campaign: Campaign, results: Path) -> dict[tuple[str, str], dic
     return found
 
 
-def _cell_text(res: dict[str, Any] | None) -> str:
+def cell_text(res: dict[str, Any] | None) -> str:
+    """One table cell: mean +- std over training seeds in percent, or ``not run``."""
     if res is None:
         return "not run"
     return f"{100 * res['success_mean']:.1f} +- {100 * res['success_std']:.1f}"
@@ -291,7 +292,7 @@ def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
     heads = [f"{d} (%)" for d in campaign.data] + ["paper (%)", "within 10 of paper"]
     lines = ["| task | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for row in table["rows"]:
-        cells = [_cell_text(row[data]) for data in campaign.data]
+        cells = [cell_text(row[data]) for data in campaign.data]
         paper = row["paper"]
         gen = row.get("generated")
         cells.append("" if paper is None else f"{paper:.1f}")
