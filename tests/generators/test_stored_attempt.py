@@ -1,10 +1,13 @@
-"""A seeded generation attempt is bit-identical to the one stored in ``tests/data``.
+"""A seeded generation attempt equals the one stored in ``tests/data``.
 
 Generated datasets are published by seed: attempt ``k`` of a job with seed ``s`` must give the
 same actions and simulator states on every run, or a dataset cannot be regenerated from its
-job file. The stored episode is Threading D0 (DexMimicGen, shipped source and spec), seed 0,
-attempt 3 (the first that succeeds). Any change to task resolution, the generator or the env
-that alters it fails here. A deliberate change of the episode (a new env version, a new
+job file. On the CPU that wrote the file that means bit for bit; another CPU rounds differently
+in the last bits (numpy, OpenBLAS and MuJoCo take CPU-specific SIMD paths), so the comparison
+allows ``ROUNDING_ATOL``, orders of magnitude below what any change of behaviour moves. The
+stored episode is Threading D0 (DexMimicGen, shipped source and spec), seed 0, attempt 3 (the
+first that succeeds). Any change to task resolution, the generator or the env that alters it
+fails here. A deliberate change of the episode (a new env version, a new
 generator) rewrites the file with::
 
     MUJOCO_GL=osmesa python tests/generators/test_stored_attempt.py
@@ -22,6 +25,7 @@ from dexmg_bench.generators.run import GenerateConfig
 
 STORED = Path(__file__).resolve().parents[1] / "data" / "threading-d0-seed0-attempt3.npz"
 SEED, INDEX = 0, 3
+ROUNDING_ATOL = 1e-6
 
 
 def attempt() -> Any:
@@ -39,14 +43,14 @@ def write_stored(path: Path = STORED) -> None:
     )
 
 
-def test_seeded_attempt_is_bit_identical_to_the_stored_one() -> None:
-    """Same seed and index: same env seed, step count, actions and states, bit for bit."""
+def test_seeded_attempt_equals_the_stored_one() -> None:
+    """Same seed and index: same env seed and step count, the same actions and states."""
     stored = np.load(STORED)
     a = attempt()
     assert a.success and a.demo is not None
     assert (a.env_seed, a.steps) == (int(stored["env_seed"]), int(stored["steps"]))
-    np.testing.assert_array_equal(a.demo.actions, stored["actions"])
-    np.testing.assert_array_equal(a.demo.states, stored["states"])
+    np.testing.assert_allclose(a.demo.actions, stored["actions"], rtol=0, atol=ROUNDING_ATOL)
+    np.testing.assert_allclose(a.demo.states, stored["states"], rtol=0, atol=ROUNDING_ATOL)
 
 
 if __name__ == "__main__":
