@@ -73,7 +73,7 @@ def select_items(tasks: Sequence[str] = (), variants: Sequence[str] = ()) -> lis
 
     Raises:
         UserInputError: a task that is not a core task, a variant no task has, or a selection
-            that leaves nothing (``--tasks Coffee --variants D2``).
+            that leaves nothing.
     """
     core = {t.name: t for t in TASKS}
     for name in tasks:  # each name resolved once; an unknown one's error lists close matches

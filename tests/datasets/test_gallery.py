@@ -18,11 +18,10 @@ THREADING_D0 = {"tasks": ("Threading",), "variants": ("D0",)}
 
 
 def test_every_core_task_variant_is_drawn_by_default():
-    """The default selection is the registry's core task-variants: 25 (no D2 for two tasks)."""
+    """The default selection is the registry's core task-variants: 27 (nine tasks, D0-D2)."""
     items = select_items()
-    assert len(items) == sum(len(t.variants) for t in TASKS) == 25
-    assert {i.name for i in items} >= {"threading-d2", "can-sorting-d1", "coffee-d0"}
-    assert "coffee-d2" not in {i.name for i in items}
+    assert len(items) == sum(len(t.variants) for t in TASKS) == 27
+    assert {i.name for i in items} >= {"threading-d2", "can-sorting-d2", "coffee-d2"}
 
 
 @pytest.mark.parametrize(
@@ -31,11 +30,10 @@ def test_every_core_task_variant_is_drawn_by_default():
         (("Threadin",), (), "Did you mean"),
         (("BiGym-FlipCup",), (), "core tasks"),
         ((), ("D3",), "unknown variant"),
-        (("Coffee",), ("D2",), "nothing to draw"),
     ],
 )
 def test_a_bad_selection_is_an_input_error(tasks, variants, match):
-    """Unknown or non-core tasks, unknown variants and empty selections fail before rendering."""
+    """Unknown or non-core tasks and unknown variants fail before rendering."""
     with pytest.raises(UserInputError, match=match):
         select_items(tasks, variants)
 

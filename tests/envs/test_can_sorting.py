@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
-from dexmg_bench.envs.tasks.can_sorting import BINS, CanSortingEnv
+from dexmg_bench.envs.tasks.can_sorting import BINS, VARIANTS, CanSortingConfig, CanSortingEnv
 from dexmg_bench.generators.job import GenerateConfig, build_generator
 from dexmg_bench.generators.segment import build_library
 from dexmg_bench.generators.select import select_source
@@ -60,6 +60,28 @@ def test_target_bin_is_the_bin_of_the_can_colour() -> None:
         env.reset(seed=0, options={"color": colour})
         np.testing.assert_allclose(env.object_poses()["target_bin"][:2, 3], BINS[colour])
     env.close()
+
+
+def test_d2_swaps_the_bins() -> None:
+    """D2 puts each bin where D0 and D1 put the other one; the can's range stays D0's."""
+    d0, d1, d2 = VARIANTS["D0"], VARIANTS["D1"], VARIANTS["D2"]
+    assert d0.bins == d1.bins == BINS
+    assert d2.bins == {"red": BINS["blue"], "blue": BINS["red"]}
+    assert (d2.can_x, d2.can_y) == (d0.can_x, d0.can_y)
+    env = CanSortingEnv("D2")
+    for colour, other in (("red", "blue"), ("blue", "red")):
+        env.reset(seed=0, options={"color": colour})
+        np.testing.assert_allclose(env.object_poses()["target_bin"][:2, 3], BINS[other])
+        np.testing.assert_allclose(env.physics.data.xpos[env._bins[colour]][:2], BINS[other])
+    env.close()
+
+
+def test_bins_must_not_overlap() -> None:
+    """Two bins on one spot would make the colour meaningless; the config refuses them."""
+    with pytest.raises(ValueError, match="must not overlap"):
+        CanSortingConfig(red_bin_xy=(-0.07, 0.25))
+    with pytest.raises(ValueError, match="on the table"):
+        CanSortingConfig(blue_bin_xy=(-0.07, 0.55))
 
 
 @pytest.mark.slow

@@ -11,8 +11,10 @@ from dexmg_bench.datasets.record import run_expert
 from dexmg_bench.envs import make_task_env
 from dexmg_bench.envs.tasks.coffee import (
     BASE_PLATE,
+    LID_LENGTH,
     LID_OPEN,
     POD_HALF_HEIGHT,
+    VARIANTS,
     CoffeeConfig,
     CoffeeEnv,
 )
@@ -107,6 +109,40 @@ def test_reset_options_and_ranges_are_checked(env):
         CoffeeConfig(pod_y=(-0.1, 0.1))
     with pytest.raises(ValueError, match="pod_x"):
         CoffeeConfig(pod_x=(0.1, 0.5))
+
+
+def _machine_and_lid_tip(env: CoffeeEnv) -> tuple[np.ndarray, float, np.ndarray]:
+    """The machine's xy and yaw, and the open lid's tip (world)."""
+    machine = env.object_poses()["machine"]
+    lid = env.physics.body_pose(env.physics.id("body", "lid"))
+    tip = lid[:3, :3] @ np.array([0.0, LID_LENGTH, 0.0]) + lid[:3, 3]
+    return machine[:2, 3], float(np.arctan2(machine[1, 0], machine[0, 0])), tip
+
+
+def test_d2_turns_the_machine_the_other_way(env):
+    """D2's machine is turned +pi/6 where D0's and D1's is turned -pi/6; its lid leans away."""
+    assert VARIANTS["D1"].machine_xy == VARIANTS["D0"].machine_xy
+    assert VARIANTS["D1"].machine_yaw == VARIANTS["D0"].machine_yaw
+    env.reset(seed=0)
+    xy0, yaw0, tip0 = _machine_and_lid_tip(env)
+    d2 = make_task_env("Coffee", "D2")
+    obs, _ = d2.reset(seed=0)
+    xy2, yaw2, tip2 = _machine_and_lid_tip(d2)
+    assert yaw0 == pytest.approx(-np.pi / 6) and yaw2 == pytest.approx(np.pi / 6)
+    np.testing.assert_allclose(xy2, (0.0, -0.06), atol=1e-9)
+    assert tip0[0] < xy0[0] and tip2[0] > xy2[0]  # toward the robot (-x) in D0, away in D2
+    assert obs["lid_angle"][0] == pytest.approx(LID_OPEN)
+    c = d2.config
+    assert (c.pod_x, c.pod_y) == (VARIANTS["D0"].pod_x, VARIANTS["D0"].pod_y)
+    d2.close()
+
+
+def test_machine_pose_is_checked():
+    """A machine off the table, or a pod range reaching into it, is refused."""
+    with pytest.raises(ValueError, match="machine_xy"):
+        CoffeeConfig(machine_xy=(0.35, 0.0))
+    with pytest.raises(ValueError, match="pod_y"):
+        CoffeeConfig(machine_xy=(0.0, 0.05))
 
 
 def test_shipped_spec_matches_env():

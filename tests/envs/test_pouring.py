@@ -9,7 +9,9 @@ import pytest
 
 from dexmg_bench.datasets.record import run_expert
 from dexmg_bench.envs import make_task_env, task_entry
-from dexmg_bench.envs.tasks.pouring import TABLE_TOP_Z, PouringConfig, PouringEnv
+from dexmg_bench.envs.experts import make_expert
+from dexmg_bench.envs.experts.pouring import PARK
+from dexmg_bench.envs.tasks.pouring import HANDLE_OFFSET, TABLE_TOP_Z, PouringConfig, PouringEnv
 from dexmg_bench.generators.spec import load_spec, spec_path, validate_against
 
 
@@ -139,6 +141,36 @@ def test_expert_pours_then_places_in_order(env):
     pour = int(np.argmax(demo.signals["left"]["pour"]))
     grasp_bowl = int(np.argmax(demo.signals["right"]["grasp_bowl"]))
     assert demo.signals["left"]["pour"][pour] and 0 < pour < grasp_bowl
+
+
+def test_expert_moves_the_bowl_first_only_in_d2(env):
+    """D2's pad lies between the bowl and the cup, so the right hand goes for the bowl at once.
+
+    In D0 (the shipped source demos) it first parks out of the pouring hand's way.
+    """
+    d2env = make_task_env("Pouring", "D2")
+    for e, bowl_first in ((env, False), (d2env, True)):
+        e.reset(seed=0)
+        rest = e.eef_poses()[0][:3, 3]
+        bowl = e.object_poses()["bowl"][:3, 3]
+        first = next(make_expert(e, np.random.default_rng(0)).plan())["right"].target[:3, 3]
+        if bowl_first:
+            assert first[1] < bowl[1] - HANDLE_OFFSET
+        else:
+            np.testing.assert_allclose(first, rest + PARK)
+    d2env.close()
+
+
+@pytest.mark.slow
+def test_expert_solves_d2_with_the_bowl_on_the_pad_before_the_pour():
+    """D2 seed 0: success, and the bowl is lifted before the ball is poured into it."""
+    d2env = make_task_env("Pouring", "D2")
+    demo, info = run_expert(d2env, 0, horizon=task_entry("Pouring").max_episode_steps)
+    assert info["success"], info["terms"]
+    pour = int(np.argmax(demo.signals["left"]["pour"]))
+    grasp_bowl = int(np.argmax(demo.signals["right"]["grasp_bowl"]))
+    assert 0 < grasp_bowl < pour
+    d2env.close()
 
 
 def test_shipped_spec_is_sequential_and_matches_env():

@@ -7,16 +7,19 @@ base at (-0.45, 0, 0.95), at a 0.8 x 1.2 m table whose top is at z = 0.9. The re
 (residual 7 cm), so we stand 10 cm closer and let the IK use the waist. A can
 (cylinder, radius 3 cm, height 18 cm) stands on the robot's right; two open bins (inner
 0.25 x 0.20 m, rim 6 cm high) sit side by side on its left: red at (-0.07, 0.40), blue at
-(-0.07, 0.20). The can is red or blue with probability 1/2 each reset; ``can_red`` in the
-observation says which (it is also visible in images). The right hand grasps the can and lifts
-it, the left hand takes it from the right hand in the air, and the left hand drops it into the
-bin of its colour.
+(-0.07, 0.20) (D0 and D1; D2 swaps them). The can is red or blue with probability 1/2 each
+reset; ``can_red`` in the observation says which (it is also visible in images). The right hand
+grasps the can and lifts it, the left hand takes it from the right hand in the air, and the left
+hand drops it into the bin of its colour.
 
 **Randomisations** (offsets from the table-top centre, metres):
 
 * D0 (the reference's ranges): can x in [-0.20, -0.10], y in [-0.20, 0.00], upright, any colour.
   Arm rest postures get N(0, 0.02 rad) joint noise.
 * D1 (broader): can x in [-0.25, -0.05], y in [-0.30, 0.00].
+* D2 (a different layout, outside D0's support): the bins swap places, red at (-0.07, 0.20)
+  (the bin nearer the can) and blue at (-0.07, 0.40); the can as in D0. Colour maps to bin the
+  other way round: a policy that learned "red goes to the far bin" puts every can in the wrong one.
 
 **External initial positions** (the paper's real-to-sim digital twin):
 ``reset(options={"object_xy": (x, y)})`` puts the can at that table position instead of sampling
@@ -39,7 +42,8 @@ grasping it. Partial terms: ``can_grasped_right``, ``can_grasped_left``, ``can_i
 matches the can; the shipped spec takes the placing motion from a source demo of the same colour,
 whose ``target_bin`` transform is then the identity.
 
-**Scripted expert success** (``dexmg expert-rate``, seeds 0..49): D0 46/50 = 92%, D1 29/50 = 58%
+**Scripted expert success** (``dexmg expert-rate``, seeds 0..49): D0 46/50 = 92%, D2 47/50 = 94%
+(the expert places by the ``target_bin`` pose; D2's cans are D0's, seed for seed), D1 29/50 = 58%
 (19 of D1's 21 failures are at the right grasp, and in all 19 the can spawned touching the right
 hand's resting fingers, which reach forward at z ~1.09 over y ~ -0.25, below the can's top: 20 of
 the 50 D1 resets and D0 seed 34 start that way, and the first move knocks the can over).
@@ -62,7 +66,7 @@ of the same colour (``nearest`` on ``target_bin``), so it is replayed untransfor
 source demo for every subtask, 4 red sources of 5 and a 5-step bridge, a probe kept 5/10.
 
 ## Version History
-* v0: initial release.
+* v0: initial release (D0, D1); D2 (the bins swapped) added as a new id, D0 and D1 unchanged.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ CAN_HALF_HEIGHT = 0.09
 BIN_INNER = (0.125, 0.10)  # inner half extents (m)
 BIN_WALL = 0.008
 BIN_HEIGHT = 0.06
-BINS = {"red": (-0.07, 0.40), "blue": (-0.07, 0.20)}
+BINS = {"red": (-0.07, 0.40), "blue": (-0.07, 0.20)}  # D0's and D1's places (D2 swaps them)
 # 10 cm closer to the table than the reference's (-0.55, 0, 0.95): from there the GR-1's hands
 # cannot reach the front half of the can's reset range with a side grasp (IK residual 1-7 cm at
 # x >= -0.10); the legs then pass under the table top.
@@ -97,11 +101,13 @@ RGBA = {"red": (0.85, 0.15, 0.15, 1.0), "blue": (0.15, 0.3, 0.85, 1.0)}
 
 @dataclass(frozen=True, kw_only=True)
 class CanSortingConfig(TaskConfig):
-    """Reset ranges of the can (see the module docstring)."""
+    """Reset ranges of the can and the bins' places (see the module docstring)."""
 
     can_x: tuple[float, float] = (-0.20, -0.10)
     can_y: tuple[float, float] = (-0.20, 0.00)
     red_probability: float = 0.5
+    red_bin_xy: tuple[float, float] = BINS["red"]
+    blue_bin_xy: tuple[float, float] = BINS["blue"]
     cameras: tuple[str, ...] = ("overview", gr1.WRIST_CAMERA["right"], gr1.WRIST_CAMERA["left"])
 
     def __post_init__(self) -> None:
@@ -115,12 +121,31 @@ class CanSortingConfig(TaskConfig):
             raise ValueError(f"`can_x` must lie on the table (|x| <= {hx}). Got {self.can_x}.")
         if not (-hy <= self.can_y[0] and self.can_y[1] <= hy):
             raise ValueError(f"`can_y` must lie on the table (|y| <= {hy}). Got {self.can_y}.")
+        bins = self.bins
+        bx_max = TABLE_SIZE[0] / 2 - BIN_INNER[0] - BIN_WALL
+        by_max = TABLE_SIZE[1] / 2 - BIN_INNER[1] - BIN_WALL
+        for color, xy in bins.items():
+            if len(xy) != 2 or abs(xy[0]) > bx_max or abs(xy[1]) > by_max:
+                raise ValueError(
+                    f"`{color}_bin_xy` must be (x, y) with the bin on the table. Got {xy}."
+                )
+        (rx, ry), (bx, by) = bins["red"], bins["blue"]
+        if abs(rx - bx) < 2 * BIN_INNER[0] and abs(ry - by) < 2 * BIN_INNER[1]:
+            raise ValueError(
+                f"the bins must not overlap. Got red {bins['red']}, blue {bins['blue']}."
+            )
+
+    @property
+    def bins(self) -> dict[str, tuple[float, float]]:
+        """Each bin's place (table-top offsets, m), by colour."""
+        return {"red": self.red_bin_xy, "blue": self.blue_bin_xy}
 
 
 D0 = CanSortingConfig()
 VARIANTS = {
     "D0": D0,
     "D1": dataclasses.replace(D0, variant="D1", can_x=(-0.25, -0.05), can_y=(-0.30, 0.00)),
+    "D2": dataclasses.replace(D0, variant="D2", red_bin_xy=BINS["blue"], blue_bin_xy=BINS["red"]),
 }
 
 
@@ -141,14 +166,14 @@ def _bin_xml(name: str, xy: tuple[float, float]) -> str:
     return f'<body name="{name}" pos="{xy[0]} {xy[1]} {TABLE_TOP_Z}">{geoms}</body>'
 
 
-def _objects_xml() -> str:
+def _objects_xml(bins: dict[str, tuple[float, float]]) -> str:
     can = mjcf.free_body(
         "can",
         f'<geom name="can_body" type="cylinder" size="{CAN_RADIUS} {CAN_HALF_HEIGHT}"'
         ' rgba="0.85 0.15 0.15 1" density="300" friction="1.5 0.01 0.001" condim="4"'
         ' solref="0.01 1"/>',
     )
-    return can + _bin_xml("red_bin", BINS["red"]) + _bin_xml("blue_bin", BINS["blue"])
+    return can + _bin_xml("red_bin", bins["red"]) + _bin_xml("blue_bin", bins["blue"])
 
 
 class CanSortingEnv(HumanoidEnv):
@@ -174,12 +199,14 @@ class CanSortingEnv(HumanoidEnv):
         self._task_state = np.ones(1)
 
     def _scene_xml(self) -> str:
+        c = self.config
+        assert isinstance(c, CanSortingConfig)
         return humanoid_xml(
             torso=True,
             base_xyz=BASE_XYZ,
             table_size=TABLE_SIZE,
             table_top=(0.0, 0.0, TABLE_TOP_Z),
-            objects_xml=_objects_xml(),
+            objects_xml=_objects_xml(c.bins),
             cameras_xml=HUMANOID_CAMERA,
         )
 
@@ -197,7 +224,7 @@ class CanSortingEnv(HumanoidEnv):
         if unknown:
             raise ValueError(f"unknown reset option(s) {unknown}; valid: ['color', 'object_xy']")
         if "object_xy" in options:
-            x, y = check_can_xy(options["object_xy"])
+            x, y = check_can_xy(options["object_xy"], c.bins)
         if "color" in options:
             if options["color"] not in BINS:
                 raise ValueError(f"`color` must be 'red' or 'blue'. Got {options['color']!r}.")
@@ -261,7 +288,7 @@ class CanSortingEnv(HumanoidEnv):
         }
 
 
-def check_can_xy(xy: Any) -> tuple[float, float]:
+def check_can_xy(xy: Any, bins: dict[str, tuple[float, float]] = BINS) -> tuple[float, float]:
     """Validate an external can position (table-top offsets, m): on the table, off the bins."""
     try:
         x, y = (float(v) for v in xy)
@@ -273,7 +300,7 @@ def check_can_xy(xy: Any) -> tuple[float, float]:
             f"`object_xy` {(x, y)} is off the table: the can's centre must satisfy "
             f"|x| <= {hx:.3f} and |y| <= {hy:.3f} (offsets from the table-top centre, m)."
         )
-    for color, (bx, by) in BINS.items():
+    for color, (bx, by) in bins.items():
         if (
             abs(x - bx) < BIN_INNER[0] + BIN_WALL + CAN_RADIUS
             and abs(y - by) < BIN_INNER[1] + BIN_WALL + CAN_RADIUS

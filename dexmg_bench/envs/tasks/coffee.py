@@ -3,19 +3,24 @@
 **Task.** The Fourier GR-1 humanoid (arms and waist; head and legs fixed) with two Fourier hands,
 base at (-0.45, 0, 0.95) (10 cm closer than the reference's -0.55, as in Can Sorting, for reach),
 at a 0.8 x 1.2 m table whose top is at z = 0.9. A coffee machine built from our own primitives
-stands at (0, -0.10), turned -pi/6 about z: a base plate, a pod holder (a cup of 12 box walls,
-inner radius 2.9 cm, 2 cm deep, with a 1.2 cm funnel flaring 40 degrees above its rim), a tower
-on the machine's right and a lid (11 x 10 cm plate) on a hinge along the tower's top edge. The
-lid starts open at 2 pi / 3 (its upper limit; past vertical, gravity holds it there) and leans
-out towards the robot's right hand. The pod is a cylinder (radius 2.2 cm, height 8 cm) standing
-on the robot's left. The left hand grasps the pod and lowers it into the holder; then the right
-hand pushes the lid over, and it falls shut.
+stands at (0, -0.10), turned -pi/6 about z (D0 and D1; D2 turns it the other way): a base
+plate, a pod holder (a cup of 12 box walls, inner radius 2.9 cm, 2 cm deep, with a 1.2 cm
+funnel flaring 40 degrees above its rim), a tower on the machine's right and a lid
+(11 x 10 cm plate) on a hinge along the tower's top edge. The lid starts open at 2 pi / 3 (its
+upper limit; past vertical, gravity holds it there) and leans out towards the robot's right
+hand. The pod is a cylinder (radius 2.2 cm, height 8 cm) standing on the robot's left. The left
+hand grasps the pod and lowers it into the holder; then the right hand pushes the lid over, and
+it falls shut.
 
 **Randomisations** (offsets from the table-top centre, metres):
 
 * D0 (the reference's ranges): pod x in [-0.13, -0.07], y in [0.17, 0.23], upright; machine fixed.
   Arm rest postures get N(0, 0.02 rad) joint noise.
 * D1 (broader): pod x in [-0.18, -0.02], y in [0.14, 0.26].
+* D2 (a different layout, outside D0's support): the machine is turned the other way, yaw
+  +pi/6 at (0, -0.06): its front faces the robot's right instead of its left, and the open lid
+  leans out away from the robot instead of toward it, so the right hand pushes it shut toward
+  the robot rather than away from it; the pod as in D0.
 
 **Success.** The pod is in the holder (its centre within the holder's clearance + 6 mm of the
 holder's axis, its bottom within 1.5 cm of the holder's floor, tilted < 25 degrees) and the lid
@@ -31,13 +36,17 @@ is closed (hinge angle < 15 degrees), the reference's two conditions. Partial te
   over an inserted pod; ends with success).
 
 **Scripted expert success** (``dexmg expert-rate``, seeds 0..n-1): D0 50/50 = 100%, D1 50/50
-= 100% (264 steps per episode).
+= 100%, D2 47/50 = 94% (264 steps per episode). The expert works in the machine's frame, so it
+runs unchanged on D2. There the left hand's fingers, which point forward (+x), point toward the
+lid's side of the turned machine: in 2 of the 3 D2 failures they catch the open lid while
+lowering the pod, and the pod ends outside the holder; in the third the arms touch as the left
+arm crosses to the holder, and the pod drops.
 The geometry avoids two failures: a short pod dropped from above the rim pops out of the opening
 hand, and a lid hinged behind the holder blocks the left hand's fingers; hence the tall pod
 lowered in place and the side hinge.
 
 ## Version History
-* v0: initial release.
+* v0: initial release (D0, D1); D2 (the machine turned) added as a new id, D0 and D1 unchanged.
 """
 
 from __future__ import annotations
@@ -59,8 +68,10 @@ TABLE_TOP_Z = 0.9
 TABLE_SIZE = (0.8, 1.2, 0.05)
 BASE_XYZ = (-0.45, 0.0, 0.95)
 # The machine, in its own frame (origin on the table under the holder's centre, front = -x).
-MACHINE_XY = (0.0, -0.10)
+MACHINE_XY = (0.0, -0.10)  # D0's place and heading
 MACHINE_YAW = -np.pi / 6
+MACHINE_REACH = 0.13  # the machine and its open lid stay within this radius of its origin (m)
+POD_CLEARANCE = 0.18  # the pod's range starts this far left (+y) of the machine's origin (m)
 BASE_PLATE = 0.02  # thickness of the machine's base plate; the holder's floor sits on it
 HOLDER_RADIUS = 0.029  # inner radius of the pod holder (m)
 HOLDER_WALL = 0.008
@@ -84,10 +95,12 @@ GREY, DARK = "0.55 0.55 0.58 1", "0.2 0.2 0.22 1"
 
 @dataclass(frozen=True, kw_only=True)
 class CoffeeConfig(TaskConfig):
-    """Reset ranges of the pod (see the module docstring)."""
+    """Reset ranges of the pod and the machine's fixed pose (see the module docstring)."""
 
     pod_x: tuple[float, float] = (-0.13, -0.07)
     pod_y: tuple[float, float] = (0.17, 0.23)
+    machine_xy: tuple[float, float] = MACHINE_XY
+    machine_yaw: float = MACHINE_YAW
     cameras: tuple[str, ...] = ("overview", gr1.WRIST_CAMERA["right"], gr1.WRIST_CAMERA["left"])
 
     def __post_init__(self) -> None:
@@ -97,9 +110,20 @@ class CoffeeConfig(TaskConfig):
         hx, hy = TABLE_SIZE[0] / 2 - POD_RADIUS, TABLE_SIZE[1] / 2 - POD_RADIUS
         if not (-hx <= self.pod_x[0] and self.pod_x[1] <= hx):
             raise ValueError(f"`pod_x` must lie on the table (|x| <= {hx}). Got {self.pod_x}.")
-        if not (0.08 <= self.pod_y[0] and self.pod_y[1] <= hy):
+        if len(self.machine_xy) != 2:
+            raise ValueError(f"`machine_xy` must be (x, y). Got {self.machine_xy}.")
+        mx, my = TABLE_SIZE[0] / 2 - MACHINE_REACH, TABLE_SIZE[1] / 2 - MACHINE_REACH
+        if not (abs(self.machine_xy[0]) <= mx and abs(self.machine_xy[1]) <= my):
             raise ValueError(
-                f"`pod_y` must lie on the table left of the machine (0.08 <= y <= {hy}). "
+                f"`machine_xy` must keep the machine on the table (|x| <= {mx:.2f}, "
+                f"|y| <= {my:.2f}). Got {self.machine_xy}."
+            )
+        if not abs(self.machine_yaw) <= np.pi:
+            raise ValueError(f"`machine_yaw` must be in [-pi, pi]. Got {self.machine_yaw}.")
+        lo = self.machine_xy[1] + POD_CLEARANCE
+        if not (lo <= self.pod_y[0] and self.pod_y[1] <= hy):
+            raise ValueError(
+                f"`pod_y` must lie on the table left of the machine ({lo:.2f} <= y <= {hy}). "
                 f"Got {self.pod_y}."
             )
 
@@ -108,6 +132,7 @@ D0 = CoffeeConfig()
 VARIANTS = {
     "D0": D0,
     "D1": dataclasses.replace(D0, variant="D1", pod_x=(-0.18, -0.02), pod_y=(0.14, 0.26)),
+    "D2": dataclasses.replace(D0, variant="D2", machine_xy=(0.0, -0.06), machine_yaw=np.pi / 6),
 }
 
 
@@ -117,7 +142,7 @@ def _quat_zy(yaw: float, pitch: float) -> tuple[float, float, float, float]:
     return (cz * cy, -sz * sy, cz * sy, sz * cy)
 
 
-def _machine_xml() -> str:
+def _machine_xml(xy: tuple[float, float], yaw: float) -> str:
     """Base plate, pod holder (a cup of boxes), back tower and the hinged lid, in local frame."""
     geoms = mjcf.box("machine_base", (0.06, 0.075, BASE_PLATE / 2), (0, -0.015, BASE_PLATE / 2))
     r_mid = HOLDER_RADIUS + HOLDER_WALL / 2
@@ -161,21 +186,21 @@ def _machine_xml() -> str:
         )
         + "</body>"
     )
-    quat = (np.cos(MACHINE_YAW / 2), 0.0, 0.0, np.sin(MACHINE_YAW / 2))
+    quat = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
     return (
-        f'<body name="machine" pos="{mjcf.fmt(*MACHINE_XY, TABLE_TOP_Z)}" quat="{mjcf.fmt(*quat)}">'
+        f'<body name="machine" pos="{mjcf.fmt(*xy, TABLE_TOP_Z)}" quat="{mjcf.fmt(*quat)}">'
         f"{geoms}{lid}</body>"
     )
 
 
-def _objects_xml() -> str:
+def _objects_xml(machine_xy: tuple[float, float], machine_yaw: float) -> str:
     pod = mjcf.free_body(
         "pod",
         f'<geom name="pod_body" type="cylinder" size="{POD_RADIUS} {POD_HALF_HEIGHT}"'
         ' rgba="0.75 0.45 0.15 1" density="300" friction="1.5 0.01 0.001" condim="4"'
         ' solref="0.01 1"/>',
     )
-    return pod + _machine_xml()
+    return pod + _machine_xml(machine_xy, machine_yaw)
 
 
 class CoffeeEnv(HumanoidEnv):
@@ -200,12 +225,14 @@ class CoffeeEnv(HumanoidEnv):
         self._lid_geoms = p.body_geoms("lid")
 
     def _scene_xml(self) -> str:
+        c = self.config
+        assert isinstance(c, CoffeeConfig)
         return humanoid_xml(
             torso=True,
             base_xyz=BASE_XYZ,
             table_size=TABLE_SIZE,
             table_top=(0.0, 0.0, TABLE_TOP_Z),
-            objects_xml=_objects_xml(),
+            objects_xml=_objects_xml(c.machine_xy, c.machine_yaw),
             cameras_xml=HUMANOID_CAMERA,
         )
 
