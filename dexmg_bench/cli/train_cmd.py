@@ -9,6 +9,8 @@ from typing import Literal
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 
+REFERENCE_POLICIES = ("expert", "random")
+
 
 def train(
     *,
@@ -109,7 +111,7 @@ def _run_checkpoints(run: Path) -> dict[int, list[Path]]:
 def eval(  # noqa: A001 (the subcommand's name)
     *,
     run: Path | None = None,
-    policy: Literal["checkpoints", "expert", "random"] = "checkpoints",
+    policy: str = "checkpoints",
     task: str = "",
     variant: str = "D0",
     episodes: int = 50,
@@ -127,8 +129,11 @@ def eval(  # noqa: A001 (the subcommand's name)
 
     Args:
         run: a `dexmg train` folder (policy=checkpoints).
-        policy: checkpoints of RUN, or the reference policies expert (scripted, from observations)
-            and random.
+        policy: checkpoints of RUN; the reference policies expert (scripted, from observations)
+            and random; or a policy from elsewhere: sb3:PATH.zip (a stable-baselines3 model,
+            deterministic), robomimic:PATH.pth (a robomimic checkpoint) or module:callable (a
+            factory returning an object with reset() and act(obs), or a function obs -> action;
+            the working folder is importable). See docs/interop.md.
         task: task name; default: the one the checkpoints were trained for.
         variant: reset variant to evaluate on.
         episodes: episodes per checkpoint.
@@ -149,6 +154,7 @@ def eval(  # noqa: A001 (the subcommand's name)
     from dexmg_bench.errors import UserInputError, from_options
     from dexmg_bench.evaluation import EvalProtocol
     from dexmg_bench.evaluation.evaluate import evaluate
+    from dexmg_bench.evaluation.external import FORMS, ExternalPolicy
 
     if policy == "checkpoints":
         if run is None:
@@ -171,14 +177,23 @@ def eval(  # noqa: A001 (the subcommand's name)
         name = meta["policy"]
         env_kwargs = meta.get("env_kwargs") or {}
     else:
+        if policy not in REFERENCE_POLICIES and ":" not in policy:
+            raise UserInputError(
+                f"unknown --policy {policy!r}: give checkpoints, expert, random, {FORMS}."
+            )
+        external = None if policy in REFERENCE_POLICIES else ExternalPolicy.parse(policy)
         if not task:
-            raise UserInputError("--task is required for the reference policies.")
+            raise UserInputError(f"--task is required with --policy {policy}.")
         env_id = task_entry(task).env_id(variant)
-        factory = {
-            "expert": lambda: ObservationExpert(env_id),
-            "random": lambda: RandomPolicy(_action_dim(env_id)),
-        }[policy]
-        checkpoints = {0: {policy: factory}}
+        if external is not None:
+            external.check()
+            checkpoints = {0: {external.name: external}}
+        else:
+            factory = {
+                "expert": lambda: ObservationExpert(env_id),
+                "random": lambda: RandomPolicy(_action_dim(env_id)),
+            }[policy]
+            checkpoints = {0: {policy: factory}}
         name = policy
         env_kwargs = {}
     if start_from:

@@ -167,11 +167,34 @@ TRAIN = [
     case("eval --policy random --task Threading --variant D9", "'D9'", "eval-variant"),
     case("eval --policy random --task Threading --episodes 0", "--episodes", "eval-episodes"),
     case("eval --policy random --task Threading --workers 0", "--workers", "eval-workers"),
-    case("eval --policy random --task Coffee --variant D2", "'D2'", "eval-variant-of-task"),
+    case("eval --policy random --task BiGym-FlipCup --variant D1", "'D1'", "eval-variant-of-task"),
     case(
         "eval --policy random --task Threading --start-from dexmg/nope-v0",
         "dexmg/nope-v0",
         "eval-start-from",
+    ),
+    case("eval --policy expret --task Threading", "unknown --policy 'expret'", "eval-policy"),
+    case("eval --policy sb3:x.zip", "--task", "eval-external-task-required"),
+    case("eval --policy sb4:x.zip --task Threading", "unknown policy kind 'sb4'", "eval-prefix"),
+    case("eval --policy sb3:{missing} --task Threading", "{missing}", "eval-sb3-missing"),
+    case("eval --policy sb3:{folder} --task Threading", "{folder}", "eval-sb3-folder"),
+    case("eval --policy sb3:{garbage} --task Threading", "{garbage}", "eval-sb3-not-a-zip"),
+    case("eval --policy sb3:{empty} --task Threading", "{empty}", "eval-sb3-empty"),
+    case("eval --policy robomimic:{missing} --task Threading", "{missing}", "eval-rm-missing"),
+    case(
+        "eval --policy nosuchpkg.policies:make --task Threading",
+        "cannot import 'nosuchpkg.policies'",
+        "eval-module-not-importable",
+    ),
+    case(
+        "eval --policy dexmg_bench.errors:make_policy --task Threading",
+        "has no attribute 'make_policy'",
+        "eval-callable-missing",
+    ),
+    case(
+        "eval --policy dexmg_bench.errors:__all__ --task Threading",
+        "give a factory",
+        "eval-not-callable",
     ),
 ]
 REFERENCE = [
