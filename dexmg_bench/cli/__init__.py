@@ -31,6 +31,7 @@ from dexmg_bench.cli import (
 DEBUG_FLAG = "--debug"
 INPUT_ERROR_STATUS = 2  # argparse's and tyro's status for a bad command line
 DISK_FULL_STATUS = 1
+BROKEN_PIPE_STATUS = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 class InputErrorExit(SystemExit):
@@ -60,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         print(f"dexmg: error: {err}", file=sys.stderr)
         raise InputErrorExit(str(err)) from None
+    except BrokenPipeError:  # the reader left (`dexmg envs | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        raise SystemExit(BROKEN_PIPE_STATUS) from None
     except OSError as err:
         if debug or not is_disk_full(err):
             raise
