@@ -202,7 +202,7 @@ def _train_robomimic_bc(tmp_path: Path) -> Path:
 
 def test_robomimic_checkpoint_runs_the_standard_protocol(tmp_path):
     """A robomimic BC checkpoint trained on our export: the same results JSON."""
-    pytest.importorskip("robomimic.utils.file_utils", reason="needs the `robomimic` extra")
+    pytest.importorskip("robomimic.utils.file_utils", reason="needs robomimic 0.3.0")
     ckpt = _train_robomimic_bc(tmp_path)
     spec = f"robomimic:{ckpt}"
     _assert_protocol_results(_eval(spec, tmp_path / "eval.json"), spec, "model_epoch_1")
@@ -210,7 +210,7 @@ def test_robomimic_checkpoint_runs_the_standard_protocol(tmp_path):
 
 def test_robomimic_foreign_file_is_an_input_error(tmp_path):
     """A file torch cannot load as a checkpoint is named in one line."""
-    pytest.importorskip("robomimic.utils.file_utils", reason="needs the `robomimic` extra")
+    pytest.importorskip("robomimic.utils.file_utils", reason="needs robomimic 0.3.0")
     path = tmp_path / "model.pth"
     path.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(UserInputError, match="cannot be read as a robomimic checkpoint"):
