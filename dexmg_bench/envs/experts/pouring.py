@@ -13,7 +13,7 @@ first and the left hand pours into it there (308 steps); D0 and D1 take the orde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
@@ -93,14 +93,7 @@ class PouringExpert(Expert):
         yield {"left": Move(grasp, OPEN, 12), "right": idle}
         yield {"left": Move(None, CLOSED, 20), "right": idle}
         yield {"left": Move(_shift(grasp, (0, 0, 0.15)), CLOSED, 20), "right": idle}
-        cup_at = _pour_poses(env, noise)
-        # Upright over the bowl's +y rim, the cup's base clear of it, before tipping.
-        above = cup_at(0.0)
-        above[:3, 3] += (0.0, 0.04, CUP_HEIGHT - MOUTH_ABOVE_RIM + 0.07)
-        yield {"left": Move(above, CLOSED, 35), "right": idle}
-        yield {"left": Move(cup_at(0.5 * POUR_ANGLE), CLOSED, 18), "right": idle}
-        yield {"left": Move(cup_at(POUR_ANGLE), CLOSED, 22), "right": idle}
-        yield {"left": Move(None, CLOSED, 10), "right": idle}
+        cup_at, above = yield from _pour(env, noise, idle)
         # Up while still tipped, then back over the table's left: a cup slipping from the hand
         # now falls beside the bowl, not into it. Meanwhile the right hand heads for the bowl's
         # post handle (from above and outside, Can Sorting's side grasp).
@@ -147,15 +140,26 @@ class PouringExpert(Expert):
         # Out of the cup's way, as in the pour-first order, while the left hand closes.
         yield {"right": Move(_shift(rest, PARK), OPEN, 20), "left": Move(None, CLOSED, 20)}
         yield {"left": Move(_shift(grasp, (0, 0, 0.15)), CLOSED, 20), "right": idle}
-        cup_at = _pour_poses(env, noise)
-        above = cup_at(0.0)
-        above[:3, 3] += (0.0, 0.04, CUP_HEIGHT - MOUTH_ABOVE_RIM + 0.07)
-        yield {"left": Move(above, CLOSED, 35), "right": idle}
-        yield {"left": Move(cup_at(0.5 * POUR_ANGLE), CLOSED, 18), "right": idle}
-        yield {"left": Move(cup_at(POUR_ANGLE), CLOSED, 22), "right": idle}
-        yield {"left": Move(None, CLOSED, 10), "right": idle}
+        cup_at, above = yield from _pour(env, noise, idle)
         yield {"left": Move(_shift(cup_at(POUR_ANGLE), (0, 0, 0.10)), CLOSED, 12), "right": idle}
         yield {"left": Move(_shift(above, (0.0, 0.18, 0.04)), CLOSED, 18), "right": idle}
+
+
+def _pour(
+    env: PouringEnv, noise: np.ndarray, right: Move
+) -> Generator[Phase, None, tuple[Callable[[float], np.ndarray], np.ndarray]]:
+    """The held cup upright over the bowl's +y rim (its base clear of it), tipped, held.
+
+    Returns the tipped-cup poses and the upright pose above the rim, where the retreat starts.
+    """
+    cup_at = _pour_poses(env, noise)
+    above = cup_at(0.0)
+    above[:3, 3] += (0.0, 0.04, CUP_HEIGHT - MOUTH_ABOVE_RIM + 0.07)
+    yield {"left": Move(above, CLOSED, 35), "right": right}
+    yield {"left": Move(cup_at(0.5 * POUR_ANGLE), CLOSED, 18), "right": right}
+    yield {"left": Move(cup_at(POUR_ANGLE), CLOSED, 22), "right": right}
+    yield {"left": Move(None, CLOSED, 10), "right": right}
+    return cup_at, above
 
 
 def _cup_grasp(env: PouringEnv, noise: np.ndarray) -> np.ndarray:
