@@ -100,7 +100,7 @@ class OSC:
         m, d = self.physics.model, self.physics.data
         for i, site in enumerate(self.site_ids):
             mujoco.mj_jacSite(m, d, self._jac[i, :3], self._jac[i, 3:], site)
-        mujoco.mj_fullM(m, self._mass, d.qM)
+        full_mass_matrix(m, d, self._mass)
         jac = np.take_along_axis(self._jac, self.dof_idx[:, None, :].repeat(6, axis=1), axis=2)
         mass = self._mass[self._block]
         q, qd = d.qpos[self.qpos_idx], d.qvel[self.dof_idx]
@@ -168,12 +168,32 @@ class OSC:
             d.qvel,
             d.qfrc_bias,
             d.ctrl,
-            d.qM,
+            *_full_mass_args(d, self._mass),
             self._jacp,
             self._jacr,
             self._mass,
         )
         mujoco.mj_forward(m, d)
+
+
+# MuJoCo 4 reads the inertia from mjData itself, ``mj_fullM(m, d, dst)``; MuJoCo 3 takes the packed
+# ``d.qM``, ``mj_fullM(m, dst, qM)``, a field MuJoCo 4 no longer has.
+MUJOCO_MAJOR = int(mujoco.__version__.split(".")[0])
+
+
+def full_mass_matrix(m: mujoco.MjModel, d: mujoco.MjData, dst: np.ndarray) -> None:
+    """Write the dense joint-space inertia (nv, nv) into ``dst`` on MuJoCo 3 and 4 alike."""
+    if MUJOCO_MAJOR >= 4:
+        mujoco.mj_fullM(m, d, dst)
+    else:
+        mujoco.mj_fullM(m, dst, d.qM)
+
+
+def _full_mass_args(d: mujoco.MjData, dst: np.ndarray) -> tuple[np.uint64, np.uint64]:
+    """The two pointers after ``m`` that the C ``mj_fullM`` of this MuJoCo takes."""
+    if MUJOCO_MAJOR >= 4:
+        return np.uint64(d._address), np.uint64(dst.ctypes.data)
+    return np.uint64(dst.ctypes.data), np.uint64(d.qM.ctypes.data)
 
 
 # Addresses of the C functions the kernel calls, in this order.
@@ -205,7 +225,8 @@ def _substeps(  # noqa: PLR0913, PLR0917 (a kernel takes flat arrays, not object
     qvel,
     qfrc_bias,
     ctrl,
-    qM,  # noqa: N803 (MuJoCo's name)
+    full_m_a,
+    full_m_b,
     jacp,
     jacr,
     mass,
@@ -221,7 +242,7 @@ def _substeps(  # noqa: PLR0913, PLR0917 (a kernel takes flat arrays, not object
     eye = np.eye(n_j)
     for _ in range(n_substeps):
         ccall(fns[0], (m_ptr, d_ptr))
-        ccall(fns[3], (m_ptr, mass.ctypes.data, qM.ctypes.data))
+        ccall(fns[3], (m_ptr, full_m_a, full_m_b))  # mj_fullM, fills ``mass``
         for a in range(n_arms):
             site = site_ids[a]
             ccall(fns[2], (m_ptr, d_ptr, jacp.ctypes.data, jacr.ctypes.data, site))

@@ -78,3 +78,22 @@ def test_kernel_step_is_deterministic():
     env.osc.step(25)
     np.testing.assert_array_equal(env.physics.get_state(), first)
     env.close()
+
+
+def test_full_mass_matrix_is_the_inertia_that_mj_mulM_applies():  # noqa: N802 (MuJoCo's name)
+    """``full_mass_matrix`` (MuJoCo 3's and 4's ``mj_fullM``) times v equals ``mj_mulM(v)``."""
+    from dexmg_bench.sim.osc import full_mass_matrix
+
+    env = gym.make("DexMG/Threading-D0-v0").unwrapped
+    env.reset(seed=0)
+    m, d = env.physics.model, env.physics.data
+    _random_state(env, np.random.default_rng(0))
+    mass = np.zeros((m.nv, m.nv))
+    full_mass_matrix(m, d, mass)
+    vec = np.random.default_rng(1).normal(size=m.nv)
+    want = np.empty(m.nv)
+    mujoco.mj_mulM(m, d, want, vec)
+    np.testing.assert_allclose(mass @ vec, want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(mass, mass.T, atol=1e-12)
+    assert np.all(np.linalg.eigvalsh(mass) > 0)
+    env.close()
