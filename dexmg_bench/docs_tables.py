@@ -96,16 +96,7 @@ def leaderboard_table(root: Path) -> str:
     per-seed rates (the grader's own aggregates; ``dexmg leaderboard build-site`` recomputes
     them from the episodes and refuses a file where they disagree).
     """
-    entries = []
-    for path in sorted((root / LEADERBOARD_RESULTS).glob("*.json")):
-        if path.name.endswith(".run.json"):
-            continue
-        res = _read(path)
-        if res.get("submission_id") is None:
-            continue  # refused at grading: nothing measured
-        run_path = path.with_name(path.stem + ".run.json")
-        run = _read(run_path) if run_path.is_file() else {}
-        entries.append((res, run))
+    entries = _graded(root)
     entries.sort(key=lambda e: (-(e[0].get("overall_mean") or 0.0), e[0]["folder"]))
     rows = []
     for res, run in entries:
@@ -158,6 +149,52 @@ def leaderboard_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _graded(root: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(results, run record)`` of every graded entry of ``leaderboard/results``."""
+    entries = []
+    for path in sorted((root / LEADERBOARD_RESULTS).glob("*.json")):
+        if path.name.endswith(".run.json"):
+            continue
+        res = _read(path)
+        if res.get("submission_id") is None:
+            continue  # refused at grading: nothing measured
+        run_path = path.with_name(path.stem + ".run.json")
+        entries.append((res, _read(run_path) if run_path.is_file() else {}))
+    return entries
+
+
+def leaderboard_by_task_table(root: Path) -> str:
+    """One row per graded entry, one column per Table I task (D0): which tasks have what.
+
+    The columns are all nine tasks of ``baselines/configs/table1.toml``, so a task nobody has
+    graded shows as an empty column rather than disappearing.
+    """
+    from dexmg_bench.baselines.campaign import Campaign
+
+    tasks = list(Campaign.from_toml(root / TABLE1_CONFIG).tasks)
+    entries = sorted(_graded(root), key=lambda e: e[0]["folder"])
+    extra = sorted({t.split("-")[0] for res, _ in entries for t in res["tasks"]} - set(tasks))
+    columns = [*tasks, *extra]
+    rows = []
+    for res, _ in entries:
+        cells = {}
+        for env, t in res["tasks"].items():
+            name, _, variant = env.partition("-")
+            text = f"{_pct(t['success_mean'])} +- {_pct(t['success_std'])}"
+            cells[name] = text if variant == "D0" else f"{text} ({variant})"
+        rows.append((f"`{res['folder']}`", *(cells.get(c, "") for c in columns)))
+    lines = _table(("entry", *columns), rows)
+    lines += [
+        "",
+        "Success in %, best checkpoint per training seed, mean +- std over seeds, hidden seeds.",
+        "",
+        provenance(
+            f"`{LEADERBOARD_RESULTS}/<id>.json`", (res.get("versions", {}) for res, _ in entries)
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def table1_table(root: Path) -> str:
     """Table I from the campaign's per-cell results JSONs, through the campaign's own summary.
 
@@ -202,6 +239,7 @@ def table1_table(root: Path) -> str:
 
 TABLES: dict[str, Callable[[Path], str]] = {
     "leaderboard": leaderboard_table,
+    "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,
 }
 

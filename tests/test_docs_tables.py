@@ -34,7 +34,7 @@ def test_docs_tables_match_their_result_files(capsys: pytest.CaptureFixture[str]
 def test_pages_hold_the_generated_tables() -> None:
     """Losing a marker would silently turn a generated table back into a hand copy."""
     names = {m["name"] for p in pages(ROOT) for m in MARKER.finditer(p.read_text())}
-    assert {"leaderboard", "table1"} <= names
+    assert {"leaderboard", "leaderboard-by-task", "table1"} <= names
 
 
 def test_a_changed_result_makes_the_check_fail_and_a_rewrite_fixes_it(
@@ -67,6 +67,25 @@ def test_a_changed_table1_cell_reaches_readme_and_docs(tmp_path: Path) -> None:
     docs(root=root)
     for page in ("README.md", "docs/baselines.md"):
         assert "| Threading | 1.3 +- 0.9% | 50.0 +- 1.6% |" in (root / page).read_text()
+
+
+def test_the_by_task_board_puts_each_graded_task_in_its_column(tmp_path: Path) -> None:
+    """A row graded on a new task shows in that task's column on the README's board."""
+    root = _copy_repo(tmp_path)
+    path = root / "leaderboard/results/c8c943c290c6bf5e.json"
+    res = json.loads(path.read_text())
+    res["tasks"]["TrayLift-D0"] = {**res["tasks"]["Threading-D0"], "success_mean": 0.25}
+    path.write_text(json.dumps(res))
+    docs(root=root)
+    readme = (root / "README.md").read_text()
+    header = next(line for line in readme.splitlines() if line.startswith("| entry | Piece"))
+    row = next(line for line in readme.splitlines() if "`dexmg__scripted-expert`" in line)
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    cells = dict(zip(columns, (c.strip() for c in row.strip("|").split("|")), strict=True))
+    assert cells["TrayLift"] == "25.0 +- 0.0"
+    assert cells["Threading"] == "100.0 +- 0.0"
+    assert cells["Coffee"] == ""
+    assert len(columns) == 10  # the entry and all nine tasks, graded or not
 
 
 def test_text_outside_the_markers_is_kept(tmp_path: Path) -> None:
