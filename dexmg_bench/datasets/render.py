@@ -9,6 +9,7 @@ same keys and shapes. Workers are spawned processes, each with its own rendering
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import re
 from typing import Any
 
@@ -35,8 +36,12 @@ def _env_kwargs(cameras: tuple[str, ...], size: int) -> dict[str, Any]:
     return {"obs_mode": "rgb", "cameras": cameras, "image_size": size}
 
 
-def _init(ds_id: str, task: str, variant: str, kwargs: dict[str, Any]) -> None:
+def _init(ds_id: str, task: str, variant: str, kwargs: dict[str, Any], parent_pid: int = 0) -> None:
     from dexmg_bench.envs import make_task_env
+    from dexmg_bench.generators.pool import die_with_parent
+
+    if parent_pid:  # a pool worker: a killed render job must not leave renderers running
+        die_with_parent(parent_pid)
 
     _WORKER["ds"] = load(ds_id)
     _WORKER["env"] = make_task_env(task, variant, **kwargs)
@@ -123,7 +128,8 @@ def render_dataset(
                 overwrite=overwrite,
             )
         ctx = mp.get_context("spawn")  # fresh interpreters: no inherited OpenGL state
-        with ctx.Pool(workers, initializer=_init, initargs=init_args) as pool:
+        pool_args = (*init_args, os.getpid())
+        with ctx.Pool(workers, initializer=_init, initargs=pool_args) as pool:
             return create_streamed(
                 target,
                 buffers(pool.imap(_render_episode, range(n))),
