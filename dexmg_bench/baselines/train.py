@@ -157,7 +157,10 @@ def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
         for f in dataclasses.fields(TrainConfig)
         if f.default is not dataclasses.MISSING and f.name not in ("bc_rnn", "diffusion")
     }
-    return {**defaults, **stored}
+    out = {**defaults, **stored}
+    if "model" in out:  # model fields added since take their defaults too
+        out["model"] = config_from_json(out["policy"], out["model"]).to_json()
+    return out
 
 
 def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:

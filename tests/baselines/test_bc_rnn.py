@@ -115,6 +115,85 @@ def test_sliding_rollout_acts_as_the_last_step_of_a_training_window(gmm):
         torch.testing.assert_close(got, want)
 
 
+def test_padded_rollout_sees_the_windows_the_sampler_trains_on():
+    """``padded``: the actor's window at step t is the sampler's window ending at t.
+
+    Both put the first observation in front of an episode's first steps, so the context at
+    t = 0 is seq_len copies of it, in training and at rollout alike.
+    """
+    from dexmg_bench.baselines.data import Demos, SequenceSampler
+
+    config = dataclasses.replace(SMALL, rollout="padded")
+    assert config.pad_before == config.seq_len - 1
+    model = BCRNN(config, obs_dim=12, action_dim=4)
+    obs = np.random.default_rng(1).normal(size=(9, 12)).astype(np.float32)
+    demos = Demos(
+        obs=(obs,),
+        actions=(np.zeros((9, 4), np.float32),),
+        obs_keys=("x",),
+        obs_mean=np.zeros(12, np.float32),
+        obs_std=np.ones(12, np.float32),
+        action_centre=np.zeros(4, np.float32),
+        action_half_range=np.ones(4, np.float32),
+        env_id="",
+    )
+    sampler = SequenceSampler(demos, config.window, config.pad_before)
+    # Every window the sampler can draw ends at a step of the episode, none past it.
+    windows = {}
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        batch, _, _ = sampler.batch(rng, 8)
+        for w in batch:
+            last = int(np.flatnonzero((obs == w[-1]).all(1))[0])
+            windows[last] = w
+    assert sorted(windows) == list(range(9))
+    actor = model.actor()
+    for t in range(9):
+        got = actor.step(torch.from_numpy(obs[t]))
+        out, _ = model(torch.from_numpy(windows[t])[None])
+        torch.testing.assert_close(got, out["mean"][0, -1])
+    np.testing.assert_array_equal(windows[0], np.repeat(obs[:1], config.seq_len, axis=0))
+
+
+def test_chunk_targets_are_each_steps_next_actions():
+    """With ``chunk`` = 3, output slot c of step j is fitted to action j + c of the window."""
+    config = dataclasses.replace(SMALL, chunk=3)
+    assert config.window == config.seq_len + 2
+    model = BCRNN(config, obs_dim=12, action_dim=4)
+    gen = torch.Generator().manual_seed(2)
+    obs = torch.randn(2, config.window, 12, generator=gen)
+    actions = torch.tanh(torch.randn(2, config.window, 4, generator=gen))
+    out, _ = model(obs[:, : config.seq_len])
+    pred = out["mean"].view(2, config.seq_len, 3, 4)
+    want = torch.stack([actions[:, j : j + 3] for j in range(config.seq_len)], dim=1)
+    torch.testing.assert_close(model.loss(obs, actions), ((pred - want) ** 2).mean())
+
+
+def test_chunked_actor_asks_every_chunk_steps_and_plays_the_chunk():
+    """Steps 0-2 play the chunk predicted at step 0, steps 3-5 the one predicted at step 3."""
+    config = dataclasses.replace(SMALL, chunk=3)
+    model = BCRNN(config, obs_dim=12, action_dim=4)
+    obs = torch.randn(7, 12, generator=torch.Generator().manual_seed(3))
+    actor = model.actor()
+    got = torch.stack([actor.step(obs[t]) for t in range(7)])
+    for start in (0, 3, 6):
+        window = obs[max(0, start - config.seq_len + 1) : start + 1]
+        chunk = model.act_window(window)
+        assert chunk.shape == (3, 4)
+        n = min(3, 7 - start)
+        torch.testing.assert_close(got[start : start + n], chunk[:n])
+
+
+def test_chunk_needs_the_mse_head_and_a_windowed_rollout():
+    """A GMM has no chunked head and the reset scheme no window to ask from: both refused."""
+    with pytest.raises(ValueError, match="chunk"):
+        BCRNNConfig(chunk=4, gmm=True)
+    with pytest.raises(ValueError, match="chunk"):
+        BCRNNConfig(chunk=4, rollout="reset")
+    with pytest.raises(ValueError, match="chunk"):
+        BCRNNConfig(chunk=0)
+
+
 def test_reset_rollout_zeroes_the_state_every_seq_len_steps():
     """The reset scheme (robomimic's): every seq_len steps the state restarts from zero."""
     config = dataclasses.replace(SMALL, rollout="reset")

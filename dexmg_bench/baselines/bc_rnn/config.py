@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from dexmg_bench.baselines.encoder_config import ImageEncoderConfig
 
-ROLLOUTS = ("sliding", "reset")
+ROLLOUTS = ("sliding", "padded", "reset")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,8 +21,16 @@ class BCRNNConfig:
     rollout: str = "sliding"
     """How the LSTM steps at rollout: ``sliding`` runs it from a zero state over the last
     ``seq_len`` observations at every step, so it always sees as much history as a training
-    window's last step; ``reset`` (robomimic's) carries the state and zeroes it every
-    ``seq_len`` steps, so right after a reset it has no history at all."""
+    window's last step; ``padded`` is ``sliding`` with the first observation repeated in front
+    of an episode's first ``seq_len - 1`` steps, in training and at rollout, so the start of an
+    episode reads as a start rather than as a short window that could come from anywhere in it;
+    ``reset`` (robomimic's) carries the state and zeroes it every ``seq_len`` steps, so right
+    after a reset it has no history at all."""
+    chunk: int = 1
+    """Actions predicted per step. At rollout the whole predicted chunk is executed before the
+    network is asked again, so a policy makes ``chunk`` times fewer decisions per episode and a
+    memorised stretch of actions is replayed as one piece (action chunking, Zhao et al., RSS
+    2023). 1 is robomimic's BC-RNN: one action per step. MSE head and windowed rollouts only."""
     gmm: bool = False
     """A Gaussian-mixture head trained by likelihood (BC-RNN-GMM) instead of an MSE head."""
     num_modes: int = 5
@@ -34,25 +42,30 @@ class BCRNNConfig:
     encoder: ImageEncoderConfig = field(default_factory=ImageEncoderConfig)  # image track only
 
     def __post_init__(self) -> None:
-        for name in ("hidden_dim", "num_layers", "seq_len", "num_modes", "batch_size"):
+        for name in ("hidden_dim", "num_layers", "seq_len", "chunk", "num_modes", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
         if not self.learning_rate > 0:
             raise ValueError(f"`learning_rate` must be > 0. Got {self.learning_rate}.")
         if self.rollout not in ROLLOUTS:
             raise ValueError(f"`rollout` must be one of {ROLLOUTS}. Got {self.rollout!r}.")
+        if self.chunk > 1 and (self.gmm or self.rollout == "reset"):
+            raise ValueError(
+                "`chunk` > 1 needs the MSE head and a `sliding` or `padded` rollout. "
+                f"Got gmm={self.gmm}, rollout={self.rollout!r}."
+            )
         if not self.min_std > 0:
             raise ValueError(f"`min_std` must be > 0. Got {self.min_std}.")
 
     @property
     def window(self) -> int:
-        """Training window length."""
-        return self.seq_len
+        """Training window length: ``seq_len`` observations, each with ``chunk`` actions ahead."""
+        return self.seq_len + self.chunk - 1
 
     @property
     def pad_before(self) -> int:
-        """BC-RNN windows start inside the episode."""
-        return 0
+        """Steps a training window may start before its episode (``padded`` rollouts only)."""
+        return self.seq_len - 1 if self.rollout == "padded" else 0
 
     def to_json(self) -> dict:
         """JSON-ready dict (tuples as lists)."""

@@ -36,7 +36,7 @@ class BCRNN(nn.Module):
             layers += [nn.Linear(width, h), nn.ReLU()]
             width = h
         self.trunk = nn.Sequential(*layers)
-        k = config.num_modes if config.gmm else 1
+        k = config.num_modes if config.gmm else config.chunk
         self.mean = nn.Linear(width, k * action_dim)
         if config.gmm:
             self.log_std = nn.Linear(width, k * action_dim)
@@ -65,7 +65,19 @@ class BCRNN(nn.Module):
     def loss(
         self, obs: torch.Tensor, actions: torch.Tensor, images: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """MSE to the demonstrated actions, or their negative log-likelihood under the GMM."""
+        """MSE to the demonstrated actions, or their negative log-likelihood under the GMM.
+
+        With ``chunk`` > 1 the windows are ``seq_len + chunk - 1`` long: the network reads the
+        first ``seq_len`` observations and each step's target is its next ``chunk`` actions.
+        """
+        n = self.config.chunk
+        if n > 1:
+            seq = self.config.seq_len
+            obs = obs[:, :seq]
+            images = None if images is None else images[:, :seq]
+            # (B, seq, A, chunk) -> (B, seq, chunk * A), the head's layout
+            ahead = actions.unfold(1, n, 1).transpose(-1, -2)
+            actions = ahead.reshape(*ahead.shape[:2], n * self.action_dim)
         out, _ = self(obs, None, images)
         if not self.config.gmm:
             return F.mse_loss(out["mean"], actions)
@@ -100,10 +112,14 @@ class BCRNN(nn.Module):
         generator: torch.Generator | None = None,
         images: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The action at the last of ``obs`` (T, D), the LSTM run over all T from a zero state."""
+        """The action at the last of ``obs`` (T, D), the LSTM run over all T from a zero state.
+
+        With ``chunk`` > 1: the next ``chunk`` actions, (chunk, A).
+        """
         out, _ = self(obs[None], None, None if images is None else images[None])
         if not self.config.gmm:
-            return out["mean"][0, -1]
+            mean = out["mean"][0, -1]
+            return mean if self.config.chunk == 1 else mean.view(self.config.chunk, -1)
         probs = torch.softmax(out["logits"][0, -1], dim=-1)
         mode = torch.multinomial(probs, 1, generator=generator)[0]
         return out["mean"][0, -1, mode]
@@ -117,11 +133,13 @@ class BCRNNActor:
     """Steps the network one observation at a time, as ``config.rollout`` says.
 
     ``sliding``: the LSTM runs from a zero state over the last ``seq_len`` observations (fewer
-    at the start of an episode), and the action is its output at the newest one: exactly the
-    context the last step of a training window has. A fixed-length pause in the data (a gripper
+    at the start of an episode; ``padded`` repeats the first one in front instead), and the
+    action is its output at the newest one: exactly the context the last step of a training
+    window has. A fixed-length pause in the data (a gripper
     closing while nothing else moves) can then be timed from its start, which ``reset`` cannot
     do once a reset falls inside the pause. ``reset``: robomimic's scheme, the state carried
-    and zeroed every ``seq_len`` steps.
+    and zeroed every ``seq_len`` steps. With ``chunk`` > 1 the network is asked every ``chunk``
+    steps and its actions are queued; the history still takes every observation.
     """
 
     def __init__(self, model: BCRNN, generator: torch.Generator | None):
@@ -134,19 +152,28 @@ class BCRNNActor:
         self.t = 0
         self.history: list[torch.Tensor] = []
         self.image_history: list[torch.Tensor] = []
+        self.queue: list[torch.Tensor] = []  # actions of the current chunk not yet executed
 
     def step(self, x: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
         """Next action for the normalised observation ``x`` (D,) and camera images if any."""
         config = self.model.config
-        if config.rollout == "sliding":
+        if config.rollout in ("sliding", "padded"):
+            pad = config.seq_len - 1 if config.rollout == "padded" else 0
+            if not self.history:
+                self.history = [x] * pad
+                self.image_history = [image] * pad if image is not None else []
             self.history = [*self.history[-(config.seq_len - 1) :], x]
             images = None
             if image is not None:
                 self.image_history = [*self.image_history[-(config.seq_len - 1) :], image]
                 images = torch.stack(self.image_history)
-            action = self.model.act_window(torch.stack(self.history), self.generator, images)
             self.t += 1
-            return action
+            if config.chunk == 1:
+                return self.model.act_window(torch.stack(self.history), self.generator, images)
+            if not self.queue:
+                chunk = self.model.act_window(torch.stack(self.history), self.generator, images)
+                self.queue = list(chunk)
+            return self.queue.pop(0)
         if self.t % config.seq_len == 0:
             self.state = None
         action, self.state = self.model.act(x, self.state, self.generator, image)
