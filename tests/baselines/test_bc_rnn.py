@@ -261,3 +261,17 @@ def test_cosine_schedule_and_old_run_configs(threading_source, tmp_path):
     assert train(cfg, tmp_path, progress=False).name == "ckpt_epoch00002.npz"
     with pytest.raises(ValueError, match="another config"):
         train(cos, tmp_path, progress=False)
+
+
+def test_a_run_stored_before_chunk_existed_resumes(threading_source, tmp_path):
+    """A ``train.json`` without the newer model fields is the same config, not another one."""
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=2, steps_per_epoch=2, ckpt_every=1, bc_rnn=SMALL
+    )
+    train(dataclasses.replace(cfg, epochs=1), tmp_path, progress=False)
+    spec = tmp_path / "seed0" / "train.json"
+    stored = json.loads(spec.read_text())
+    del stored["model"]["chunk"]
+    stored["epochs"] = 2
+    spec.write_text(json.dumps(stored))
+    assert train(cfg, tmp_path, progress=False).name == "ckpt_epoch00002.npz"
