@@ -30,9 +30,8 @@ import h5py
 import numpy as np
 
 from dexmg_bench.datasets.source import SourceDemo, SourceFile
+from dexmg_bench.envs.robomimic_env import GYM_ENV_TYPE
 from dexmg_bench.errors import InputFileNotFoundError, UserInputError, reading
-
-GYM_ENV_TYPE = 2  # robomimic EnvType.GYM_TYPE: our envs are Gymnasium envs, made by id
 
 
 @dataclass(frozen=True)
