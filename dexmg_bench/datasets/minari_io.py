@@ -100,9 +100,9 @@ def dataset_id(task: str, *, variant: str = "D0", origin: str = "generated", tag
     return f"{NAMESPACE}/{'-'.join(parts)}-v0"
 
 
-# A user-chosen id: Minari's ``namespace/name-vN``, in the lower-case kebab form that leaderboard
-# submissions accept for `dataset.id`.
-_USER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*-v\d+$")
+# A user-chosen id: Minari's ``namespace/name-vN`` in lower-case kebab form; leaderboard
+# submissions' `dataset.id` must match it too.
+DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*-v\d+$")
 
 
 def catalogue_ids(task: str = "") -> re.Pattern[str]:
@@ -128,7 +128,7 @@ def check_dataset_id(ds_id: str, *, task: str = "", catalogue: bool = False) -> 
     """
     from dexmg_bench.datasets.loader import DatasetError
 
-    if not _USER_ID.match(ds_id):
+    if not DATASET_ID.match(ds_id):
         raise DatasetError(
             f"dataset id must be 'namespace/name-vN' (lower-case letters, digits and '-', e.g. "
             f"'{NAMESPACE}/threading-n10-v0'). Got {ds_id!r}."

@@ -15,6 +15,14 @@ from dexmg_bench.envs import (
 )
 from dexmg_bench.envs.experts import make_expert
 
+# What "the same episode" means across CPUs (docs/datasets.md, "Across CPUs"): CPU-specific SIMD
+# paths round differently in the last bits and contacts amplify that over an episode, so a replay
+# follows the recorded states within ``REPLAY_ATOL`` over its first ``REPLAY_FOLLOWED_STEPS``
+# steps, where a changed env, controller or action alignment departs by orders of magnitude more,
+# and must end in the same outcome.
+REPLAY_ATOL = 1e-6
+REPLAY_FOLLOWED_STEPS = 50
+
 
 def run_expert(
     env: Any, seed: int, *, horizon: int, on_frame: Callable[[np.ndarray], None] | None = None

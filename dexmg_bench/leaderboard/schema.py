@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dexmg_bench.datasets.minari_io import DATASET_ID
 from dexmg_bench.errors import UserInputError
 
 SCHEMA_VERSION = 1
@@ -22,7 +23,6 @@ MAX_CHECKPOINTS = 5
 CHECKPOINT_SUFFIXES = (".npz", ".safetensors")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_DATASET = re.compile(r"^[a-z0-9-]+/[a-z0-9-]+-v\d+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _TASK_VARIANT = re.compile(r"^([A-Za-z]+)-(D[012])$")
@@ -47,7 +47,7 @@ class DatasetRef:
     generated_demos: int
 
     def __post_init__(self) -> None:
-        _need(bool(_DATASET.match(self.id)), "dataset.id", "'namespace/name-vN'", self.id)
+        _need(bool(DATASET_ID.match(self.id)), "dataset.id", "'namespace/name-vN'", self.id)
         _need(bool(_SHA256.match(self.sha256)), "dataset.sha256", "64 hex digits", self.sha256)
         for f in ("source_demos", "generated_demos"):
             v = getattr(self, f)

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from dexmg_bench.datasets.record import REPLAY_ATOL, REPLAY_FOLLOWED_STEPS
 from dexmg_bench.datasets.source import (
     LazyDemos,
     SourceDemo,
@@ -129,12 +130,6 @@ def test_truncated_and_foreign_files_give_clear_errors(tmp_path, rng):
 
 
 SHIPPED = [t.name for t in TASKS]
-# A replay on another CPU differs from the recording in the last bits (numpy, OpenBLAS and MuJoCo
-# take CPU-specific SIMD paths) and contacts amplify that over an episode, so a recorded episode is
-# followed within rounding for its first steps, where a changed env, controller or action alignment
-# departs by orders of magnitude more; the whole replay must still succeed.
-ROUNDING_ATOL = 1e-6
-FOLLOWED_STEPS = 50
 
 
 @pytest.mark.parametrize("task", SHIPPED)
@@ -163,11 +158,11 @@ def test_shipped_demos_replay_to_success(task):
     env = make_task_env(task, src.variant)
     for k, demo in enumerate(src.demos):
         env.reset(seed=demo.seed)
-        close = {"atol": ROUNDING_ATOL, "rtol": 0}
+        close = {"atol": REPLAY_ATOL, "rtol": 0}
         np.testing.assert_allclose(env.get_state(), demo.states[0], **close, err_msg=f"{k} reset")
         assert replay_demo(env, demo), f"{task} demo_{k} did not replay to success"
         env.set_state(demo.states[0])
-        for t, action in enumerate(demo.actions[:FOLLOWED_STEPS]):
+        for t, action in enumerate(demo.actions[:REPLAY_FOLLOWED_STEPS]):
             env.step(action)
             np.testing.assert_allclose(
                 env.get_state(), demo.states[t + 1], **close, err_msg=f"demo_{k} step {t}"

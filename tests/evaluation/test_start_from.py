@@ -7,14 +7,10 @@ import numpy as np
 import pytest
 
 from dexmg_bench.baselines.adapters import CallablePolicy
+from dexmg_bench.datasets.record import REPLAY_ATOL, REPLAY_FOLLOWED_STEPS
 from dexmg_bench.envs import TASKS
 from dexmg_bench.evaluation import EvalProtocol
 from dexmg_bench.evaluation.evaluate import evaluate
-
-# The shipped demos were recorded on another CPU, which rounds differently in the last bits; the
-# episodes are followed within rounding for their first steps (tests/datasets/test_source.py).
-ROUNDING_ATOL = 1e-6
-FOLLOWED_STEPS = 50
 
 
 @pytest.mark.parametrize("task", [t.name for t in TASKS])
@@ -71,8 +67,8 @@ def test_replaying_stored_actions_from_stored_states_sees_the_stored_observation
                 )
             ep = episodes[self.ep]
             for k, v in obs.items():  # a step out of line is off by far more than rounding
-                if self.t < FOLLOWED_STEPS and not np.allclose(
-                    v, ep.observations[k][self.t], rtol=0, atol=ROUNDING_ATOL
+                if self.t < REPLAY_FOLLOWED_STEPS and not np.allclose(
+                    v, ep.observations[k][self.t], rtol=0, atol=REPLAY_ATOL
                 ):
                     mismatches.append(f"episode {self.ep} step {self.t} key {k}")
             action = ep.actions[min(self.t, len(ep.actions) - 1)]

@@ -4,7 +4,7 @@ Generated datasets are published by seed: attempt ``k`` of a job with seed ``s``
 same actions and simulator states on every run, or a dataset cannot be regenerated from its
 job file. On the CPU that wrote the file that means bit for bit; another CPU rounds differently
 in the last bits (numpy, OpenBLAS and MuJoCo take CPU-specific SIMD paths), so the comparison
-allows ``ROUNDING_ATOL``, orders of magnitude below what any change of behaviour moves. The
+allows ``REPLAY_ATOL``, orders of magnitude below what any change of behaviour moves. The
 stored episode is Threading D0 (DexMimicGen, shipped source and spec), seed 0, attempt 3 (the
 first that succeeds). Any change to task resolution, the generator or the env that alters it
 fails here. A deliberate change of the episode (a new env version, a new
@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from dexmg_bench.datasets.record import REPLAY_ATOL
 from dexmg_bench.generators.job import build_generator
 from dexmg_bench.generators.run import GenerateConfig
 
 STORED = Path(__file__).resolve().parents[1] / "data" / "threading-d0-seed0-attempt3.npz"
 SEED, INDEX = 0, 3
-ROUNDING_ATOL = 1e-6
 
 
 def attempt() -> Any:
@@ -49,8 +49,8 @@ def test_seeded_attempt_equals_the_stored_one() -> None:
     a = attempt()
     assert a.success and a.demo is not None
     assert (a.env_seed, a.steps) == (int(stored["env_seed"]), int(stored["steps"]))
-    np.testing.assert_allclose(a.demo.actions, stored["actions"], rtol=0, atol=ROUNDING_ATOL)
-    np.testing.assert_allclose(a.demo.states, stored["states"], rtol=0, atol=ROUNDING_ATOL)
+    np.testing.assert_allclose(a.demo.actions, stored["actions"], rtol=0, atol=REPLAY_ATOL)
+    np.testing.assert_allclose(a.demo.states, stored["states"], rtol=0, atol=REPLAY_ATOL)
 
 
 if __name__ == "__main__":
