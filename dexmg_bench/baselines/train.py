@@ -59,6 +59,11 @@ class TrainConfig:
     # each feature's standard deviation): a policy that saw only exact demo states has no
     # example of acting from a state a few millimetres off, so its errors compound at rollout.
     obs_noise: float = 0.0
+    # Smallest standard deviation an observation feature is divided by. A feature that barely
+    # varies in the data (an object that never tilts, a position fixed in D0) otherwise turns
+    # a few millimetres of difference at rollout into tens of standard deviations, inputs the
+    # network never saw. 1e-3 reproduces the runs made before this option existed.
+    obs_std_floor: float = 1e-3
     # ``cosine`` decays the learning rate from the model's ``learning_rate`` to 0 over the run
     # (a function of the step, so a resumed run follows the same curve); ``constant`` keeps it.
     lr_schedule: str = "constant"
@@ -79,6 +84,10 @@ class TrainConfig:
                 raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
         if not (math.isfinite(self.obs_noise) and self.obs_noise >= 0):
             raise ValueError(f"`obs_noise` must be a finite number >= 0. Got {self.obs_noise}.")
+        if not (math.isfinite(self.obs_std_floor) and self.obs_std_floor > 0):
+            raise ValueError(
+                f"`obs_std_floor` must be a finite number > 0. Got {self.obs_std_floor}."
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"`lr_schedule` must be one of {LR_SCHEDULES}. Got {self.lr_schedule!r}."
@@ -178,6 +187,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         images=config.images,
         features=config.features,
     )
+    demos = dataclasses.replace(demos, obs_std=np.maximum(demos.obs_std, config.obs_std_floor))
     if not config.normalise_actions:
         ones = np.ones(demos.action_dim, dtype=np.float32)
         demos = dataclasses.replace(demos, action_centre=0 * ones, action_half_range=ones)

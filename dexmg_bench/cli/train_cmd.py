@@ -23,6 +23,7 @@ def train(
     ckpt_every: int = 50,
     max_episodes: int = 0,
     obs_noise: float = 0.0,
+    obs_std_floor: float = 1e-3,
     lr_schedule: Literal["constant", "cosine"] = "constant",
     images: bool = False,
     device: Literal["auto", "cpu", "cuda"] = "auto",
@@ -47,6 +48,8 @@ def train(
         max_episodes: train on the first N episodes only (0 = all).
         obs_noise: Gaussian noise on the training observations, in standard deviations of
             each feature (0 = none); teaches the policy to act from states near the demos'.
+        obs_std_floor: smallest standard deviation an observation feature is scaled by; a
+            feature nearly constant in the data is otherwise blown up at rollout.
         lr_schedule: constant, or cosine decay of the learning rate to 0 over the run.
         images: image track: also feed the dataset's camera images (one ResNet-18 per camera,
             random crop); make such a dataset with `dexmg datasets render`.
@@ -76,6 +79,7 @@ def train(
             ckpt_every=ckpt_every,
             max_episodes=max_episodes,
             obs_noise=obs_noise,
+            obs_std_floor=obs_std_floor,
             lr_schedule=lr_schedule,
             images=images,
             device=device,

@@ -275,3 +275,18 @@ def test_a_run_stored_before_chunk_existed_resumes(threading_source, tmp_path):
     stored["epochs"] = 2
     spec.write_text(json.dumps(stored))
     assert train(cfg, tmp_path, progress=False).name == "ckpt_epoch00002.npz"
+
+
+def test_obs_std_floor_bounds_the_scale_of_nearly_constant_features(threading_source, tmp_path):
+    """Features below the floor are divided by the floor; the others keep their own std."""
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=1, steps_per_epoch=1, ckpt_every=1, bc_rnn=SMALL
+    )
+    _, low = load_checkpoint(train(cfg, tmp_path / "low", progress=False))
+    floored = dataclasses.replace(cfg, obs_std_floor=0.05)
+    _, high = load_checkpoint(train(floored, tmp_path / "high", progress=False))
+    raw = low["obs_std"]
+    assert raw.min() < 0.05, "the shipped Threading demos have features below the floor"
+    np.testing.assert_array_equal(high["obs_std"], np.maximum(raw, 0.05))
+    with pytest.raises(ValueError, match="obs_std_floor"):
+        TrainConfig(dataset="dexmg/x-v0", obs_std_floor=0.0)
