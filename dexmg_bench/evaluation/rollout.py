@@ -8,6 +8,7 @@ ends at its first successful step (as robomimic counts success), at termination 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,8 +40,17 @@ class Episode:
     seconds: float
 
 
-def _env_fn(env_id: str, kwargs: dict[str, Any]) -> Callable[[], gym.Env]:
+def _env_fn(
+    env_id: str, kwargs: dict[str, Any], parent_pid: int | None = None
+) -> Callable[[], gym.Env]:
+    """An env factory; called in a worker process, it ties the worker's life to ours."""
+    parent = os.getpid() if parent_pid is None else parent_pid
+
     def make() -> gym.Env:
+        if os.getpid() != parent:  # a worker: a killed evaluation must not leave it stepping
+            from dexmg_bench.generators.pool import die_with_parent
+
+            die_with_parent(parent)
         import dexmg_bench.envs  # noqa: F401 (registers the ids inside spawned workers)
 
         return gym.make(env_id, disable_env_checker=True, **kwargs)
