@@ -137,8 +137,13 @@ def load_demos(
     max_episodes: int = 0,
     images: bool = False,
     features: str = "rot6d",
+    *,
+    obs_std_floor: float = 1e-3,
 ) -> Demos:
     """Read a Minari dataset (checked loader) into ``Demos``; observation t pairs with action t.
+
+    ``obs_std_floor`` is the smallest standard deviation a feature is normalised by (a constant
+    feature, e.g. a fixed bin, stays 0; see ``TrainConfig.obs_std_floor``).
 
     ``images=True`` also loads every ``<camera>_image`` key (a dataset made by ``dexmg datasets
     render``); they are held in memory, which bounds the dataset size on small machines.
@@ -173,7 +178,7 @@ def load_demos(
         actions=tuple(actions),
         obs_keys=tuple(keys),
         obs_mean=stacked.mean(0),
-        obs_std=np.maximum(stacked.std(0), 1e-3),  # constant features (e.g. a fixed bin) stay 0
+        obs_std=np.maximum(stacked.std(0), obs_std_floor),
         action_centre=centre,
         action_half_range=half,
         env_id=spec.id if spec is not None else "",

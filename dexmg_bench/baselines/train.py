@@ -186,8 +186,8 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         max_episodes=config.max_episodes,
         images=config.images,
         features=config.features,
+        obs_std_floor=config.obs_std_floor,
     )
-    demos = dataclasses.replace(demos, obs_std=np.maximum(demos.obs_std, config.obs_std_floor))
     if not config.normalise_actions:
         ones = np.ones(demos.action_dim, dtype=np.float32)
         demos = dataclasses.replace(demos, action_centre=0 * ones, action_half_range=ones)
