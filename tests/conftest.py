@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -45,3 +47,21 @@ def threading_source() -> str:
     src = dataclasses.replace(src, demos=src.demos[:3])
     write_minari(src, source_info(src))
     return "dexmg/threading-source-v0"
+
+
+@pytest.fixture
+def ends_quietly():
+    """``ends_quietly(code)``: ``code`` run in a fresh interpreter exits 0 and prints nothing.
+
+    For worker initialisers that must end their process at once when the parent is gone (the
+    code calls them with a parent id that is not its parent, then prints if still alive).
+    """
+
+    def check(code: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "" and done.stderr == ""
+
+    return check
