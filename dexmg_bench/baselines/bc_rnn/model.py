@@ -168,11 +168,9 @@ class BCRNNActor:
                 self.image_history = [*self.image_history[-(config.seq_len - 1) :], image]
                 images = torch.stack(self.image_history)
             self.t += 1
-            if config.chunk == 1:
-                return self.model.act_window(torch.stack(self.history), self.generator, images)
             if not self.queue:
-                chunk = self.model.act_window(torch.stack(self.history), self.generator, images)
-                self.queue = list(chunk)
+                out = self.model.act_window(torch.stack(self.history), self.generator, images)
+                self.queue = [out] if config.chunk == 1 else list(out)
             return self.queue.pop(0)
         if self.t % config.seq_len == 0:
             self.state = None
