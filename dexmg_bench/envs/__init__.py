@@ -233,8 +233,15 @@ def env_ids(*, versioned: bool = True) -> list[str]:
     return [i for t in (*TASKS, *BIGYM_TASKS) for i in t.ids(versioned=versioned)]
 
 
-def task_entry(name: str) -> TaskEntry:
-    """The entry of a task by name (``Threading``), with close matches in the error."""
+def task_entry(name: str | TaskEntry) -> TaskEntry:
+    """The entry of a task by name (``Threading``), with close matches in the error.
+
+    An entry passes through unchanged, so a caller holding one need not turn it back into a name.
+    """
+    if isinstance(name, TaskEntry):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"a task is named by a str or a TaskEntry, not {type(name).__name__}")
     for t in (*TASKS, *BIGYM_TASKS):
         if t.name == name:
             return t

@@ -176,3 +176,16 @@ def test_unknown_id_lists_close_matches():
 def test_package_version_is_exported():
     """`dexmg_bench.__version__` is the single source of the version."""
     assert dexmg_bench.__version__.count(".") == 2
+
+
+def test_task_entry_takes_a_name_or_an_entry():
+    """A resolved entry passes through; a typo names close matches; a non-name is a TypeError."""
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.errors import UserInputError
+
+    entry = task_entry("Threading")
+    assert task_entry(entry) is entry
+    with pytest.raises(UserInputError, match=r"Did you mean \['Threading'\]"):
+        task_entry("Threadng")
+    with pytest.raises(TypeError, match="not int"):
+        task_entry(5)  # type: ignore[arg-type]
