@@ -99,9 +99,11 @@ class Build:
         from dexmg_bench.datasets.cards import write_card
         from dexmg_bench.datasets.minari_io import write_generated_job
         from dexmg_bench.errors import Stopped
+        from dexmg_bench.generators.job import GenerateConfig
 
         job = self.jobs / task  # `dexmg generate` itself: progress, resume, Ctrl-C
-        generate_cli(task=task, n=self.flagship, out=job, workers=self.workers, minari=False)
+        config = GenerateConfig(task=task, n=self.flagship, workers=self.workers)
+        generate_cli(config, out=job, minari=False)
         with stop_on_signals() as stop:  # the longest write of the build: stoppable too
             try:
                 ds = write_generated_job(job, flagship=True, overwrite=True, should_stop=stop)

@@ -5,41 +5,37 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dexmg_bench.cli.options import options
+from dexmg_bench.generators.job import GenerateConfig
+
 
 def demo(
+    config: options(GenerateConfig, task="Threading", n=2),
     *,
-    task: str = "Threading",
-    variant: str = "D0",
-    n: int = 2,
     out: Path = Path("out/demo"),
-    seed: int = 0,
     size: int = 256,
 ) -> None:
     """Generate a few demos from the shipped sources; write Minari, print stats, save a video.
 
-    The dataset is ``dexmg/<task>[-d1|-d2]-demo-v0`` in ``$MINARI_DATASETS_PATH`` (replaced on
-    every run, so it never shadows a real generated set).
+    Takes the options of `dexmg generate`. The dataset is ``dexmg/<task>[-d1|-d2]-demo-v0`` in
+    ``$MINARI_DATASETS_PATH`` (replaced on every run, so it never shadows a real generated set).
 
     Args:
-        task: task name (see `dexmg envs`).
-        variant: reset distribution to generate in.
-        n: demos to generate.
+        config: the job, as for `dexmg generate` (n defaults to 2).
         out: job folder; the video is written as <out>/<task>-<variant>.mp4.
-        seed: run seed.
         size: video frame side in pixels.
     """
     from dexmg_bench.cli.generate_cmd import check_out_folder
     from dexmg_bench.cli.source_cmd import save_video
     from dexmg_bench.datasets.record import replay_demo
     from dexmg_bench.datasets.source import read_source_file
-    from dexmg_bench.envs import task_entry
-    from dexmg_bench.errors import check_min, from_options
-    from dexmg_bench.generators.run import GenerateConfig, generate
+    from dexmg_bench.errors import check_min
+    from dexmg_bench.generators.run import generate
 
     check_min("size", size, 8)
-    entry = task_entry(task)  # resolved once, before any work
+    entry = config.entry  # resolved once, before any work
     check_out_folder(out)
-    config = from_options(GenerateConfig, task=task, variant=variant, n=n, seed=seed)
+    task, variant, n = config.task, config.variant, config.n
     print(f"generating {n} {task}-{variant} demos from the shipped scripted source demos ...")
     stats = generate(config, out)
     print(json.dumps(stats, indent=2, sort_keys=True))

@@ -17,45 +17,24 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
+
+from dexmg_bench.cli.options import options
+from dexmg_bench.generators.job import GenerateConfig
 
 
 def generate(
+    config: options(GenerateConfig, task="Threading"),
     *,
-    task: str = "Threading",
-    variant: str = "D0",
-    n: int = 10,
     out: Path = Path("out/generated"),
-    workers: int = 1,
-    seed: int = 0,
-    source: str = "",
-    spec: str = "",
-    max_attempts: int = 0,
-    generator: Literal["dexmgen", "demo-noise"] = "dexmgen",
-    action_noise: float | None = None,
-    backend: Literal["process", "ray"] = "process",
-    address: str = "",
-    time_warp: float = 0.0,
     minari: bool = True,
     dataset_id: str = "",
 ) -> None:
     """Generate ``n`` successful demos from source demos; rerun with the same --out to resume.
 
     Args:
-        task: task name (see `dexmg envs`).
-        variant: reset distribution to generate in (source demos are from D0).
-        n: successful demos to keep.
+        config: the job (`GenerateConfig`: one option per field).
         out: job folder (episodes, attempt log, stats, the final HDF5).
-        workers: attempts run in parallel (worker processes, or Ray actors).
-        seed: run seed; attempt k is a pure function of (seed, k).
-        source: source-demo HDF5 file (default: the task's shipped scripted demos).
-        spec: generator spec TOML (default: the task's shipped spec).
-        max_attempts: give up after this many attempts (0 = 20 * n).
-        generator: dexmgen (DexMimicGen) or demo-noise (noisy replay of source demos, D0 only).
-        action_noise: demo-noise only: one arm-pose noise scale (default: the spec's per subtask).
-        backend: process (local pool) or ray (needs the `ray` extra).
-        address: Ray cluster to join (default: start a local Ray with --workers CPUs).
-        time_warp: dexmgen only: replay sources at random speeds 1-w..1+w (0 = as recorded).
         minari: also write the finished job as a Minari dataset in ``$MINARI_DATASETS_PATH``;
             an existing dataset with that id is left alone.
         dataset_id: id of that dataset, ``namespace/name-vN`` (default: what the job holds,
@@ -63,29 +42,13 @@ def generate(
             ``dexmg/<task>-v0`` is written by `dexmg datasets build --flagship` alone).
     """
     from dexmg_bench.datasets.minari_io import check_dataset_id
-    from dexmg_bench.errors import Stopped, from_options
-    from dexmg_bench.generators.run import GenerateConfig
+    from dexmg_bench.errors import Stopped
     from dexmg_bench.generators.run import generate as run_generate
 
+    config.entry  # noqa: B018 (an unknown task fails here, naming the close matches)
     if dataset_id:  # before any simulation: a bad id would only fail at the end
-        check_dataset_id(dataset_id, task=task)
+        check_dataset_id(dataset_id, task=config.task)
     check_out_folder(out)
-    config = from_options(
-        GenerateConfig,
-        task=task,
-        variant=variant,
-        n=n,
-        seed=seed,
-        workers=workers,
-        source=source,
-        spec=spec,
-        max_attempts=max_attempts,
-        generator=generator,
-        action_noise=action_noise,
-        backend=backend,
-        address=address,
-        time_warp=time_warp,
-    )
     with stop_on_signals() as stop:
         try:
             stats = run_generate(config, out, should_stop=stop)
@@ -100,7 +63,7 @@ def generate(
     if not stats["complete"]:
         wrote = f" (written to {out / stats['output']})" if "output" in stats else ""
         raise SystemExit(
-            f"only {stats['kept']}/{n} demos succeeded within {config.attempt_budget} "
+            f"only {stats['kept']}/{config.n} demos succeeded within {config.attempt_budget} "
             f"attempts{wrote}; no Minari dataset is written for an incomplete job; rerun with a "
             f"larger --max-attempts and the same --out to continue"
         )

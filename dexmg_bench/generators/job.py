@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dexmg_bench import envs  # task_entry through the module: the one resolver
 from dexmg_bench.datasets.source import SourceFile, read_source_file
@@ -25,23 +25,25 @@ BACKENDS = ("process", "ray")
 
 @dataclass(frozen=True, kw_only=True)
 class GenerateConfig:
-    """One generation job.
+    """One generation job (also the options of `dexmg generate` and `dexmg demo`).
 
     Attributes:
-        task: task name (``Threading``).
-        variant: reset distribution to generate in.
-        n: successful episodes to keep.
-        seed: run seed; attempt ``k`` is a pure function of (seed, k).
-        workers: attempts run in parallel (processes, or Ray actors).
-        source: source-demo file; empty = the task's shipped scripted demos.
-        spec: generator spec (TOML); empty = the task's shipped spec.
-        max_attempts: give up after this many attempts; 0 = ``20 * n``.
-        generator: ``"dexmgen"`` (DexMimicGen) or ``"demo-noise"`` (the paper's baseline).
-        action_noise: Demo-Noise only: one noise scale; ``None`` = the spec's per subtask.
-        backend: ``"process"`` (local pool) or ``"ray"``.
-        address: Ray cluster address; empty = start a local Ray with ``workers`` CPUs.
-        time_warp: DexMimicGen only: per attempt, play each source demo at a speed from
-            ``[1 - time_warp, 1 + time_warp]`` (timing variety; 0 = as recorded).
+        task: task name (see `dexmg envs`).
+        variant: reset distribution to generate in (the source demos are from D0).
+        n: successful demos to keep.
+        seed: run seed; attempt k is a pure function of (seed, k).
+        workers: attempts run in parallel (worker processes, or Ray actors).
+        source: source-demo HDF5 file (default: the task's shipped scripted demos).
+        spec: generator spec TOML (default: the task's shipped spec).
+        max_attempts: give up after this many attempts (0 = 20 * n).
+        generator: dexmgen (DexMimicGen) or demo-noise (the paper's baseline: noisy replay of
+            the source demos, D0 only).
+        action_noise: demo-noise only: one arm-pose noise scale (default: the spec's per
+            subtask).
+        backend: process (local pool) or ray (needs the `ray` extra).
+        address: Ray cluster to join (default: start a local Ray with --workers CPUs).
+        time_warp: dexmgen only: replay each source demo at a random speed from
+            [1 - w, 1 + w] per attempt (timing variety; 0 = as recorded).
     """
 
     task: str
@@ -52,9 +54,9 @@ class GenerateConfig:
     source: str = ""
     spec: str = ""
     max_attempts: int = 0
-    generator: str = "dexmgen"
+    generator: Literal["dexmgen", "demo-noise"] = "dexmgen"
     action_noise: float | None = None
-    backend: str = "process"
+    backend: Literal["process", "ray"] = "process"
     address: str = ""
     time_warp: float = 0.0
 

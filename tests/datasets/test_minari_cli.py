@@ -158,11 +158,13 @@ def test_generate_refuses_a_catalogue_or_malformed_id_before_running(
     from dexmg_bench.cli.generate_cmd import generate
     from dexmg_bench.datasets.loader import DatasetError
     from dexmg_bench.generators import run
+    from dexmg_bench.generators.job import GenerateConfig
 
     calls: list[Path] = []
     monkeypatch.setattr(run, "generate", _fake_generate(calls))
+    config = GenerateConfig(task="Threading", n=2)
     with pytest.raises(DatasetError, match=match):
-        generate(task="Threading", n=2, out=tmp_path / "job", dataset_id=dataset_id)
+        generate(config, out=tmp_path / "job", dataset_id=dataset_id)
     assert calls == []
 
 
