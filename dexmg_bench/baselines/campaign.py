@@ -110,7 +110,7 @@ class Campaign:
 
     def train_config(self, task: str, data: str, seed: int) -> Any:
         """The ``TrainConfig`` of one seed of one cell."""
-        from dexmg_bench.baselines.train import TrainConfig
+        from dexmg_bench.baselines.train_config import TrainConfig
 
         return TrainConfig(
             dataset=dataset_id(task, data),

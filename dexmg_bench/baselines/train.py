@@ -14,7 +14,6 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,91 +22,17 @@ import torch
 from tqdm import tqdm
 
 from dexmg_bench import __version__
-from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.checkpoint import (
     load_checkpoint,
     model_state,
     optimizer_state,
     save_checkpoint,
 )
-from dexmg_bench.baselines.data import FEATURES, Demos, SequenceSampler, load_demos
-from dexmg_bench.baselines.diffusion.config import DiffusionConfig
+from dexmg_bench.baselines.data import Demos, SequenceSampler, load_demos
 from dexmg_bench.baselines.plot import save_curve
-from dexmg_bench.baselines.registry import POLICIES, build_network, config_from_json
+from dexmg_bench.baselines.registry import build_network, config_from_json
+from dexmg_bench.baselines.train_config import TrainConfig
 from dexmg_bench.errors import UserInputError
-
-LR_SCHEDULES = ("constant", "cosine")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """One training run of one seed."""
-
-    dataset: str
-    policy: str = "bc-rnn"
-    seed: int = 0
-    epochs: int = 200
-    steps_per_epoch: int = 100
-    ckpt_every: int = 50
-    max_episodes: int = 0  # 0 = all episodes of the dataset
-    images: bool = False  # image track: also feed the dataset's camera images
-    # Orientation features (``data.FEATURES``) and per-dimension action scaling; ``quat`` and
-    # False reproduce runs made before either existed.
-    features: str = "rot6d"
-    normalise_actions: bool = True
-    # Gaussian noise added to the normalised observations of every training batch (in units of
-    # each feature's standard deviation): a policy that saw only exact demo states has no
-    # example of acting from a state a few millimetres off, so its errors compound at rollout.
-    obs_noise: float = 0.0
-    # Smallest standard deviation an observation feature is divided by. A feature that barely
-    # varies in the data (an object that never tilts, a position fixed in D0) otherwise turns
-    # a few millimetres of difference at rollout into tens of standard deviations, inputs the
-    # network never saw. 1e-3 reproduces the runs made before this option existed.
-    obs_std_floor: float = 1e-3
-    # ``cosine`` decays the learning rate from the model's ``learning_rate`` to 0 over the run
-    # (a function of the step, so a resumed run follows the same curve); ``constant`` keeps it.
-    lr_schedule: str = "constant"
-    device: str = "auto"  # auto = cuda when present, else cpu
-    # torch CPU threads. With both cores of a 2-core machine busy, 2 threads make a small LSTM
-    # about 60x slower than 1 (OpenMP spin-waits); raise it on an otherwise idle machine.
-    threads: int = 1
-    bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
-    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-
-    def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise ValueError(f"`policy` must be one of {POLICIES}. Got {self.policy!r}.")
-        if self.policy == "bc-rnn-gmm" and not self.bc_rnn.gmm:
-            object.__setattr__(self, "bc_rnn", dataclasses.replace(self.bc_rnn, gmm=True))
-        for name in ("epochs", "steps_per_epoch", "ckpt_every", "threads"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"`{name}` must be >= 1. Got {getattr(self, name)}.")
-        if not (math.isfinite(self.obs_noise) and self.obs_noise >= 0):
-            raise ValueError(f"`obs_noise` must be a finite number >= 0. Got {self.obs_noise}.")
-        if not (math.isfinite(self.obs_std_floor) and self.obs_std_floor > 0):
-            raise ValueError(
-                f"`obs_std_floor` must be a finite number > 0. Got {self.obs_std_floor}."
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"`lr_schedule` must be one of {LR_SCHEDULES}. Got {self.lr_schedule!r}."
-            )
-        if self.features not in FEATURES:
-            raise ValueError(f"`features` must be one of {FEATURES}. Got {self.features!r}.")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"`device` must be auto, cpu or cuda. Got {self.device!r}.")
-
-    @property
-    def model(self) -> BCRNNConfig | DiffusionConfig:
-        """The config of the network this run trains."""
-        return self.diffusion if self.policy == "diffusion" else self.bc_rnn
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict with only the trained policy's model config."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        del d["bc_rnn"], d["diffusion"]
-        d["model"] = self.model.to_json()
-        return d
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:

@@ -19,27 +19,42 @@ from typing import Annotated, Any
 import tyro
 
 
-def options(config: type, **defaults: Any) -> Any:
-    """The parameter type whose options are ``config``'s fields, validated as input."""
+def options(config: type, *, omit: tuple[str, ...] = (), **defaults: Any) -> Any:
+    """The parameter type whose options are ``config``'s fields, validated as input.
+
+    ``omit`` leaves fields off the command line (they keep the dataclass's defaults), for a
+    command that sets them itself (``dexmg train`` runs one config per ``--seeds`` value).
+    """
     if not dataclasses.is_dataclass(config):
         raise TypeError(f"options() takes a dataclass, not {config!r}")
     from dexmg_bench.errors import from_options
 
-    signature = inspect.signature(config)
-    unknown = set(defaults) - set(signature.parameters)
+    fields = {f.name: f for f in dataclasses.fields(config) if f.init}
+    unknown = (set(defaults) | set(omit)) - set(fields)
     if unknown:
         raise TypeError(f"{config.__name__} has no fields {sorted(unknown)}")
+    hints = typing.get_type_hints(config)
+    parameters = []
+    for name, f in fields.items():
+        if name in omit:
+            continue
+        default = defaults.get(name, f.default)
+        if name not in defaults and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()  # a frozen dataclass: one shared instance is safe
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=inspect.Parameter.empty if default is dataclasses.MISSING else default,
+                annotation=hints[name],
+            )
+        )
 
     def build(**values: Any) -> Any:
         return from_options(config, **values)
 
-    build.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[
-            p.replace(default=defaults[name]) if name in defaults else p
-            for name, p in signature.parameters.items()
-        ]
-    )
-    build.__annotations__ = typing.get_type_hints(config)
+    build.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    build.__annotations__ = {p.name: p.annotation for p in parameters}
     build.__doc__ = _joined_field_docs(config.__doc__ or "")
     build.__name__ = build.__qualname__ = config.__name__
     return Annotated[config, tyro.conf.arg(name="", constructor=build)]

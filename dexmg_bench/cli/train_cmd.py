@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
-from typing import Literal
 
-from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
-from dexmg_bench.baselines.diffusion.config import DiffusionConfig
+from dexmg_bench.baselines.train_config import TrainConfig
+from dexmg_bench.cli.options import options
 
 REFERENCE_POLICIES = ("expert", "random")
 
 
 def train(
+    config: options(TrainConfig, omit=("seed",)),
     *,
-    dataset: str,
     out: Path,
-    policy: Literal["bc-rnn", "bc-rnn-gmm", "diffusion"] = "bc-rnn",
     seeds: tuple[int, ...] = (0,),
-    epochs: int = 200,
-    steps_per_epoch: int = 100,
-    ckpt_every: int = 50,
-    max_episodes: int = 0,
-    obs_noise: float = 0.0,
-    obs_std_floor: float = 1e-3,
-    lr_schedule: Literal["constant", "cosine"] = "constant",
-    images: bool = False,
-    device: Literal["auto", "cpu", "cuda"] = "auto",
-    threads: int = 1,
-    bc_rnn: BCRNNConfig = BCRNNConfig(),  # noqa: B008 (a frozen dataclass default)
-    diffusion: DiffusionConfig = DiffusionConfig(),  # noqa: B008
 ) -> None:
     """Train a baseline policy on a Minari dataset, one folder per training seed.
 
@@ -37,64 +24,26 @@ def train(
     resumes from the last one. A loss curve is saved as ``loss.png`` next to them.
 
     Args:
-        dataset: Minari dataset id, e.g. dexmg/threading-v0 (see `dexmg datasets build`).
+        config: the run (`TrainConfig`: one option per field; one run per seed).
         out: run folder; seed k trains into OUT/seed<k>.
-        policy: bc-rnn (MSE head), bc-rnn-gmm (5-mode Gaussian mixture head) or diffusion
-            (Diffusion Policy, 1-D temporal U-Net, DDIM at rollout).
         seeds: training seeds (the standard protocol uses 0 1 2).
-        epochs: training epochs.
-        steps_per_epoch: gradient steps per epoch.
-        ckpt_every: checkpoint period in epochs (the last epoch is always saved).
-        max_episodes: train on the first N episodes only (0 = all).
-        obs_noise: Gaussian noise on the training observations, in standard deviations of
-            each feature (0 = none); teaches the policy to act from states near the demos'.
-        obs_std_floor: smallest standard deviation an observation feature is scaled by; a
-            feature nearly constant in the data is otherwise blown up at rollout.
-        lr_schedule: constant, or cosine decay of the learning rate to 0 over the run.
-        images: image track: also feed the dataset's camera images (one ResNet-18 per camera,
-            random crop); make such a dataset with `dexmg datasets render`.
-        device: auto picks CUDA when present.
-        threads: torch CPU threads.
-        bc_rnn: BC-RNN network and optimiser hyperparameters (robomimic's defaults).
-        diffusion: Diffusion Policy hyperparameters (the paper's CNN defaults).
     """
     from dexmg_bench.baselines import require_torch
 
     require_torch("dexmg train")
-    from dexmg_bench.baselines.train import TrainConfig
     from dexmg_bench.baselines.train import train as run
     from dexmg_bench.datasets.loader import load
-    from dexmg_bench.errors import UserInputError, check_min, from_options
+    from dexmg_bench.errors import UserInputError, check_min
 
     for seed in seeds:
         check_min("seeds", seed, 0)
-    configs = [
-        from_options(
-            TrainConfig,
-            dataset=dataset,
-            policy=policy,
-            seed=seed,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            ckpt_every=ckpt_every,
-            max_episodes=max_episodes,
-            obs_noise=obs_noise,
-            obs_std_floor=obs_std_floor,
-            lr_schedule=lr_schedule,
-            images=images,
-            device=device,
-            threads=threads,
-            bc_rnn=bc_rnn,
-            diffusion=diffusion,
-        )
-        for seed in seeds
-    ]
+    configs = [dataclasses.replace(config, seed=seed) for seed in seeds]
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a run folder (new, or one to resume)")
-    load(dataset)  # a missing or damaged dataset fails before any run folder is made
-    for config in configs:
-        last = run(config, out)
-        print(f"seed {config.seed}: {last}")
+    load(config.dataset)  # a missing or damaged dataset fails before any run folder is made
+    for one in configs:
+        last = run(one, out)
+        print(f"seed {one.seed}: {last}")
 
 
 def _run_checkpoints(run: Path) -> dict[int, list[Path]]:

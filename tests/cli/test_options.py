@@ -65,3 +65,19 @@ def test_options_refuses_unknown_defaults():
     """A default for a field the config lacks is a programming error, raised at import."""
     with pytest.raises(TypeError, match=r"no fields \['m'\]"):
         options(GenerateConfig, m=2)
+
+
+def test_train_options_are_train_config_fields(capsys):
+    """`dexmg train` lists every TrainConfig field but `seed` (it runs one config per --seeds)."""
+    from dexmg_bench.baselines.train_config import TrainConfig
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    names = [f.name.replace("_", "-") for f in dataclasses.fields(TrainConfig)]
+    for name in names:
+        if name in ("seed", "bc-rnn", "diffusion"):
+            continue
+        assert f"--{name} " in text
+    assert "--seed " not in text and "--seeds" in text
+    assert "--bc-rnn.hidden-dim" in text and "--diffusion.down-dims" in text
