@@ -110,6 +110,7 @@ class Demos:
     image_keys: tuple[str, ...] = ()
     images: tuple[np.ndarray, ...] = ()
     features: str = "rot6d"
+    time_horizon: int = 0  # > 0: each observation ends with its step index / time_horizon
 
     def normalise_actions(self, actions: np.ndarray) -> np.ndarray:
         """Dataset actions to the network's [-1, 1] range."""
@@ -139,11 +140,15 @@ def load_demos(
     features: str = "rot6d",
     *,
     obs_std_floor: float = 1e-3,
+    time_input: bool = False,
 ) -> Demos:
     """Read a Minari dataset (checked loader) into ``Demos``; observation t pairs with action t.
 
     ``obs_std_floor`` is the smallest standard deviation a feature is normalised by (a constant
     feature, e.g. a fixed bin, stays 0; see ``TrainConfig.obs_std_floor``).
+
+    ``time_input=True`` appends ``time_column`` (the step index over the env's horizon) to
+    every observation (see ``TrainConfig.time_input``).
 
     ``images=True`` also loads every ``<camera>_image`` key (a dataset made by ``dexmg datasets
     render``); they are held in memory, which bounds the dataset size on small machines.
@@ -151,6 +156,12 @@ def load_demos(
     from dexmg_bench.datasets.loader import load
 
     ds = load(dataset)
+    spec = ds.spec.env_spec
+    horizon = 0
+    if time_input:
+        horizon = int(spec.max_episode_steps or 0) if spec is not None else 0
+        if horizon < 1:
+            raise ValueError(f"{dataset}: its env spec names no horizon for the time input")
     obs, actions, frames = [], [], []
     keys, image_keys = obs_keys, ()
     for k, ep in enumerate(ds.iterate_episodes()):
@@ -164,7 +175,10 @@ def load_demos(
                 raise ValueError(
                     f"{dataset} has no camera images; add them with `dexmg datasets render`."
                 )
-        obs.append(flatten_obs(ep.observations, keys, features)[:-1])
+        flat = flatten_obs(ep.observations, keys, features)[:-1]
+        if horizon:
+            flat = np.concatenate([flat, time_column(len(flat), horizon)], axis=1)
+        obs.append(flat)
         actions.append(np.asarray(ep.actions, dtype=np.float32))
         if image_keys:
             frames.append(np.stack([ep.observations[c][:-1] for c in image_keys], axis=1))
@@ -172,7 +186,6 @@ def load_demos(
         raise ValueError(f"{dataset} has no episodes.")
     stacked = np.concatenate(obs)
     centre, half = action_scale(np.concatenate(actions))
-    spec = ds.spec.env_spec
     return Demos(
         obs=tuple(obs),
         actions=tuple(actions),
@@ -186,7 +199,13 @@ def load_demos(
         image_keys=image_keys,
         images=tuple(frames),
         features=features,
+        time_horizon=horizon,
     )
+
+
+def time_column(steps: int, horizon: int, start: int = 0) -> np.ndarray:
+    """Step indices ``start .. start + steps - 1`` over the horizon, as a ``(steps, 1)`` column."""
+    return (np.arange(start, start + steps, dtype=np.float32) / horizon)[:, None]
 
 
 class SequenceSampler:

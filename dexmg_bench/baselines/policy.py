@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from dexmg_bench.baselines.checkpoint import load_checkpoint, model_state
-from dexmg_bench.baselines.data import flatten_obs
+from dexmg_bench.baselines.data import flatten_obs, time_column
 from dexmg_bench.baselines.train import build_model
 
 
@@ -28,15 +28,22 @@ class TrainedPolicy:
         ones = np.ones(int(meta["action_dim"]), dtype=np.float32)
         self.action_centre = arrays.get("action_centre", 0 * ones)
         self.action_half_range = arrays.get("action_half_range", ones)
+        self.time_horizon = int(meta.get("time_horizon") or 0)  # 0: no time input
+        self.t = 0
         self.actor = self.model.actor(torch.Generator().manual_seed(seed))
 
     def reset(self) -> None:
         """Start a new episode."""
         self.actor.reset()
+        self.t = 0
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """One action in the env's units (the network's [-1, 1] output scaled back)."""
-        x = (flatten_obs(obs, self.keys, self.features) - self.mean) / self.std
+        x = flatten_obs(obs, self.keys, self.features)
+        if self.time_horizon:
+            x = np.concatenate([x, time_column(1, self.time_horizon, self.t)[0]])
+        self.t += 1
+        x = (x - self.mean) / self.std
         image = None
         if self.image_keys:
             image = torch.from_numpy(np.stack([obs[k] for k in self.image_keys]))

@@ -70,6 +70,7 @@ def _meta(config: TrainConfig, demos: Demos, epoch: int, losses: list[float]) ->
         "model": config.model.to_json(),
         "obs_keys": list(demos.obs_keys),
         "features": demos.features,
+        "time_horizon": demos.time_horizon,
         "obs_dim": demos.obs_dim,
         "action_dim": demos.action_dim,
         "env_id": demos.env_id,
@@ -112,6 +113,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         images=config.images,
         features=config.features,
         obs_std_floor=config.obs_std_floor,
+        time_input=config.time_input,
     )
     if not config.normalise_actions:
         ones = np.ones(demos.action_dim, dtype=np.float32)

@@ -39,6 +39,10 @@ class TrainConfig:
         obs_std_floor: smallest standard deviation an observation feature is scaled by; a
             feature nearly constant in the data (an object that never tilts, a position fixed
             in D0) is otherwise blown up at rollout (1e-3: runs made before this option).
+        time_input: also give the policy the step index within the episode (over the task's
+            horizon; at rollout the policy counts its own steps since reset), as Gymnasium's
+            TimeAwareObservation does. Scripted and generated demos follow a clock (fixed
+            pauses, replayed segments), which the observations alone may not reveal.
         lr_schedule: constant, or cosine decay of the learning rate to 0 over the run (a
             function of the step, so a resumed run follows the same curve).
         device: auto picks CUDA when present.
@@ -60,6 +64,7 @@ class TrainConfig:
     normalise_actions: bool = True
     obs_noise: float = 0.0
     obs_std_floor: float = 1e-3
+    time_input: bool = False
     lr_schedule: Literal["constant", "cosine"] = "constant"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 1

@@ -290,3 +290,43 @@ def test_obs_std_floor_bounds_the_scale_of_nearly_constant_features(threading_so
     np.testing.assert_array_equal(high["obs_std"], np.maximum(raw, 0.05))
     with pytest.raises(ValueError, match="obs_std_floor"):
         TrainConfig(dataset="dexmg/x-v0", obs_std_floor=0.0)
+
+
+def test_time_input_is_the_step_over_the_horizon_in_training_and_at_rollout(
+    threading_source, tmp_path
+):
+    """Training row t ends with t / horizon; the policy's input at its step t equals that row.
+
+    The policy counts its own steps since reset, so a second episode starts the clock again.
+    """
+    from dexmg_bench.baselines.data import load_demos
+    from dexmg_bench.datasets.loader import load
+
+    demos = load_demos(threading_source, time_input=True)
+    plain = load_demos(threading_source)
+    horizon = load(threading_source).spec.env_spec.max_episode_steps
+    assert demos.time_horizon == horizon > 0 and plain.time_horizon == 0
+    assert demos.obs_dim == plain.obs_dim + 1
+    steps = np.arange(len(demos.obs[0]), dtype=np.float32) / horizon
+    np.testing.assert_array_equal(demos.obs[0][:, -1], steps)
+    np.testing.assert_array_equal(demos.obs[0][:, :-1], plain.obs[0])
+
+    cfg = TrainConfig(
+        dataset=threading_source,
+        epochs=1,
+        steps_per_epoch=1,
+        ckpt_every=1,
+        bc_rnn=SMALL,
+        time_input=True,
+    )
+    policy = TrainedPolicy(train(cfg, tmp_path, progress=False))
+    seen = []
+    policy.actor.step = lambda x, image=None: seen.append(x.numpy()) or torch.zeros(14)
+    ep = next(load(threading_source).iterate_episodes())
+    for _ in range(2):  # a second episode starts the clock again
+        policy.reset()
+        for t in range(5):
+            policy.act({k: v[t] for k, v in ep.observations.items()})
+    rows = (demos.obs[0][:5] - policy.mean) / policy.std
+    np.testing.assert_allclose(np.array(seen[:5]), rows, rtol=1e-6)
+    np.testing.assert_allclose(np.array(seen[5:]), rows, rtol=1e-6)
