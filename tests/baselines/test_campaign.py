@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
 from dexmg_bench.baselines.campaign import Campaign, package, report, run_cell  # noqa: E402
 from dexmg_bench.envs import TASKS  # noqa: E402
 
-TABLE1 = Path(__file__).parents[2] / "baselines" / "configs" / "table1.toml"
+CONFIGS = Path(__file__).parents[2] / "baselines" / "configs"
+TABLE1 = CONFIGS / "table1.toml"
 
 
 def test_table1_campaign_covers_the_nine_tasks_with_the_protocol():
@@ -24,6 +26,16 @@ def test_table1_campaign_covers_the_nine_tasks_with_the_protocol():
     assert c.data == ("source", "generated") and c.seeds == (0, 1, 2)
     assert c.epochs // c.ckpt_every >= 3 and c.episodes == 50
     assert set(c.paper) == set(c.tasks)
+
+
+def test_gmm_campaign_is_table1_with_the_mixture_head():
+    """BC-RNN-GMM runs Table I's network, training length and protocol on three tasks."""
+    gmm, table1 = Campaign.from_toml(CONFIGS / "gmm.toml"), Campaign.from_toml(TABLE1)
+    assert gmm.policy == "bc-rnn-gmm" and gmm.bc_rnn.gmm and len(gmm.tasks) >= 3
+    assert gmm.bc_rnn == dataclasses.replace(table1.bc_rnn, gmm=True)
+    for key in ("seeds", "epochs", "steps_per_epoch", "ckpt_every", "episodes", "generated_n"):
+        assert getattr(gmm, key) == getattr(table1, key), key
+    assert set(gmm.paper) == set(gmm.tasks)
 
 
 @pytest.mark.parametrize(
