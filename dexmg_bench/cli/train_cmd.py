@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
 from dexmg_bench.baselines.train_config import TrainConfig
 from dexmg_bench.cli.options import options
+from dexmg_bench.evaluation.protocol import EvalProtocol
 
 REFERENCE_POLICIES = ("expert", "random")
 
@@ -62,15 +64,10 @@ def _run_checkpoints(run: Path) -> dict[int, list[Path]]:
 
 
 def eval(  # noqa: A001 (the subcommand's name)
+    protocol: options(EvalProtocol, omit=("training_seeds",), task="", workers=2),
     *,
     run: Path | None = None,
     policy: str = "checkpoints",
-    task: str = "",
-    variant: str = "D0",
-    episodes: int = 50,
-    workers: int = 2,
-    base_seed: int = 0,
-    max_steps: int = 0,
     out: Path | None = None,
     video_dir: Path | None = None,
     start_from: str = "",
@@ -81,18 +78,14 @@ def eval(  # noqa: A001 (the subcommand's name)
     seeds; the result is mean +- std over training seeds of the best checkpoint's rate.
 
     Args:
+        protocol: the evaluation (`EvalProtocol`: one option per field; the training seeds are
+            those of the checkpoints, the task defaults to the one they were trained for).
         run: a `dexmg train` folder (policy=checkpoints).
         policy: checkpoints of RUN; the reference policies expert (scripted, from observations)
             and random; or a policy from elsewhere: sb3:PATH.zip (a stable-baselines3 model,
             deterministic), robomimic:PATH.pth (a robomimic checkpoint) or module:callable (a
             factory returning an object with reset() and act(obs), or a function obs -> action;
             the working folder is importable). See docs/interop.md.
-        task: task name; default: the one the checkpoints were trained for.
-        variant: reset variant to evaluate on.
-        episodes: episodes per checkpoint.
-        workers: simulator processes.
-        base_seed: evaluation seed family (keep 0 for comparable numbers).
-        max_steps: step limit per episode (0 = the task's horizon).
         out: results JSON (default: RUN/eval_<task>-<variant>.json or ./eval_<...>.json).
         video_dir: write one video per checkpoint (first episode).
         start_from: a Minari dataset id: start each episode at the first state of one of its
@@ -105,10 +98,10 @@ def eval(  # noqa: A001 (the subcommand's name)
     from dexmg_bench.datasets.loader import load
     from dexmg_bench.envs import task_entry
     from dexmg_bench.errors import UserInputError, from_options
-    from dexmg_bench.evaluation import EvalProtocol
     from dexmg_bench.evaluation.evaluate import evaluate
     from dexmg_bench.evaluation.external import FORMS, ExternalPolicy
 
+    task, variant = protocol.task, protocol.variant
     if policy == "checkpoints":
         if run is None:
             raise UserInputError("--run is required with --policy checkpoints.")
@@ -151,16 +144,8 @@ def eval(  # noqa: A001 (the subcommand's name)
         env_kwargs = {}
     if start_from:
         load(start_from)  # a missing or damaged dataset, before any rollout
-    protocol = from_options(
-        EvalProtocol,
-        task=task,
-        variant=variant,
-        episodes=episodes,
-        training_seeds=tuple(checkpoints),
-        base_seed=base_seed,
-        max_steps=max_steps,
-        workers=workers,
-    )
+    with_policy = functools.partial(dataclasses.replace, protocol)
+    protocol = from_options(with_policy, task=task, training_seeds=tuple(checkpoints))
     suffix = "_start-from-" + start_from.replace("/", "_") if start_from else ""
     out = out or (run or Path(".")) / f"eval_{task}-{variant}{suffix}.json"
     res = evaluate(
@@ -177,7 +162,7 @@ def eval(  # noqa: A001 (the subcommand's name)
         print(f"training seed {row['training_seed']}: best {row['best_rate']:.0%} ({rates})")
     print(
         f"{task}-{variant} {name}: {res['success_mean']:.1%} +- {res['success_std']:.1%} "
-        f"over {len(res['per_seed'])} training seed(s), {episodes} episodes each -> {out}"
+        f"over {len(res['per_seed'])} training seed(s), {protocol.episodes} episodes each -> {out}"
     )
     print(json.dumps({"success_mean": res["success_mean"], "success_std": res["success_std"]}))
 

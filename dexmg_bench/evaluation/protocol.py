@@ -13,14 +13,24 @@ _EVAL_DOMAIN = 0x45564131  # "EVA1"
 
 @dataclass(frozen=True, kw_only=True)
 class EvalProtocol:
-    """One evaluation: task, variant, episodes per checkpoint and the training seeds to expect."""
+    """One evaluation: task, variant, episodes per checkpoint and the training seeds to expect.
+
+    Attributes:
+        task: task name (see `dexmg envs`).
+        variant: reset variant to evaluate on.
+        episodes: episodes per checkpoint.
+        training_seeds: the training seeds whose checkpoints are evaluated.
+        base_seed: evaluation seed family (keep 0 for comparable numbers).
+        max_steps: step limit per episode (0 = the task's horizon).
+        workers: simulator processes.
+    """
 
     task: str
     variant: str = "D0"
     episodes: int = 50
     training_seeds: tuple[int, ...] = (0, 1, 2)
     base_seed: int = 0
-    max_steps: int = 0  # 0 = the task's horizon
+    max_steps: int = 0
     workers: int = 1
 
     def __post_init__(self) -> None:

@@ -81,3 +81,16 @@ def test_train_options_are_train_config_fields(capsys):
         assert f"--{name} " in text or f"--{name}, " in text  # flags: --images, --no-images
     assert "--seed " not in text and "--seeds" in text
     assert "--bc-rnn.hidden-dim" in text and "--diffusion.down-dims" in text
+
+
+def test_eval_options_are_eval_protocol_fields(capsys):
+    """`dexmg eval` lists EvalProtocol's fields but the training seeds (the checkpoints' own)."""
+    from dexmg_bench.evaluation.protocol import EvalProtocol
+
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for field in dataclasses.fields(EvalProtocol):
+        name = field.name.replace("_", "-")
+        assert (f"--{name} " in text) == (field.name != "training_seeds"), name
+    assert "simulator processes. (default: 2)" in text
