@@ -9,6 +9,7 @@ env id built by hand cannot creep into a command unnoticed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,40 @@ def test_the_command_resolves_the_task_through_the_one_resolver(
         main(argv.split())
     assert name in seen
     assert not any(tmp_path.iterdir()), list(tmp_path.iterdir())
+
+
+def _help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> tuple[str, list[str]]:
+    """The usage paragraph of ``dexmg PATH --help`` on one line, and the help's lines."""
+    with pytest.raises(SystemExit):
+        main([*path, "--help"])
+    out = capsys.readouterr().out
+    return " ".join(out.split("\n\n")[0].split()), out.splitlines()
+
+
+def _commands(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> dict:
+    """Every leaf subcommand below ``path`` with its help lines (walked from the usage lines)."""
+    usage, lines = _help(path, capsys)
+    group = re.search(r"\[-h\] \{([a-z0-9,-]+)\}$", usage)
+    if group is None:
+        return {path: lines}
+    found = {}
+    for name in group[1].split(","):
+        found |= _commands((*path, name), capsys)
+    return found
+
+
+def test_every_command_with_a_task_option_is_checked_above(capsys):
+    """A new subcommand taking --task or --tasks cannot skip the one-resolver check."""
+    commands = _commands((), capsys)
+    assert len(commands) > 20, "the walk found the subcommands"
+    takes_task = {  # an option row starts with the option's name
+        path
+        for path, lines in commands.items()
+        if any(re.match(r"\s*--tasks? ", line) for line in lines)
+    }
+    checked = set()
+    for case in CASES:
+        words = tuple(case.values[0].split())
+        checked |= {path for path in commands if words[: len(path)] == path}
+    assert len(takes_task) >= 10, sorted(takes_task)
+    assert takes_task <= checked, sorted(takes_task - checked)
