@@ -29,57 +29,8 @@ for the install and the backend boundary. The adapter fixes what the raw env lac
 * Observations: BiGym's proprioception keys, plus ``<object>_pos`` / ``<object>_quat`` (wxyz) of
   the task objects and ``<arm>_eef_pos`` / ``<arm>_eef_quat`` of the gripper pinch sites.
 
-FlipCup (50 Hz, 550 steps)
-    **Task:** turn an upside-down mug on the counter upright and let go.
-    **Randomisations:** mug position on a 0.1 m grid in a 0.2 x 0.5 m patch plus +-3 cm, yaw
-    +-30 deg (BiGym's reset).
-    **Success:** the mug's up axis within 5 deg of world z, touching the counter, no gripper
-    holding it.
-    **Base:** crouches (BiGym's ``pelvis_z``; see ``CROUCHING_TASKS``): standing, no hand can
-    point horizontally at the handle.
-    **Subtasks** (coordination subtasks of both arms: the right hand turns the mug over by its
-    handle while the base crouches under it and the left hand rides along): ``grasp`` (the right
-    hand holds the mug), ``flip`` (mug upright).
-    **Measured** (``experts/bigym_flip_cup.py``, pose mode, 461 steps): scripted expert 49/50
-    (seeds 0-49); DexMimicGen from 5 scripted source demos (``generators/bigym_flip_cup.toml``,
-    ``--n 20 --seed 0``): 20 kept of 28 attempts (71%; 6 missed the handle, 2 did not end
-    upright), all 20 replay to success from their stored first state. The paper reports 29.1%
-    (from human demos).
-DishwasherLoadPlates (20 Hz, 560 steps)
-    **Task:** move two plates from the drainer into the dishwasher's bottom rack.
-    **Randomisations:** drainer position +-5 cm in x and y; plates on two random drainer slots.
-    **Success:** each plate stands vertical (+-20 deg), touches the bottom rack, is not held.
-    **Base:** crouches (BiGym's ``pelvis_z``): the bottom rack is below a standing H1's reach.
-    **Objects:** the plates, the drainer and ``rack`` (the sliding bottom rack).
-    **Subtasks** (the scripted expert loads one plate at a time, right hand first; both hands
-    hang on the walking, crouching base, so all four are coordination subtasks of both arms):
-    ``pick_plate0`` (the right hand holds plate0), ``place_plate0`` (plate0 in the rack, let
-    go), ``pick_plate1`` (the left hand holds plate1), ``place_plate1`` (plate1 in the rack, let
-    go).
-    **Measured** (``experts/bigym_dishwasher.py``, pose mode, 514 steps): scripted expert 49/50
-    (seeds 0-49; a placed plate leans on a rack tine at 14-20 deg, just inside BiGym's 20);
-    DexMimicGen from 5 scripted source demos (``generators/bigym_dishwasher_load_plates.toml``,
-    ``--n 20 --seed 0``): 20 kept of 64 attempts (31%; 25 never grasped plate0, 5 never
-    grasped plate1, 14 did not end loaded), all 20 replay to success from their stored first
-    state. The paper reports 43.6% (from human demos).
-CupboardsCloseAll (20 Hz, 620 steps)
-    **Task:** close three drawers, two base-cabinet doors and two wall-cabinet doors.
-    **Randomisations:** none in BiGym: every reset starts all open, robot at a fixed pose (so all
-    seeds give the same initial scene).
-    **Success:** every normalised joint state within 0.1 of closed (0).
-    **Objects:** the moving bodies (drawer boxes, door leaves); BiGym's handles are unnamed geoms.
-    BiGym's ``left``/``right`` door names are on world -y/+y, i.e. the robot's right/left.
-    **Subtasks** (the scripted expert's order; the arms share the walking base, so the first
-    two are coordination subtasks of both arms): ``close_base_doors`` (the right hand shuts the
-    world -y door while the left waits, then the other way round; signal: both base doors
-    closed), ``close_drawers`` (both hands push the top drawer while the walking legs shut the
-    lower two; signal: all three closed); then right: ``close_wall_door_left``, left:
-    ``close_wall_door_right`` (parallel, the hands press their door until the end).
-    **Measured** (``experts/bigym_cupboards.py``, pose mode, 525 steps): scripted expert 50/50
-    (seeds 0-49; the scene never varies, only the expert's 4 mm action noise);
-    DexMimicGen from 5 scripted source demos (``generators/bigym_cupboards_close_all.toml``,
-    ``--n 20 --seed 0``): 20/20 attempts succeeded, all 20 kept episodes replay to success from
-    their stored first state. The paper reports 76.4% generation success on this task.
+The three tasks' cards (task, randomisation, success, subtasks, measured rates) are the docstring
+of ``dexmg_bench.envs.bigym_tasks``.
 
 ## Version History
 * v0: initial adapter (BiGym ``72d3054``); pose mode (IK arm layer) as the default action.
@@ -97,50 +48,13 @@ import gymnasium as gym
 import numpy as np
 
 from dexmg_bench.envs import BIGYM
+from dexmg_bench.envs.bigym_tasks import CONTROL_FREQUENCY, OBJECTS, SUBTASKS
 from dexmg_bench.geometry import mat_to_axis_angle
 from dexmg_bench.sim.bigym_backend import ARMS, TASK_CLASSES, BiGymBackend, load_backend
+from dexmg_bench.sim.bigym_ik import IKGains, solve_ik
 
 # Adapter seeds from here up are BiGym's own seeds plus this (see ``BiGymAdapterEnv.reset``).
 BIGYM_SEED_BASE = 2**32
-CONTROL_FREQUENCY = {"FlipCup": 50, "DishwasherLoadPlates": 20, "CupboardsCloseAll": 20}
-OBJECTS = {
-    "FlipCup": ("mug",),
-    "DishwasherLoadPlates": ("plate0", "plate1", "drainer", "rack"),
-    "CupboardsCloseAll": (
-        "drawer0",
-        "drawer1",
-        "drawer2",
-        "base_door_left",
-        "base_door_right",
-        "wall_door_left",
-        "wall_door_right",
-    ),
-}
-# Per task, per arm: subtask name -> backend term that signals it.
-SUBTASKS: dict[str, dict[str, dict[str, str]]] = {
-    "FlipCup": {arm: {"grasp": "right_holds_mug", "flip": "mug_upright"} for arm in ARMS},
-    "DishwasherLoadPlates": {
-        arm: {
-            "pick_plate0": "right_holds_plate0",
-            "place_plate0": "plate0_loaded",
-            "pick_plate1": "left_holds_plate1",
-            "place_plate1": "plate1_loaded",
-        }
-        for arm in ARMS
-    },
-    "CupboardsCloseAll": {
-        "right": {
-            "close_base_doors": "base_doors_closed",
-            "close_drawers": "drawers_closed",
-            "close_wall_door_left": "wall_door_left_closed",
-        },
-        "left": {
-            "close_base_doors": "base_doors_closed",
-            "close_drawers": "drawers_closed",
-            "close_wall_door_right": "wall_door_right_closed",
-        },
-    },
-}
 RENDER_CAMERAS = ("external", "head")
 ACTION_MODES = ("pose", "joint")
 
@@ -153,55 +67,11 @@ ROT_RANGE = np.pi
 _SMALL_ANGLE = 1e-2  # geometry.so3's switch to series forms
 
 
-@dataclass(frozen=True, kw_only=True)
-class IKGains:
-    """The damped-least-squares IK that turns pinch-site targets into BiGym's joint targets.
-
-    Per step it solves, from the measured arm joints and the base's commanded pose, for the 13
-    ``IK_DOFS`` (base x, y, yaw; 5 joints per arm) that bring both pinch sites to their targets.
-    A 5-joint arm cannot reach every orientation, so orientation is a soft goal: its error
-    (axis-angle, rad) is weighted by ``rot_weight`` m/rad against the position error (m). The base
-    is a heavier joint (``base_cost``: it moves ``1 / base_cost`` as readily as an arm joint), so it
-    moves when the arms cannot reach, and at most ``max_base_step`` (m) / ``max_yaw_step`` (rad) per
-    policy step.
-
-    Attributes:
-        rot_weight: metres of position error one radian of orientation error counts as.
-        base_cost: motion cost of the base x, y and yaw relative to an arm joint.
-        damping: DLS damping (m).
-        iterations: most Gauss-Newton iterations per step.
-        max_joint_step: largest joint change (rad or m) of one iteration.
-        min_joint_step: stop when an iteration changes no joint by more than this.
-        tolerance: stop when every position error is below this (m) ...
-        rot_tolerance: ... and every orientation error below this (rad).
-        max_base_step: base translation per policy step (m).
-        max_yaw_step: base yaw per policy step (rad).
-    """
-
-    rot_weight: float = 0.05
-    base_cost: float = 50.0
-    damping: float = 0.02
-    iterations: int = 10
-    max_joint_step: float = 0.3
-    min_joint_step: float = 1e-3
-    tolerance: float = 1e-3
-    rot_tolerance: float = 0.02
-    max_base_step: float = 0.02
-    max_yaw_step: float = 0.05
-
-    def __post_init__(self) -> None:
-        for name in ("rot_weight", "base_cost", "damping", "max_joint_step", "tolerance"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"`{name}` must be > 0. Got {getattr(self, name)}.")
-        if self.iterations < 1:
-            raise ValueError(f"`iterations` must be >= 1. Got {self.iterations}.")
-
-
 def _rotvec_to_mat(x: float, y: float, z: float) -> list[list[float]]:
     """``geometry.axis_angle_to_mat`` of one rotation vector in Python floats (~10x faster).
 
     The pose action converts two per step; numpy's per-call overhead dominated. Same Rodrigues
-    formula and small-angle series (equal to ~1e-16; ``tests/envs/test_bigym_ik_kernel.py``).
+    formula and small-angle series (equal to ~1e-16; ``tests/envs/test_bigym.py``).
     """
     t2 = x * x + y * y + z * z
     theta = math.sqrt(t2)
@@ -217,74 +87,6 @@ def _rotvec_to_mat(x: float, y: float, z: float) -> list[list[float]]:
         [b * x * y + a * z, 1 + b * (y * y - t2), b * y * z - a * x],
         [b * x * z - a * y, b * y * z + a * x, 1 + b * (z * z - t2)],
     ]
-
-
-def pose_errors(poses: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per arm: position error (m) and world axis-angle orientation error (rad), target - pose."""
-    dpos = targets[:, :3, 3] - poses[:, :3, 3]
-    drot = np.stack(
-        [mat_to_axis_angle(t[:3, :3] @ p[:3, :3].T) for t, p in zip(targets, poses, strict=True)]
-    )
-    return dpos, drot
-
-
-def solve_ik(
-    kinematics: Any,
-    q0: np.ndarray,
-    targets: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    *,
-    cost: np.ndarray,
-    gains: IKGains,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted damped least squares with joint limits, pure numpy.
-
-    Args:
-        kinematics: ``q -> (poses (n_arms, 4, 4), jacobians (n_arms, 6, n))``.
-        q0: start configuration (n,).
-        targets: world targets (n_arms, 4, 4).
-        lower: joint lower limits (n,), ``-inf`` for none.
-        upper: joint upper limits (n,), ``+inf`` for none.
-        cost: per-joint motion cost (n,); 1 for an arm joint.
-        gains: weights, damping, iteration limits.
-
-    Returns:
-        The configuration and the remaining position error per arm (m).
-
-    A joint that reaches a limit is frozen for the remaining iterations (its column leaves the
-    problem), so the others make up for it instead of pushing into the limit.
-    """
-    q = np.clip(np.asarray(q0, np.float64), lower, upper)
-    free = np.ones(q.size, bool)
-    w = gains.rot_weight
-    for _ in range(gains.iterations):
-        poses, jac = kinematics(q)
-        dpos, drot = pose_errors(poses, targets)
-        pos_err = np.linalg.norm(dpos, axis=1)
-        if pos_err.max() < gains.tolerance and np.linalg.norm(drot, axis=1).max() < (
-            gains.rot_tolerance
-        ):
-            return q, pos_err
-        err = np.concatenate([np.concatenate([p, w * r]) for p, r in zip(dpos, drot, strict=True)])
-        rows = jac.copy()
-        rows[:, 3:] *= w
-        rows = rows.reshape(-1, q.size)
-        inv_cost = free / cost
-        jw = rows * inv_cost
-        a = jw @ rows.T + gains.damping**2 * np.eye(rows.shape[0])
-        dq = jw.T @ np.linalg.solve(a, err)
-        big = np.abs(dq).max()
-        if big > gains.max_joint_step:
-            dq *= gains.max_joint_step / big
-        new = np.clip(q + dq, lower, upper)
-        free &= ~((new <= lower) & (dq < 0) | (new >= upper) & (dq > 0))
-        moved = np.abs(new - q).max()
-        q = new
-        if moved < gains.min_joint_step:  # at the least-squares optimum: the rest is unreachable
-            break
-    poses, _ = kinematics(q)
-    return q, np.linalg.norm(pose_errors(poses, targets)[0], axis=1)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""The compiled BiGym arm IK: ``dexmg_bench.envs.bigym.solve_ik``'s iteration without Python.
+"""The compiled BiGym arm IK: ``dexmg_bench.sim.bigym_ik.solve_ik``'s iteration without Python.
 
 The pose action solves a 12 x 12 damped-least-squares system up to 10 times per step. Through numpy
 each solve costs far more than its arithmetic (Python calls, and OpenBLAS waking its threads for a
@@ -7,8 +7,8 @@ a 7-9 ms step. This kernel runs the same loop (same joint freezing, step clamp, 
 orientation error through the same quaternion formulas as ``geometry.so3``) with MuJoCo's C
 ``mj_kinematics`` / ``mj_comPos`` / ``mj_jacSite`` called from numba (``sim.native``) and a Cholesky
 solve of the (symmetric positive definite) normal matrix; it agrees with the numpy reference to
-~1e-12 (``tests/envs/test_bigym_ik_kernel.py``). Its own module, so that editing the adapter does
-not invalidate numba's on-disk cache.
+~1e-12 (``tests/sim/test_bigym_ik_kernel.py``). Its own module, so that editing the adapter or
+``bigym_ik`` does not invalidate numba's on-disk cache.
 
 Two more kernels keep the adapter's per-step cost small (each is the Python it replaces, element
 by element, so the same bits; both tested on BiGym in the slow tier): ``pose_joint_action``, the
@@ -216,7 +216,7 @@ def solve(  # noqa: PLR0912, PLR0913, PLR0917 (a kernel: flat arrays, one loop)
     return it
 
 
-def solve_on(  # noqa: PLR0913, PLR0917 (envs.bigym.solve_ik's arguments + the model binding)
+def solve_on(  # noqa: PLR0913, PLR0917 (bigym_ik.solve_ik's arguments + the model binding)
     model: Any,
     scratch: Any,
     scene_qpos: np.ndarray,
@@ -231,7 +231,7 @@ def solve_on(  # noqa: PLR0913, PLR0917 (envs.bigym.solve_ik's arguments + the m
     cost: np.ndarray,
     gains: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``envs.bigym.solve_ik`` on ``model``: the solved joints and position error per site (m).
+    """``bigym_ik.solve_ik`` on ``model``: the solved joints and position error per site (m).
 
     ``scratch`` is an ``MjData`` of ``model`` that the kernel may overwrite; it starts from the
     scene's ``scene_qpos`` with the ``qadr`` joints (dofs ``dadr``) set from ``q``; ``sites`` are

@@ -160,7 +160,7 @@ def test_ik_reaches_reachable_targets_and_holds():
     a sixth joint and the IK trades 0.17 rad of pitch for position (measured; bound 0.2).
     Holding the current pose does not sag (the servo-sag offset cancels gravity): < 2 mm.
     """
-    from dexmg_bench.envs.bigym import pose_errors
+    from dexmg_bench.sim.bigym_ik import pose_errors
 
     env = gym.make("DexMG/BiGym-CupboardsCloseAll-v0", disable_env_checker=True).unwrapped
     env.reset(seed=0)
@@ -208,7 +208,7 @@ CUPBOARDS_SOURCE = "datasets/source/bigym-cupboards-close-all.hdf5"
 def test_cupboards_expert_succeeds_and_segments():
     """The scripted expert closes all seven parts (seeds 0, 1); its demo splits into the subtasks.
 
-    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym_tasks.py`` card.
     """
     from dexmg_bench.datasets.record import run_expert
     from dexmg_bench.envs import make_task_env
@@ -291,7 +291,7 @@ def test_cupboards_action_space_keeps_the_standing_base():
 def test_dishwasher_expert_succeeds_and_segments():
     """The scripted expert loads both plates (seeds 0, 2); its demo splits into the 4 subtasks.
 
-    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym_tasks.py`` card.
     """
     from dexmg_bench.datasets.record import run_expert
     from dexmg_bench.envs import make_task_env
@@ -310,7 +310,7 @@ def test_dishwasher_expert_succeeds_and_segments():
 def test_flip_cup_expert_succeeds_and_segments():
     """The scripted expert turns the mug upright by its handle (seeds 0, 1); 2 subtasks per arm.
 
-    Its 50-seed rate is in the ``dexmg_bench/envs/bigym.py`` card.
+    Its 50-seed rate is in the ``dexmg_bench/envs/bigym_tasks.py`` card.
     """
     from dexmg_bench.datasets.record import run_expert
     from dexmg_bench.envs import make_task_env
@@ -401,7 +401,7 @@ def test_one_call_readout_equals_pos_quat_and_terms(source):
             np.testing.assert_array_equal(extras[name][1], quat, err_msg=name)
         for k, v in terms.items():
             seen[k] = seen.get(k, 0) + v
-    from dexmg_bench.envs.bigym import SUBTASKS
+    from dexmg_bench.envs.bigym_tasks import SUBTASKS
 
     used = {t for arm in SUBTASKS[task].values() for t in arm.values()}
     assert all(seen[t] for t in used), seen  # every signal's term was true somewhere

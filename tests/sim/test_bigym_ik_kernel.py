@@ -2,8 +2,7 @@
 
 CI: on a small MuJoCo model shaped like BiGym's H1 (a walking base: slide x, slide y, hinge yaw;
 two 5-hinge arms with limits; a pinch site per arm). Slow tier: on BiGym's own model, random
-arm/base states and targets, all three tasks' scenes. The pose action's fast target conversion
-(``_rotvec_to_mat``) is checked against ``geometry.axis_angle_to_mat``.
+arm/base states and targets, all three tasks' scenes.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from dexmg_bench.envs.bigym import IKGains, _rotvec_to_mat, solve_ik
 from dexmg_bench.geometry import axis_angle_to_mat
+from dexmg_bench.sim.bigym_ik import IKGains, solve_ik
 from dexmg_bench.sim.bigym_ik_kernel import solve_on
 
 ARM = """
@@ -159,22 +158,6 @@ def test_kernel_leaves_the_scene_alone(rng):
     q, err = h1.solve(q0, targets, np.r_[np.full(3, 50.0), np.ones(10)], gains)
     np.testing.assert_array_equal(h1.data.qpos, before)
     assert err.max() < 5e-3 and np.abs(q - q0).max() > 0.05  # it did move, and reached
-
-
-def test_rotvec_to_mat_equals_axis_angle_to_mat(rng):
-    """The pose action's scalar Rodrigues equals the geometry one, small angles and near pi."""
-    vecs = np.concatenate(
-        [
-            rng.normal(0, 1, (200, 3)),
-            rng.normal(0, 1e-3, (50, 3)),  # the series branch
-            np.zeros((1, 3)),
-            np.pi * np.eye(3),
-        ]
-    )
-    for v in vecs:
-        np.testing.assert_allclose(
-            np.array(_rotvec_to_mat(*v.tolist())), axis_angle_to_mat(v), rtol=0, atol=1e-14
-        )
 
 
 @pytest.mark.slow
