@@ -46,7 +46,8 @@ class ImportDemos:
 
     def run(self) -> None:
         """Import, print a summary; a wrong folder, task or file is an input error (status 2)."""
-        from dexmg_bench.datasets.bigym_import import BiGymDemoError, import_demos
+        from dexmg_bench.datasets.bigym_demo_files import BiGymDemoError
+        from dexmg_bench.datasets.bigym_import import import_demos
         from dexmg_bench.envs import task_entry
         from dexmg_bench.sim.bigym_backend import BiGymNotInstalled
 
@@ -102,7 +103,7 @@ class Inspect:
 
     def run(self) -> None:
         """One line per file: task, seed, action mode, rate, steps; a bad folder is status 2."""
-        from dexmg_bench.datasets.bigym_import import BiGymDemoError, parse_demo
+        from dexmg_bench.datasets.bigym_demo_files import BiGymDemoError, parse_demo
 
         files = sorted(self.folder.rglob("*.safetensors")) if self.folder.is_dir() else []
         if not files:
