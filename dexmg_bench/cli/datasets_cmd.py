@@ -1,4 +1,4 @@
-"""``dexmg datasets``: build, write, card, render, publish, download, robomimic and source export.
+"""``dexmg datasets``: build, write, card, render, publish, download, export (robomimic, LeRobot).
 
 Each subcommand is a frozen dataclass (tyro builds the CLI from it) with a ``run`` method.
 Datasets land in Minari's local store (``$MINARI_DATASETS_PATH``, default ``~/.minari``).
@@ -355,6 +355,30 @@ class ExportSource:
         print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExportLerobot:
+    """Write a dexmg Minari dataset as a LeRobot dataset (format v3.0, read by LeRobot 0.4).
+
+    Rows are steps: ``observation.state`` (low-dim keys, quaternions wxyz), ``action``,
+    ``next.success`` and the simulator state ``observation.sim_state``. Datasets with camera
+    images are refused (no videos are written). Needs the ``lerobot`` extra (pyarrow).
+
+    Attributes:
+        dataset: dataset id, e.g. ``dexmg/threading-source-v0``.
+        out: folder to write; must not exist or be empty.
+    """
+
+    dataset: tyro.conf.Positional[str]
+    out: Path
+
+    def run(self) -> None:
+        """Export and print where."""
+        from dexmg_bench.datasets.lerobot_export import export_lerobot
+
+        done = export_lerobot(self.dataset, self.out)
+        print(f"{done.root}: {done.episodes} episodes, {done.frames} frames at {done.fps} fps")
+
+
 Command = (
     Annotated[Build, tyro.conf.subcommand("build")]
     | Annotated[Write, tyro.conf.subcommand("write")]
@@ -366,6 +390,7 @@ Command = (
     | Annotated[ExportRobomimic, tyro.conf.subcommand("export-robomimic")]
     | Annotated[ImportRobomimic, tyro.conf.subcommand("import-robomimic")]
     | Annotated[ExportSource, tyro.conf.subcommand("export-source")]
+    | Annotated[ExportLerobot, tyro.conf.subcommand("export-lerobot")]
 )
 
 

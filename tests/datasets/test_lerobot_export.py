@@ -1,0 +1,205 @@
+"""LeRobot export: the layout LeRobot 0.4 reads, frames equal the Minari episodes, same bytes twice.
+
+The slow test opens the export with LeRobot's own ``LeRobotDataset`` in a separate interpreter
+(``DEXMG_LEROBOT_PYTHON``): LeRobot 0.4.4 pins torch below 2.11, so it cannot share our venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from dexmg_bench.baselines.data import default_obs_keys, flatten_obs
+from dexmg_bench.cli import main
+from dexmg_bench.datasets.loader import load
+
+pq = pytest.importorskip("pyarrow.parquet", reason="the lerobot extra (pyarrow) is not installed")
+
+from dexmg_bench.datasets.lerobot_export import export_lerobot  # noqa: E402
+
+FILES = (
+    "meta/info.json",
+    "meta/stats.json",
+    "meta/tasks.parquet",
+    "meta/episodes/chunk-000/file-000.parquet",
+    "data/chunk-000/file-000.parquet",
+)
+
+
+def _episodes(ds_id: str) -> list:
+    return list(load(ds_id).iterate_episodes())
+
+
+def _column(table, name: str) -> np.ndarray:
+    return np.array(table.column(name).to_pylist())
+
+
+def test_export_layout_and_frames(threading_source, tmp_path):
+    """Every file LeRobot opens, info fields it reads, and each row equal to the Minari step."""
+    out = tmp_path / "lerobot"
+    done = export_lerobot(threading_source, out)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(FILES)
+    episodes = _episodes(threading_source)
+    lengths = [len(ep.actions) for ep in episodes]
+    assert (done.episodes, done.frames, done.fps) == (3, sum(lengths), 20)
+
+    info = json.loads((out / "meta/info.json").read_text())
+    assert info["codebase_version"] == "v3.0"
+    assert (info["fps"], info["total_episodes"], info["total_frames"]) == (20, 3, sum(lengths))
+    assert info["total_tasks"] == 1 and info["video_path"] is None
+    assert info["data_path"] == "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+    keys = default_obs_keys(list(episodes[0].observations))
+    state = flatten_obs(episodes[0].observations, keys)
+    sim = np.asarray(episodes[0].infos["state"])
+    features = info["features"]
+    assert features["observation.state"]["shape"] == [state.shape[1]]
+    assert len(features["observation.state"]["names"]) == state.shape[1]
+    assert features["observation.state"]["names"][:4] == [f"left_eef_pos.{c}" for c in "xyz"] + [
+        "left_eef_quat.w"
+    ]
+    assert features["observation.sim_state"] == {
+        "dtype": "float64",
+        "shape": [sim.shape[1]],
+        "names": None,
+    }
+    assert features["action"]["shape"] == [episodes[0].actions.shape[1]]
+    assert features["action"]["names"][0] == "right_dpos.0"
+    assert len(features["action"]["names"]) == episodes[0].actions.shape[1]
+    assert features["next.success"]["dtype"] == "bool"
+    for key in ("frame_index", "episode_index", "index", "task_index"):
+        assert features[key] == {"dtype": "int64", "shape": [1], "names": None}
+    assert features["timestamp"]["dtype"] == "float32"
+    assert info["dexmg"]["observation_keys"] == list(keys)
+
+    data = pq.read_table(out / "data/chunk-000/file-000.parquet")
+    assert data.column_names == list(features)
+    np.testing.assert_array_equal(_column(data, "index"), np.arange(sum(lengths)))
+    starts = np.cumsum([0, *lengths])
+    for k, ep in enumerate(episodes):
+        rows = slice(starts[k], starts[k + 1])
+        np.testing.assert_array_equal(_column(data, "episode_index")[rows], k)
+        np.testing.assert_array_equal(_column(data, "frame_index")[rows], np.arange(lengths[k]))
+        np.testing.assert_array_equal(
+            _column(data, "timestamp")[rows], (np.arange(lengths[k]) / 20).astype(np.float32)
+        )
+        np.testing.assert_array_equal(
+            _column(data, "action")[rows], np.asarray(ep.actions, np.float32)
+        )
+        np.testing.assert_array_equal(
+            _column(data, "observation.state")[rows], flatten_obs(ep.observations, keys)[:-1]
+        )
+        np.testing.assert_array_equal(
+            _column(data, "observation.sim_state")[rows], np.asarray(ep.infos["state"])[:-1]
+        )
+        np.testing.assert_array_equal(
+            _column(data, "next.success")[rows], np.asarray(ep.infos["success"])[1:]
+        )
+    np.testing.assert_array_equal(_column(data, "task_index"), 0)
+
+    eps = pq.read_table(out / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    assert [e["length"] for e in eps] == lengths
+    assert [e["dataset_from_index"] for e in eps] == list(starts[:-1])
+    assert [e["dataset_to_index"] for e in eps] == list(starts[1:])
+    assert [e["success"] for e in eps] == [bool(ep.infos["success"][-1]) for ep in episodes]
+    assert all(e["success"] for e in eps)  # the shipped scripted demos all succeed
+    assert {(e["data/chunk_index"], e["data/file_index"]) for e in eps} == {(0, 0)}
+    tasks = pq.read_table(out / "meta/tasks.parquet").to_pylist()
+    assert tasks == [{"task_index": 0, "task": eps[0]["tasks"][0]}]
+    assert "thread the needle" in tasks[0]["task"]
+
+    stats = json.loads((out / "meta/stats.json").read_text())
+    assert set(stats) == set(features)
+    actions = np.concatenate([ep.actions for ep in episodes]).astype(np.float32)
+    np.testing.assert_allclose(stats["action"]["min"], actions.min(0))
+    np.testing.assert_allclose(stats["action"]["mean"], actions.astype(np.float64).mean(0))
+    assert stats["action"]["count"] == [sum(lengths)]
+    assert {"min", "max", "mean", "std", "count", "q01", "q50", "q99"} <= set(stats["action"])
+
+
+def test_export_is_deterministic(threading_source, tmp_path):
+    """Two exports of the same dataset are the same bytes, file for file."""
+    a, b = (
+        export_lerobot(threading_source, tmp_path / "a"),
+        export_lerobot(threading_source, tmp_path / "b"),
+    )
+    for name in FILES:
+        assert (a.root / name).read_bytes() == (b.root / name).read_bytes(), name
+
+
+def test_bad_input_is_one_error_line(threading_source, tmp_path, capsys):
+    """A missing dataset and a non-empty --out stop with one ``dexmg: error:`` line."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit):
+        main(["datasets", "export-lerobot", "dexmg/nothing-here-v0", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert err.startswith("dexmg: error: dataset dexmg/nothing-here-v0 not found")
+    assert len(err.splitlines()) == 1 and not out.exists()
+
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(SystemExit):
+        main(["datasets", "export-lerobot", threading_source, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert err.startswith("dexmg: error:") and "not an empty folder" in err
+    assert len(err.splitlines()) == 1
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+LEROBOT_READ = """
+import json, sys
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+ds = LeRobotDataset("dexmg/threading-source", root=sys.argv[1])
+rows = [ds[i] for i in range(len(ds))]
+keys = ["observation.state", "observation.sim_state", "action", "next.success",
+        "timestamp", "frame_index", "episode_index", "index", "task_index"]
+print(json.dumps({
+    "fps": ds.fps, "num_episodes": ds.num_episodes, "num_frames": ds.num_frames,
+    "tasks": [r["task"] for r in rows],
+    "frames": {k: [r[k].tolist() for r in rows] for k in keys},
+}))
+"""
+
+
+@pytest.mark.slow
+def test_lerobot_dataset_reads_the_export(threading_source, tmp_path):
+    """A 3-episode Threading export loads in LeRobot's dataset class; its frames equal ours."""
+    python = os.environ.get("DEXMG_LEROBOT_PYTHON")
+    if not python:
+        pytest.skip("DEXMG_LEROBOT_PYTHON (a Python with lerobot 0.4.4 installed) is not set")
+    done = export_lerobot(threading_source, tmp_path / "lerobot")
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [python, "-c", LEROBOT_READ, str(done.root)],
+        capture_output=True, text=True, check=False, env=env, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (got["fps"], got["num_episodes"], got["num_frames"]) == (20, 3, done.frames)
+    assert set(got["tasks"]) == {done.task}
+
+    episodes = _episodes(threading_source)
+    keys = default_obs_keys(list(episodes[0].observations))
+    frames = {k: np.array(v) for k, v in got["frames"].items()}
+
+    def cat(per_episode) -> np.ndarray:
+        return np.concatenate([per_episode(k, e) for k, e in enumerate(episodes)])
+
+    want = {
+        "observation.state": cat(lambda k, e: flatten_obs(e.observations, keys)[:-1]),
+        "observation.sim_state": cat(lambda k, e: np.asarray(e.infos["state"])[:-1]),
+        "action": cat(lambda k, e: np.asarray(e.actions, np.float32)),
+        "next.success": cat(lambda k, e: np.asarray(e.infos["success"])[1:]),
+        "frame_index": cat(lambda k, e: np.arange(len(e.actions))),
+        "episode_index": cat(lambda k, e: np.full(len(e.actions), k)),
+        "index": np.arange(done.frames),
+    }
+    for key, value in want.items():
+        np.testing.assert_array_equal(frames[key].reshape(value.shape), value, err_msg=key)
+    np.testing.assert_array_equal(
+        frames["timestamp"], (want["frame_index"] / 20).astype(np.float32)
+    )
+    np.testing.assert_array_equal(frames["task_index"], 0)
