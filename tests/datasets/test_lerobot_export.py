@@ -160,6 +160,8 @@ print(json.dumps({
     "fps": ds.fps, "num_episodes": ds.num_episodes, "num_frames": ds.num_frames,
     "tasks": [r["task"] for r in rows],
     "frames": {k: [r[k].tolist() for r in rows] for k in keys},
+    "dtypes": {k: str(rows[0][k].dtype) for k in keys},
+    "sim_state_table": ds.hf_dataset.data.table.column("observation.sim_state").to_pylist(),
 }))
 """
 
@@ -197,6 +199,11 @@ def test_lerobot_dataset_reads_the_export(threading_source, tmp_path):
         "episode_index": cat(lambda k, e: np.full(len(e.actions), k)),
         "index": np.arange(done.frames),
     }
+    # LeRobot's items are torch tensors built from Python floats: float32, also for the float64
+    # simulator state, which its table keeps exact.
+    assert got["dtypes"]["observation.sim_state"] == "torch.float32"
+    np.testing.assert_array_equal(np.array(got["sim_state_table"]), want["observation.sim_state"])
+    want["observation.sim_state"] = want["observation.sim_state"].astype(np.float32)
     for key, value in want.items():
         np.testing.assert_array_equal(frames[key].reshape(value.shape), value, err_msg=key)
     np.testing.assert_array_equal(
