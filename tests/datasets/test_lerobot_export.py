@@ -210,3 +210,22 @@ def test_lerobot_dataset_reads_the_export(threading_source, tmp_path):
         frames["timestamp"], (want["frame_index"] / 20).astype(np.float32)
     )
     np.testing.assert_array_equal(frames["task_index"], 0)
+
+
+def test_camera_images_are_refused(threading_source, tmp_path, monkeypatch):
+    """A dataset with ``*_image`` keys stops with an error naming them; nothing is written."""
+    from types import SimpleNamespace
+
+    from dexmg_bench.datasets import loader
+    from dexmg_bench.errors import UserInputError
+
+    ds = load(threading_source)
+    ep = next(iter(ds.iterate_episodes()))
+    obs = {**ep.observations, "agentview_image": np.zeros((len(ep.actions) + 1, 8, 8, 3))}
+    fake = SimpleNamespace(
+        storage=ds.storage, iterate_episodes=lambda: iter([SimpleNamespace(observations=obs)])
+    )
+    monkeypatch.setattr(loader, "load", lambda ds_id: fake)
+    with pytest.raises(UserInputError, match=r"camera images \['agentview_image'\].*no videos"):
+        export_lerobot(threading_source, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
