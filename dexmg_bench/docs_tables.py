@@ -27,6 +27,25 @@ PAGES = ("README.md", "docs/*.md", "baselines/results/*/README.md")
 LEADERBOARD_RESULTS = Path("leaderboard/results")
 TABLE1_CONFIG = Path("baselines/configs/table1.toml")
 TABLE1_RESULTS = Path("baselines/results/table1")
+OVERFIT_RESULTS = Path("baselines/results/overfit")
+# The training every overfit run shares; a row lists only where its run differs from it.
+OVERFIT_BASE = {
+    "obs_noise": 0.0,
+    "obs_std_floor": 1e-3,
+    "time_input": False,
+    "features": "rot6d",
+    "normalise_actions": True,
+}
+OVERFIT_MODEL_BASE = {
+    "hidden_dim": 128,
+    "num_layers": 2,
+    "seq_len": 20,
+    "rollout": "sliding",
+    "chunk": 1,
+    "gmm": False,
+    "batch_size": 64,
+    "learning_rate": 1e-3,
+}
 COMMIT_KEYS = ("dexmg_bench_commit",)
 SHORT_COMMIT = 12
 LINE_WIDTH = 100  # the pages' prose width
@@ -237,7 +256,64 @@ def table1_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _option(key: str, value: Any, prefix: str = "") -> str:
+    flag = "--" + prefix + key.replace("_", "-")
+    if value is True:
+        return flag
+    if value is False:
+        return "--" + prefix + "no-" + key.replace("_", "-")
+    return f"{flag} {value:g}" if isinstance(value, float) else f"{flag} {value}"
+
+
+def _overfit_training(train: dict[str, Any]) -> str:
+    """Steps, schedule and every option where a run differs from ``OVERFIT_BASE``."""
+    steps = train["epochs"] * train["steps_per_epoch"]
+    parts = [f"{steps / 1000:g}k steps, {train.get('lr_schedule') or 'constant'} lr"]
+    for key, base in OVERFIT_BASE.items():
+        value = train.get(key)
+        if value is not None and value != base:
+            parts.append(_option(key, value))
+    for key, base in OVERFIT_MODEL_BASE.items():
+        value = train["model"].get(key)
+        if value is not None and value != base:
+            parts.append(_option(key, value, "bc-rnn."))
+    return ", ".join(f"`{p}`" if p.startswith("--") else p for p in parts)
+
+
+def overfit_table(root: Path) -> str:
+    """The overfit check: each run's success from its own training episodes' first states."""
+    rows, versions, files = [], [], []
+    for path in sorted((root / OVERFIT_RESULTS).glob("*_start-from.json")):
+        run = path.name.removesuffix("_start-from.json")
+        res, train = _read(path), _read(path.with_name(f"{run}_train.json"))
+        seed = res["per_seed"][0]
+        n = int(seed["episodes"])
+        per_ckpt = ", ".join(
+            f"{int(name.removeprefix('ckpt_epoch')) * train['steps_per_epoch'] / 1000:g}k: "
+            f"{round(rate * n)}/{n}"
+            for name, rate in seed["rates"].items()
+        )
+        episodes = train.get("max_episodes") or n
+        rows.append(
+            [
+                f"`{run}`",
+                res["task"],
+                f"`{train['dataset']}`, first {episodes}",
+                _overfit_training(train),
+                f"**{round(seed['best_rate'] * n)}/{n}** ({per_ckpt})",
+            ]
+        )
+        versions.append(res["versions"])
+        files.append(path.name)
+    head = ("run", "task", "training episodes", "training", "success from their first states")
+    lines = _table(head, rows)
+    sources = f"`{OVERFIT_RESULTS}/` (`*_start-from.json`, `*_train.json`)"
+    lines += ["", provenance(sources, versions)]
+    return "\n".join(lines) + "\n"
+
+
 TABLES: dict[str, Callable[[Path], str]] = {
+    "overfit": overfit_table,
     "leaderboard": leaderboard_table,
     "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,

@@ -34,7 +34,27 @@ def test_docs_tables_match_their_result_files(capsys: pytest.CaptureFixture[str]
 def test_pages_hold_the_generated_tables() -> None:
     """Losing a marker would silently turn a generated table back into a hand copy."""
     names = {m["name"] for p in pages(ROOT) for m in MARKER.finditer(p.read_text())}
-    assert {"leaderboard", "leaderboard-by-task", "table1"} <= names
+    assert {"leaderboard", "leaderboard-by-task", "table1", "overfit"} <= names
+
+
+def test_an_overfit_row_follows_its_run_files(tmp_path: Path) -> None:
+    """A run's success and its options come from its two JSONs."""
+    root = tmp_path
+    shutil.copytree(ROOT / "baselines/results/overfit", root / "baselines/results/overfit")
+    folder = root / "baselines/results/overfit"
+    result = json.loads((folder / "box10_time_start-from.json").read_text())
+    result["per_seed"][0]["best_rate"] = 0.9
+    result["per_seed"][0]["rates"]["ckpt_epoch00100"] = 0.9
+    (folder / "box10_time_start-from.json").write_text(json.dumps(result))
+    train = json.loads((folder / "box10_time_train.json").read_text())
+    train["model"]["rollout"] = "padded"
+    (folder / "box10_time_train.json").write_text(json.dumps(train))
+    docs(root=root)
+    row = next(
+        line for line in (folder / "README.md").read_text().splitlines() if "`box10_time`" in line
+    )
+    assert "`--time-input`, `--bc-rnn.rollout padded`" in row
+    assert "**9/10** (5k: 1/10, 10k: 9/10)" in row
 
 
 def test_a_changed_result_makes_the_check_fail_and_a_rewrite_fixes_it(
