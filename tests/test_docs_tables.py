@@ -41,6 +41,7 @@ def test_an_overfit_row_follows_its_run_files(tmp_path: Path) -> None:
     """A run's success and its options come from its two JSONs."""
     root = tmp_path
     shutil.copytree(ROOT / "baselines/results/overfit", root / "baselines/results/overfit")
+    (root / "docs").mkdir()  # a repository root has one
     folder = root / "baselines/results/overfit"
     result = json.loads((folder / "box10_time_start-from.json").read_text())
     result["per_seed"][0]["best_rate"] = 0.9
