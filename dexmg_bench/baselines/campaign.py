@@ -21,9 +21,10 @@ import dataclasses
 import json
 import time
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
@@ -85,10 +86,7 @@ class Campaign:
             raw = tomllib.loads(Path(path).read_text())
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
             raise UserInputError(f"{path}: not a readable campaign TOML ({err})") from err
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise UserInputError(f"{path}: unknown keys {unknown}; known: {sorted(known)}")
+        check_table(cls, raw, f"{path}")
         fields = dataclasses.fields(cls)
         needed = [f.name for f in fields if f.default is f.default_factory is dataclasses.MISSING]
         if missing := [k for k in needed if k not in raw]:
@@ -122,6 +120,62 @@ class Campaign:
             bc_rnn=self.bc_rnn,
             diffusion=self.diffusion,
         )
+
+
+def check_table(cls: type, raw: dict[str, Any], where: str) -> None:
+    """Refuse an unknown key or a value of the wrong type by name, before the dataclass sees it.
+
+    A dataclass's own checks compare values (``epochs < 1``); given ``tasks = 5`` or
+    ``hidden_dim = "x"`` they would fail deep inside with a ``TypeError``. Nested tables
+    (``[bc_rnn]``, ``[bc_rnn.encoder]``) are checked against their own dataclasses.
+    """
+    known = {f.name for f in dataclasses.fields(cls)}
+    if unknown := sorted(set(raw) - known):
+        raise UserInputError(f"{where}: unknown keys {unknown}; known: {sorted(known)}")
+    hints = typing.get_type_hints(cls)
+    for key, value in raw.items():
+        expected = hints[key]
+        if dataclasses.is_dataclass(expected):
+            if not isinstance(value, dict):
+                raise UserInputError(f"{where}: `{key}` must be a table ([{key}]); got {value!r}")
+            check_table(expected, value, f"{where} [{key}]")
+        elif not _matches(value, expected):
+            raise UserInputError(f"{where}: `{key}` must be {_describe(expected)}; got {value!r}")
+
+
+_SCALARS: dict[Any, Any] = {
+    bool: lambda v: isinstance(v, bool),
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    float: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+}
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in _SCALARS:
+        return _SCALARS[tp](value)
+    if origin is tuple:
+        return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items()
+        )
+    if origin is Literal:
+        return value in args
+    return True  # any other annotation is left to the dataclass's own checks
+
+
+def _describe(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if origin is tuple:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is Literal:
+        return f"one of {list(args)}"
+    return names.get(tp, str(tp))
 
 
 def dataset_id(task: str, data: str) -> str:

@@ -46,10 +46,23 @@ def test_gmm_campaign_is_table1_with_the_mixture_head():
         ('name = "t"\ntasks = ["Threading"]\nepochs = 20\nckpt_every = 10', ">= 3 checkpoints"),
         ('name = "t"\ntasks = ["Threading"]\ndata = ["human"]', "data"),
         ('name = "t"\ntasks = [', "not a readable"),
+        ('name = "t"\ntasks = 5', "`tasks` must be a list of strings; got 5"),
+        ('name = "t"\ntasks = ["Threading"]\nseeds = ["a"]', "`seeds` must be a list of integers"),
+        ('name = "t"\ntasks = ["Threading"]\nepochs = 1.5', "`epochs` must be an integer"),
+        ('name = "t"\ntasks = ["Threading"]\nepochs = true', "`epochs` must be an integer"),
+        ('name = 7\ntasks = ["Threading"]', "`name` must be a string"),
+        ('name = "t"\ntasks = ["Threading"]\n[paper]\nThreading = "x"', "`paper` must be a table"),
+        ('name = "t"\ntasks = ["Threading"]\nbc_rnn = 3', "`bc_rnn` must be a table"),
+        (
+            'name = "t"\ntasks = ["Threading"]\n[bc_rnn]\nhidden_dim = "x"',
+            r"\[bc_rnn\].*`hidden_dim`",
+        ),
+        ('name = "t"\ntasks = ["Threading"]\n[bc_rnn]\nhiden_dim = 64', "hiden_dim"),
+        ('name = "t"\ntasks = ["Threading"]\n[bc_rnn.encoder]\nfeature_dim = "x"', "encoder"),
     ],
 )
 def test_bad_campaign_files_are_refused_by_name(tmp_path, text, match):
-    """A misspelt task, unknown key, too few checkpoints, bad data, bad TOML: named errors."""
+    """Misspelt task or key, too few checkpoints, bad data, bad TOML, wrong types: named errors."""
     path = tmp_path / "c.toml"
     path.write_text(text)
     with pytest.raises(ValueError, match=match):
