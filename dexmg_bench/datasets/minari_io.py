@@ -367,6 +367,10 @@ def write_minari(
 ) -> Any:
     """Write a source or generated file as a Minari dataset; returns the ``MinariDataset``.
 
+    A source file's id defaults to its catalogue id (``dexmg/<task>-source-v0``). Generated
+    episodes need ``dataset`` named: their catalogue id is the flagship set's, which only the
+    flagship build may write (``write_generated_job`` picks the id from the job).
+
     ``recompute=True`` ignores recorded observations and recomputes them from the states; so
     does a source where some episodes lack them (a job resumed across the change), so that one
     dataset's observations have one definition (they differ for the GR-1 tasks, see above).
@@ -377,6 +381,11 @@ def write_minari(
     """
     from dexmg_bench.envs import make_task_env
 
+    if source.origin == "generated" and not dataset:
+        raise ValueError(
+            f"{source.env_id}: generated episodes need a dataset id (`dataset=`); the default "
+            "would be the flagship set's. write_generated_job() picks one from the job."
+        )
     ds_id = dataset or dataset_id(
         source.task, variant=source.variant, origin=source.origin, tag=tag
     )

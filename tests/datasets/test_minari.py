@@ -126,8 +126,20 @@ def test_generated_requires_source_dataset(tmp_path):
     src = two_source_demos()
     gen = dataclasses.replace(src, origin="generated", demos=(short(src.demos[0], 2),))
     with pytest.raises(ValueError, match="source dataset"):
-        minari_io.write_minari(gen, minari_io.DatasetInfo(generator="dexmimicgen"))
+        minari_io.write_minari(
+            gen, minari_io.DatasetInfo(generator="dexmimicgen"), dataset="dexmg/threading-v0"
+        )
     # the failed write left nothing behind
+    assert not (tmp_path / "minari" / "dexmg" / "threading-v0").exists()
+
+
+def test_generated_episodes_never_default_to_the_flagship_id(tmp_path):
+    """Only the flagship build writes ``dexmg/<task>-v0``: generated episodes must name an id."""
+    src = two_source_demos()
+    gen = dataclasses.replace(src, origin="generated", demos=(short(src.demos[0], 2),))
+    info = minari_io.DatasetInfo(generator="dexmimicgen", source_dataset=src.env_id)
+    with pytest.raises(ValueError, match="need a dataset id"):
+        minari_io.write_minari(gen, info)
     assert not (tmp_path / "minari" / "dexmg" / "threading-v0").exists()
 
 
@@ -234,7 +246,7 @@ def test_generated_round_trip(tmp_path):
     stats = generate(GenerateConfig(task="Threading", n=2, seed=0), job, progress=False)
     assert stats["complete"]
     src = read_source_file(job / stats["output"])
-    minari_io.write_minari(src, minari_io.generated_info(job))
+    minari_io.write_minari(src, minari_io.generated_info(job), dataset="dexmg/threading-v0")
     ds = loader.load("dexmg/threading-v0", verify=True)
     meta = ds.storage.metadata
     assert minari_io.missing_metadata(meta) == []

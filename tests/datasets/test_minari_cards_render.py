@@ -53,7 +53,7 @@ def test_card_shows_generator_success_rate(tmp_path):
         source_dataset="dexmg/threading-source-v0",
         generation_stats={"success_rate": 0.4, "successes": 2, "attempts": 5, "kept": 2},
     )
-    minari_io.write_minari(src, info)
+    minari_io.write_minari(src, info, dataset="dexmg/threading-v0")
     text = cards.card_markdown(loader.load("dexmg/threading-v0"))
     assert "| Generator success rate | 40.0% (2 of 5 attempts) |" in text
     assert "| Source dataset | `dexmg/threading-source-v0` |" in text

@@ -119,7 +119,7 @@ def test_minari_download_from_local_mirror(tmp_path, gcs_remote, monkeypatch):
         description="test stand-in for the flagship generated set",
     )
     gen = dataclasses.replace(src, origin="generated")
-    minari_io.write_minari(gen, info)
+    minari_io.write_minari(gen, info, dataset="dexmg/threading-v0")
     ids = ["dexmg/threading-source-v0", "dexmg/threading-v0"]
     assert publish.publish(ids, remote=gcs_remote) == ids
     with pytest.raises(FileExistsError, match="already on"):
