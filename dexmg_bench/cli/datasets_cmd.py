@@ -6,6 +6,7 @@ Datasets land in Minari's local store (``$MINARI_DATASETS_PATH``, default ``~/.m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -65,52 +66,58 @@ class Build:
             )
 
     def run(self) -> None:
-        """Write every dataset (replacing older local copies) and its card."""
+        """Write every dataset (replacing older local copies) and its card.
+
+        Ctrl-C or SIGTERM stops it between episodes with one line: the datasets already written
+        are kept, the one being written is not (its staging folder is removed), and a rerun
+        writes them again; the flagship jobs resume where they stopped.
+        """
+        from dexmg_bench.cli.generate_cmd import stop_on_signals
         from dexmg_bench.datasets.cards import write_card
         from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
         from dexmg_bench.datasets.source import read_source_file
         from dexmg_bench.envs import TASKS, task_entry
+        from dexmg_bench.errors import Stopped
 
         # every input is resolved once, before the first dataset is written
         entries = tuple(task_entry(name) for name in self.tasks) or TASKS
         for job in self.generated:
             _check_job(job)
-        for entry in entries:
-            name = entry.name
+        with stop_on_signals() as stop:
             try:
-                path = entry.source_path
-            except FileNotFoundError:
-                if self.tasks:
-                    raise
-                print(f"skip {name}: no shipped source demos yet")
-                continue
-            src = read_source_file(path)
-            ds = write_minari(src, source_info(src), overwrite=True)
-            print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
-            if self.flagship:
-                self._generate_flagship(name)
-        for job in self.generated:
-            ds = write_generated_job(job, overwrite=True)
-            print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
+                for entry in entries:
+                    try:
+                        path = entry.source_path
+                    except FileNotFoundError:
+                        if self.tasks:
+                            raise
+                        print(f"skip {entry.name}: no shipped source demos yet")
+                        continue
+                    src = read_source_file(path)
+                    ds = write_minari(src, source_info(src), overwrite=True, should_stop=stop)
+                    print(
+                        f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}"
+                    )
+                    if self.flagship:
+                        self._generate_flagship(entry.name, stop)
+                for job in self.generated:
+                    ds = write_generated_job(job, overwrite=True, should_stop=stop)
+                    print(
+                        f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}"
+                    )
+            except Stopped:
+                stop.exit("the datasets written so far are kept; rerun the same command to finish")
 
-    def _generate_flagship(self, task: str) -> None:
+    def _generate_flagship(self, task: str, stop: Callable[[], bool]) -> None:
         from dexmg_bench.cli.generate_cmd import generate as generate_cli
-        from dexmg_bench.cli.generate_cmd import stop_on_signals
         from dexmg_bench.datasets.cards import write_card
         from dexmg_bench.datasets.minari_io import write_generated_job
-        from dexmg_bench.errors import Stopped
         from dexmg_bench.generators.job import GenerateConfig
 
         job = self.jobs / task  # `dexmg generate` itself: progress, resume, Ctrl-C
         config = GenerateConfig(task=task, n=self.flagship, workers=self.workers)
         generate_cli(config, out=job, minari=False)
-        with stop_on_signals() as stop:  # the longest write of the build: stoppable too
-            try:
-                ds = write_generated_job(job, flagship=True, overwrite=True, should_stop=stop)
-            except Stopped:
-                stop.exit(
-                    "the flagship dataset was not written; rerun the same command to write it"
-                )
+        ds = write_generated_job(job, flagship=True, overwrite=True, should_stop=stop)
         print(f"{ds.id}: {ds.total_episodes} episodes -> {write_card(ds.id, self.cards)}")
 
 
@@ -131,18 +138,27 @@ class Write:
 
     def run(self) -> None:
         """Write it and print the id."""
+        from dexmg_bench.cli.generate_cmd import stop_on_signals
         from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
         from dexmg_bench.datasets.source import read_source_file
-        from dexmg_bench.errors import UserInputError
+        from dexmg_bench.errors import Stopped, UserInputError
 
         if self.path.is_dir():
             _check_job(self.path)
-            ds = write_generated_job(self.path, dataset=self.dataset, overwrite=self.overwrite)
+            src = None
         else:
             src = read_source_file(self.path)
             if src.origin == "generated":
                 raise UserInputError(f"{self.path} holds generated episodes: pass its job folder")
-            ds = write_minari(src, source_info(src), dataset=self.dataset, overwrite=self.overwrite)
+        with stop_on_signals() as stop:
+            kw = {"dataset": self.dataset, "overwrite": self.overwrite, "should_stop": stop}
+            try:
+                if src is None:
+                    ds = write_generated_job(self.path, **kw)
+                else:
+                    ds = write_minari(src, source_info(src), **kw)
+            except Stopped:
+                stop.exit("the dataset was not written; rerun the same command to write it")
         print(f"{ds.id}: {ds.total_episodes} episodes, {ds.total_steps} steps")
 
 

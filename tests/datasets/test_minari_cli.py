@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dexmg_bench.cli import main
-from dexmg_bench.datasets import loader, robomimic
+from dexmg_bench.datasets import loader, minari_io, robomimic
 from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 
 
@@ -38,6 +40,31 @@ def test_build_writes_source_dataset_and_card(tmp_path, capsys):
         assert {k: v.tolist() for k, v in a.boundaries.items()} == {
             k: v.tolist() for k, v in b.boundaries.items()
         }
+
+
+def test_build_stops_on_ctrl_c_with_one_line_and_keeps_what_it_wrote(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while a build writes its second dataset: exit 130, one line, the first one kept."""
+    real, calls = minari_io.episode_arrays, []
+
+    def interrupting(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 12:  # Threading's 10 episodes, then Piece Assembly's second
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(minari_io, "episode_arrays", interrupting)
+    cards = tmp_path / "cards"
+    argv = ["datasets", "build", "--tasks", "Threading", "PieceAssembly", "--cards", str(cards)]
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 128 + signal.SIGINT
+    err = capsys.readouterr().err
+    assert "interrupted:" in err and "rerun the same command" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert loader.load("dexmg/threading-source-v0").total_episodes == 10
+    with pytest.raises(FileNotFoundError):
+        loader.load("dexmg/piece-assembly-source-v0")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 
 
 def test_build_generates_a_flagship_set_and_resumes_it(tmp_path, capsys):
