@@ -242,15 +242,15 @@ def run_cell(
             _write_train_record(campaign, task, data, run, results)
         return json.loads(out.read_text())
     from dexmg_bench.baselines.policy import TrainedPolicy
-    from dexmg_bench.baselines.train import train
+    from dexmg_bench.baselines.train import train_seeds
     from dexmg_bench.evaluation import EvalProtocol
     from dexmg_bench.evaluation.evaluate import evaluate
 
     ensure_dataset(campaign, task, data, jobs=jobs, workers=workers)
+    configs = [campaign.train_config(task, data, seed) for seed in campaign.seeds]
+    train_seeds(configs, run, processes=workers, progress=progress)  # `workers` seeds at a time
     checkpoints: dict[int, dict[str, Any]] = {}
     for seed in campaign.seeds:
-        config = campaign.train_config(task, data, seed)
-        train(config, run, progress=progress)
         paths = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
         checkpoints[seed] = {p.stem: (lambda p=p, s=seed: TrainedPolicy(p, seed=s)) for p in paths}
     _write_train_record(campaign, task, data, run, results)

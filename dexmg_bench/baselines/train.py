@@ -13,7 +13,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import multiprocessing as mp
+import os
+import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,7 @@ from dexmg_bench.baselines.plot import save_curve
 from dexmg_bench.baselines.registry import build_network, config_from_json
 from dexmg_bench.baselines.train_config import TrainConfig
 from dexmg_bench.errors import UserInputError
+from dexmg_bench.processes import die_with_parent
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -185,3 +190,47 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         bar.close()
     assert path is not None
     return path
+
+
+def train_seeds(
+    configs: Sequence[TrainConfig], out: Path, *, processes: int = 1, progress: bool = True
+) -> list[Path]:
+    """Train (or resume) several seeds into ``out``, ``processes`` at a time; last checkpoints.
+
+    A seed is a pure function of its config (``threads`` torch threads, its own seed), so it
+    writes the same checkpoints in a worker process as in this one; with one thread a seed uses
+    one core, and the protocol's 3 seeds would leave the second core of a 2-core machine idle.
+    In parallel, one bar counts the epochs of all seeds.
+    """
+    if processes < 1:
+        raise ValueError(f"`processes` must be >= 1. Got {processes}.")
+    if processes == 1 or len(configs) <= 1:
+        return [train(c, out, progress=progress) for c in configs]
+    ctx = mp.get_context("spawn")  # fresh interpreters: no inherited torch thread pools
+    with ctx.Pool(min(processes, len(configs)), _init_worker, (os.getpid(),)) as pool:
+        pending = [pool.apply_async(train, (c, out), {"progress": False}) for c in configs]
+        total = sum(c.epochs for c in configs)
+        with tqdm(total=total, desc="training seeds", unit="epoch", disable=not progress) as bar:
+            while not all(p.ready() for p in pending):
+                bar.update(_epochs_done(configs, out) - bar.n)
+                time.sleep(1.0)
+            bar.update(_epochs_done(configs, out) - bar.n)
+        return [p.get() for p in pending]  # a worker's exception is raised here
+
+
+def _init_worker(parent_pid: int) -> None:
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends the pool
+
+
+def _epochs_done(configs: Sequence[TrainConfig], out: Path) -> int:
+    """Epochs finished over all seeds, from the last line of each seed's ``log.jsonl``."""
+    done = 0
+    for c in configs:
+        log = out / f"seed{c.seed}" / "log.jsonl"
+        try:
+            lines = log.read_text().splitlines()
+            done += min(int(json.loads(lines[-1])["epoch"]), c.epochs) if lines else 0
+        except (OSError, ValueError, KeyError):
+            continue  # not started yet, or a line being written
+    return done

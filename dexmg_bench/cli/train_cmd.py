@@ -19,6 +19,7 @@ def train(
     *,
     out: Path,
     seeds: tuple[int, ...] = (0,),
+    processes: int = 1,
 ) -> None:
     """Train a baseline policy on a Minari dataset, one folder per training seed.
 
@@ -29,22 +30,24 @@ def train(
         config: the run (`TrainConfig`: one option per field; one run per seed).
         out: run folder; seed k trains into OUT/seed<k>.
         seeds: training seeds (the standard protocol uses 0 1 2).
+        processes: seeds trained at once, each in its own process (with the default one torch
+            thread a seed uses one core; the checkpoints are the same either way).
     """
     from dexmg_bench.baselines import require_torch
 
     require_torch("dexmg train")
-    from dexmg_bench.baselines.train import train as run
+    from dexmg_bench.baselines.train import train_seeds
     from dexmg_bench.datasets.loader import load
     from dexmg_bench.errors import UserInputError, check_min
 
     for seed in seeds:
         check_min("seeds", seed, 0)
+    check_min("processes", processes, 1)
     configs = [dataclasses.replace(config, seed=seed) for seed in seeds]
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a run folder (new, or one to resume)")
     load(config.dataset)  # a missing or damaged dataset fails before any run folder is made
-    for one in configs:
-        last = run(one, out)
+    for one, last in zip(configs, train_seeds(configs, out, processes=processes), strict=True):
         print(f"seed {one.seed}: {last}")
 
 

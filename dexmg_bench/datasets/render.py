@@ -38,7 +38,7 @@ def _env_kwargs(cameras: tuple[str, ...], size: int) -> dict[str, Any]:
 
 def _init(ds_id: str, task: str, variant: str, kwargs: dict[str, Any], parent_pid: int = 0) -> None:
     from dexmg_bench.envs import make_task_env
-    from dexmg_bench.generators.pool import die_with_parent
+    from dexmg_bench.processes import die_with_parent
 
     if parent_pid:  # a pool worker: a killed render job must not leave renderers running
         die_with_parent(parent_pid)

@@ -48,7 +48,7 @@ def _env_fn(
 
     def make() -> gym.Env:
         if os.getpid() != parent:  # a worker: a killed evaluation must not leave it stepping
-            from dexmg_bench.generators.pool import die_with_parent
+            from dexmg_bench.processes import die_with_parent
 
             die_with_parent(parent)
         import dexmg_bench.envs  # noqa: F401 (registers the ids inside spawned workers)

@@ -18,21 +18,18 @@ orphan that would finish its attempt and print a ``BrokenPipeError`` on sending 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing as mp
 import os
 import signal
-import sys
 import threading
-import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from dexmg_bench.generators.execute import Attempt
 from dexmg_bench.generators.job import GenerateConfig, build_generator
+from dexmg_bench.processes import die_with_parent
 
 POLL_SECONDS = 0.2  # longest wait before a stop request is seen while workers run attempts
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _WORKER: Any = None
 
 
@@ -69,26 +66,6 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """End this worker process at once, silently, when process ``parent_pid`` (its parent) dies.
-
-    On Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); elsewhere a daemon thread polls
-    the parent id every second. A parent that died before this call is caught by the check at
-    the end.
-    """
-    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-    if libc is None or libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    if os.getppid() != parent_pid:
-        os._exit(0)
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(1.0)
-    os._exit(0)
 
 
 def _run_attempt(args: tuple[int, int]) -> Attempt:

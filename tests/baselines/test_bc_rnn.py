@@ -14,7 +14,7 @@ from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
 from dexmg_bench.baselines.bc_rnn.model import BCRNN  # noqa: E402
 from dexmg_bench.baselines.checkpoint import load_checkpoint  # noqa: E402
 from dexmg_bench.baselines.policy import TrainedPolicy  # noqa: E402
-from dexmg_bench.baselines.train import TrainConfig, train  # noqa: E402
+from dexmg_bench.baselines.train import TrainConfig, train, train_seeds  # noqa: E402
 
 SMALL = BCRNNConfig(hidden_dim=32, num_layers=1, seq_len=5, batch_size=8, learning_rate=3e-3)
 
@@ -214,6 +214,30 @@ def test_old_checkpoint_configs_keep_the_reset_rollout():
     assert BCRNNConfig.from_json(SMALL.to_json()).rollout == SMALL.rollout == "sliding"
     with pytest.raises(ValueError, match="rollout"):
         BCRNNConfig(rollout="replay")
+
+
+def test_seeds_trained_in_parallel_write_the_same_checkpoints(threading_source, tmp_path):
+    """Two seeds in two worker processes give the same bytes as one after the other here."""
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=2, steps_per_epoch=3, ckpt_every=1, bc_rnn=SMALL
+    )
+    configs = [dataclasses.replace(cfg, seed=s) for s in (0, 1)]
+    serial = train_seeds(configs, tmp_path / "serial", processes=1, progress=False)
+    parallel = train_seeds(configs, tmp_path / "parallel", processes=2, progress=False)
+    assert [p.parent.name for p in parallel] == ["seed0", "seed1"]
+    for a, b in zip(serial, parallel, strict=True):
+        (meta_a, arr_a), (meta_b, arr_b) = load_checkpoint(a), load_checkpoint(b)
+        assert a.name == b.name and meta_a["losses"] == meta_b["losses"]
+        for k in arr_a:
+            np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
+    seed0, seed1 = (load_checkpoint(p)[1] for p in parallel)
+    assert any(not np.array_equal(seed0[k], seed1[k]) for k in seed0 if k.startswith("model/"))
+    # a worker's error reaches the caller; a pool of no processes is refused
+    missing = [dataclasses.replace(c, dataset="dexmg/no-such-set-v0") for c in configs]
+    with pytest.raises(FileNotFoundError, match="no-such-set"):
+        train_seeds(missing, tmp_path / "missing", processes=2, progress=False)
+    with pytest.raises(ValueError, match="processes"):
+        train_seeds(configs, tmp_path / "none", processes=0)
 
 
 def test_obs_noise_trains_deterministically_and_differs(threading_source, tmp_path):

@@ -77,7 +77,7 @@ _PARENT = """
 import multiprocessing as mp, os, time
 
 def worker(parent_pid):
-    from dexmg_bench.generators.pool import die_with_parent
+    from dexmg_bench.processes import die_with_parent
 
     die_with_parent(parent_pid)
     print(os.getpid(), flush=True)
@@ -113,6 +113,4 @@ def test_a_worker_ends_quietly_with_its_parent(tmp_path, ends_quietly):
         time.sleep(0.05)
     assert not _running(worker), "the worker outlived its parent by 20 s"
     assert proc.stderr is not None and proc.stderr.read() == ""
-    ends_quietly(
-        "from dexmg_bench.generators.pool import die_with_parent; die_with_parent(-1); print(1)"
-    )
+    ends_quietly("from dexmg_bench.processes import die_with_parent; die_with_parent(-1); print(1)")
