@@ -3,9 +3,9 @@
 ``options(GenerateConfig, task="Threading")`` is a type for a subcommand's parameter: tyro
 turns the dataclass's fields into that command's ``--options`` (no prefix), with their help
 from its ``Attributes:`` docstring and their defaults from the dataclass, or from the keywords
-given (a command's own defaults, e.g. ``dexmg demo``'s ``n=2``). The config is built through
-``errors.from_options``, so a value its ``__post_init__`` refuses is an input error naming the
-option ("--n must be >= 1"), not a traceback.
+given (a command's own defaults, e.g. ``dexmg demo``'s ``n=2``). A value a config's
+``__post_init__`` refuses is an input error naming the option ("--n must be >= 1",
+"--bc-rnn.hidden-dim must be >= 1"), not a traceback or a tyro panel.
 """
 
 from __future__ import annotations
@@ -27,37 +27,78 @@ def options(config: type, *, omit: tuple[str, ...] = (), **defaults: Any) -> Any
     """
     if not dataclasses.is_dataclass(config):
         raise TypeError(f"options() takes a dataclass, not {config!r}")
-    from dexmg_bench.errors import from_options
-
-    fields = {f.name: f for f in dataclasses.fields(config) if f.init}
-    unknown = (set(defaults) | set(omit)) - set(fields)
+    fields = {f.name for f in dataclasses.fields(config) if f.init}
+    unknown = (set(defaults) | set(omit)) - fields
     if unknown:
         raise TypeError(f"{config.__name__} has no fields {sorted(unknown)}")
+    build = _constructor(config, defaults, omit=omit, prefix="")
+    return Annotated[config, tyro.conf.arg(name="", constructor=build)]
+
+
+class _Invalid:
+    """A nested config its own checks refused: carried up to the command's config, which raises.
+
+    tyro turns an exception raised while it builds a nested config (``--bc-rnn.*``) into a
+    panel naming its internal argument path; the command's own config is built where a
+    ``UserInputError`` reaches ``dexmg``'s one-line error.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _constructor(
+    config: type, defaults: dict[str, Any], *, omit: tuple[str, ...] = (), prefix: str
+) -> Any:
+    """A function with one keyword per field of ``config`` that tyro calls to build it.
+
+    A nested config field becomes its own constructor (options ``--<prefix><field>.*``), so a
+    value its ``__post_init__`` refuses is named by its full option.
+    """
+    from dexmg_bench.errors import UserInputError
+
     hints = typing.get_type_hints(config)
     parameters = []
-    for name, f in fields.items():
-        if name in omit:
+    for f in dataclasses.fields(config):
+        if not f.init or f.name in omit:
             continue
-        default = defaults.get(name, f.default)
-        if name not in defaults and f.default_factory is not dataclasses.MISSING:
+        default = defaults.get(f.name, f.default)
+        if f.name not in defaults and f.default_factory is not dataclasses.MISSING:
             default = f.default_factory()  # a frozen dataclass: one shared instance is safe
+        annotation = hints[f.name]
+        if dataclasses.is_dataclass(annotation) and default is not dataclasses.MISSING:
+            inner = {g.name: getattr(default, g.name) for g in dataclasses.fields(default)}
+            nested = prefix + f.name.replace("_", "-") + "."
+            build_inner = _constructor(annotation, inner, prefix=nested)
+            annotation = Annotated[annotation, tyro.conf.arg(constructor=build_inner)]
+            default = dataclasses.MISSING  # the nested constructor's keywords hold the defaults
         parameters.append(
             inspect.Parameter(
-                name,
+                f.name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=inspect.Parameter.empty if default is dataclasses.MISSING else default,
-                annotation=hints[name],
+                annotation=annotation,
             )
         )
 
     def build(**values: Any) -> Any:
-        return from_options(config, **values)
+        message = next((v.message for v in values.values() if isinstance(v, _Invalid)), None)
+        if message is None:
+            try:
+                return config(**values)
+            except ValueError as err:
+                message = re.sub(
+                    r"(\w+\.)?`(\w+)`", lambda m: f"--{prefix}{m[2].replace('_', '-')}", str(err)
+                )
+        if prefix:
+            return _Invalid(message)
+        raise UserInputError(message)
 
     build.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     build.__annotations__ = {p.name: p.annotation for p in parameters}
     build.__doc__ = _joined_field_docs(config.__doc__ or "")
     build.__name__ = build.__qualname__ = config.__name__
-    return Annotated[config, tyro.conf.arg(name="", constructor=build)]
+    return build
 
 
 def _joined_field_docs(doc: str) -> str:

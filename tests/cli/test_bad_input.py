@@ -154,7 +154,11 @@ TRAIN = [
     case("train --dataset dexmg/nope-v0 --out o", "dexmg/nope-v0", "train-dataset-unknown"),
     case("train --dataset nope --out o", "nope", "train-dataset-malformed"),
     case("train --dataset dexmg/nope-v0 --out o --epochs 0", "--epochs", "train-epochs-zero"),
-    case("train --dataset x --out o --bc-rnn.learning-rate nan", "learning_rate", "train-lr-nan"),
+    case(
+        "train --dataset x --out o --bc-rnn.learning-rate nan",
+        "--bc-rnn.learning-rate",
+        "train-lr-nan",
+    ),
     case("train --dataset x --out o --seeds x", "--seeds", "train-seeds-text"),
     case("train --dataset x --out o --seeds -1", "--seeds", "train-seeds-negative"),
     case("train --dataset dexmg/nope-v0 --out {empty}", "{empty}", "train-out-is-a-file"),

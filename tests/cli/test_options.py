@@ -6,6 +6,8 @@ import dataclasses
 
 import pytest
 
+from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
+from dexmg_bench.baselines.train_config import TrainConfig
 from dexmg_bench.cli import main
 from dexmg_bench.cli.options import options
 from dexmg_bench.generators.job import GenerateConfig
@@ -48,6 +50,40 @@ def test_a_refused_value_names_the_option():
 
     with pytest.raises(UserInputError, match="--max-attempts must be >= 0"):
         _parse(["--max-attempts", "-1"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bc-rnn.hidden-dim", "-5"], "--bc-rnn.hidden-dim must be >= 1. Got -5."),
+        (["--bc-rnn.rollout", "nope"], "--bc-rnn.rollout must be one of"),
+        (["--bc-rnn.encoder.width", "0"], "--bc-rnn.encoder.width"),
+        (["--diffusion.kernel-size", "0"], "--diffusion.kernel-size must be >= 1"),
+        (["--diffusion.horizon", "3"], "must be <= horizon (3)"),
+    ],
+)
+def test_a_refused_nested_value_is_one_line_naming_its_option(argv, message, tmp_path, capsys):
+    """`dexmg train --bc-rnn.hidden-dim -5`: exit 2 with one line, not tyro's panel."""
+    base = ["train", "--dataset", "dexmg/threading-source-v0", "--out", str(tmp_path / "run")]
+    with pytest.raises(SystemExit) as stopped:
+        main([*base, *argv])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("dexmg: error: ") and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "tyro" not in err
+
+
+def test_nested_options_keep_their_defaults():
+    """Only the options given change a nested config; the rest keep the dataclass defaults."""
+    import tyro
+
+    seen = {}
+
+    def capture(config: options(TrainConfig, omit=("seed",))) -> None:
+        seen["config"] = config
+
+    tyro.cli(capture, args=["--dataset", "d/x-v0", "--bc-rnn.seq-len", "20"])
+    assert seen["config"] == TrainConfig(dataset="d/x-v0", bc_rnn=BCRNNConfig(seq_len=20))
 
 
 def test_demo_takes_generate_options(capsys):
