@@ -16,7 +16,6 @@ frame's and ``to_timestamp`` the end of its last, which is what LeRobot adds to 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +25,7 @@ from dexmg_bench.errors import UserInputError
 
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 VIDEO_FILE_SIZE_MB = 200  # a video file is closed once it passes this, LeRobot's default
+CHUNK_SIZE = 1000  # files per chunk folder, LeRobot's default
 CODEC, PIX_FMT, CRF, GOP = "h264", "yuv420p", 18, 2
 QUANTILES = (0.01, 0.10, 0.50, 0.90, 0.99)
 
@@ -120,25 +120,23 @@ class _Encoder:
             raise RuntimeError(f"ffmpeg could not write {self.path}: {err.decode().strip()}")
 
 
-@dataclass
 class CameraVideos:
-    """The video files of one camera, filled episode by episode."""
+    """The video files of one camera, filled episode by episode (state: the open file)."""
 
-    root: Path
-    key: str
-    fps: int
-    max_mb: float = VIDEO_FILE_SIZE_MB
-    chunks_size: int = 1000
-    _file_no: int = 0
-    _frames: int = 0  # frames already in the open file
-    _encoder: _Encoder | None = field(default=None, repr=False)
+    def __init__(
+        self, root: Path, key: str, fps: int, *, max_mb: float = VIDEO_FILE_SIZE_MB
+    ) -> None:
+        self.root, self.key, self.fps, self.max_mb = root, key, fps, max_mb
+        self._file_no = 0
+        self._frames = 0  # frames already in the open file
+        self._encoder: _Encoder | None = None
 
     def add_episode(self, frames: np.ndarray) -> dict[str, Any]:
         """Append one episode's frames; return its ``videos/<key>/...`` episodes columns."""
         if self._encoder is not None and self._encoder.size_mb() > self.max_mb:
             self._encoder.close()
             self._encoder, self._file_no, self._frames = None, self._file_no + 1, 0
-        chunk, file = divmod(self._file_no, self.chunks_size)
+        chunk, file = divmod(self._file_no, CHUNK_SIZE)
         if self._encoder is None:
             path = self.root / VIDEO_PATH.format(
                 video_key=self.key, chunk_index=chunk, file_index=file
@@ -160,15 +158,15 @@ class CameraVideos:
             self._encoder = None
 
 
-@dataclass
 class ImageStats:
     """Per-channel statistics of uint8 images, exact, from 256-bin histograms (memory O(1)).
 
     LeRobot keeps image statistics per channel, scaled to [0, 1], each of shape (3, 1, 1).
     """
 
-    frames: int = 0
-    _hist: np.ndarray = field(default_factory=lambda: np.zeros((3, 256), np.int64), repr=False)
+    def __init__(self) -> None:
+        self.frames = 0
+        self._hist = np.zeros((3, 256), np.int64)
 
     def update(self, images: np.ndarray) -> None:
         """Count the pixels of ``images`` (frames, height, width, 3)."""
@@ -195,5 +193,9 @@ class ImageStats:
                 lo, hi = int(np.floor(pos)), int(np.ceil(pos))
                 a, b = np.searchsorted(cum, lo, "right"), np.searchsorted(cum, hi, "right")
                 quantiles[name].append(a + (b - a) * (pos - lo))
-        stats = {k: [[[float(v) / 255]] for v in vals] for k, vals in (out | quantiles).items()}
-        return {**stats, "count": [self.frames]}
+        scaled = {k: [[[float(v) / 255]] for v in vals] for k, vals in (out | quantiles).items()}
+        return {
+            **{k: scaled[k] for k in out},
+            "count": [self.frames],
+            **{k: scaled[k] for k in quantiles},
+        }
