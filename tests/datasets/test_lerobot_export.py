@@ -1,6 +1,7 @@
 """LeRobot export: the layout LeRobot 0.4 reads, frames equal the Minari episodes, same bytes twice.
 
-The slow test opens the export with LeRobot's own ``LeRobotDataset`` in a separate interpreter
+Camera images become videos; the rendered tests decode them and compare with the stored images.
+The slow tests open exports with LeRobot's own ``LeRobotDataset`` in a separate interpreter
 (``DEXMG_LEROBOT_PYTHON``): LeRobot 0.4.4 pins torch below 2.11, so it cannot share our venv.
 """
 
@@ -328,6 +329,57 @@ def test_camera_images_become_videos(rendered_threading, tmp_path):
 # Per frame, on 0..255. Measured 2.5 mean, 3.4 max for these 32 px renders at CRF 18 (the
 # frame-to-frame change is 4.8), mostly from yuv420p's half-resolution colour.
 MAX_MEAN_ABS_ERROR = 4.0
+
+LEROBOT_VIDEOS = """
+import sys
+import numpy as np
+import torch
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+root, backend, out = sys.argv[1:]
+ds = LeRobotDataset("dexmg/threading-source-rgb32", root=root, video_backend=backend)
+rows = [ds[i] for i in range(len(ds))]
+frames = {k: torch.stack([r[k] for r in rows]).numpy() for k in ds.meta.video_keys}
+np.savez(out, **frames, episode_index=torch.stack([r["episode_index"] for r in rows]).numpy())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.render
+@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
+def test_lerobot_dataset_decodes_the_videos(rendered_threading, tmp_path, backend):
+    """LeRobot's ``LeRobotDataset`` finds every row's frame in the videos: ours, to within 1/255."""
+    python = os.environ.get("DEXMG_LEROBOT_PYTHON")
+    if not python:
+        pytest.skip("DEXMG_LEROBOT_PYTHON (a Python with lerobot 0.4.4 installed) is not set")
+    if backend == "torchcodec":  # it loads the system's FFmpeg libraries, which may be absent
+        probe = [python, "-c", "import torchcodec.decoders"]
+        found = subprocess.run(probe, capture_output=True, text=True, check=False, timeout=300)
+        if found.returncode != 0:
+            pytest.skip(f"torchcodec cannot load FFmpeg: {found.stderr.strip().splitlines()[-1]}")
+    done = export_lerobot(rendered_threading, tmp_path / "lerobot")
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    npz = tmp_path / "frames.npz"
+    proc = subprocess.run(
+        [python, "-c", LEROBOT_VIDEOS, str(done.root), backend, str(npz)],
+        capture_output=True, text=True, check=False, env=env, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = np.load(npz)
+    episodes = _episodes(rendered_threading)
+    np.testing.assert_array_equal(got["episode_index"], np.repeat([0, 1], 10))
+    assert sorted(k for k in got.files if k != "episode_index") == sorted(
+        f"observation.images.{c}" for c in CAMERAS
+    )
+    for camera in CAMERAS:
+        key = f"observation.images.{camera}"
+        frames = got[key]  # LeRobot's layout: float32 in [0, 1], channels first
+        assert frames.shape == (20, 3, 32, 32) and frames.dtype == np.float32
+        frames = np.round(frames.transpose(0, 2, 3, 1) * 255).astype(np.int16)
+        ours = _decode(done.root / f"videos/{key}/chunk-000/file-000.mp4")
+        assert np.abs(frames - ours).max() <= 1, key
+        images = np.concatenate([ep.observations[f"{camera}_image"][:-1] for ep in episodes])
+        error = np.abs(frames - images).mean(axis=(1, 2, 3))
+        assert error.max() < MAX_MEAN_ABS_ERROR, error
 
 
 def test_odd_image_sizes_are_refused():
