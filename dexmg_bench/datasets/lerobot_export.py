@@ -204,10 +204,13 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
     dx = meta.get("dexmg") or {}
     if ds.total_episodes == 0:
         raise UserInputError(f"{dataset} has no episodes")
-    obs_keys = list(ds.observation_space.spaces)
+    spaces = ds.observation_space.spaces
+    obs_keys = list(spaces)
     images = sorted(k for k in obs_keys if k.endswith("_image"))
+    for key in images:  # refused before any work, as is a missing encoder
+        check_images(key, spaces[key].shape, spaces[key].dtype)
     if images:
-        ffmpeg_exe()  # the missing-dependency error before any work
+        ffmpeg_exe()
     keys = default_obs_keys(obs_keys)
     fps = _control_freq(dx["task"], dx["variant"])
     task = task_instruction(dx["task"])
@@ -250,7 +253,6 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
             }
             for key in images:
                 frames = np.asarray(ep.observations[key])[:-1]  # the image before each action
-                check_images(key, frames)
                 sizes[key] = frames.shape[1:3]
                 row |= cameras[key].add_episode(frames)
                 image_stats[key].update(frames)

@@ -47,14 +47,16 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def check_images(key: str, images: np.ndarray) -> None:
-    """Refuse what the encoder cannot take as it is: not uint8 RGB, or an odd width or height."""
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+def check_images(key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse images the encoder cannot take as they are: not uint8 RGB, odd width or height.
+
+    ``shape`` is one image's, (height, width, 3), as the dataset's observation space has it.
+    """
+    if dtype != np.uint8 or len(shape) != 3 or shape[-1] != 3:
         raise UserInputError(
-            f"{key}: camera images must be uint8 (frames, height, width, 3). "
-            f"Got {images.dtype} {images.shape}."
+            f"{key}: camera images must be uint8 (height, width, 3). Got {dtype} {shape}."
         )
-    height, width = images.shape[1:3]
+    height, width = shape[:2]
     if height % 2 or width % 2:
         raise UserInputError(
             f"{key}: {width}x{height} images cannot be {PIX_FMT} video, which needs an even "

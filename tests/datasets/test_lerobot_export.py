@@ -382,16 +382,38 @@ def test_lerobot_dataset_decodes_the_videos(rendered_threading, tmp_path, backen
         assert error.max() < MAX_MEAN_ABS_ERROR, error
 
 
+def test_odd_sized_camera_is_refused_before_writing(threading_source, tmp_path, monkeypatch):
+    """A camera the encoder cannot take stops the export with its key named; nothing is written."""
+    from types import SimpleNamespace
+
+    from gymnasium import spaces
+
+    from dexmg_bench.datasets import loader
+    from dexmg_bench.errors import UserInputError
+
+    ds = load(threading_source)
+    camera = spaces.Box(0, 255, (8, 9, 3), np.uint8)
+    fake = SimpleNamespace(
+        storage=ds.storage,
+        total_episodes=ds.total_episodes,
+        observation_space=spaces.Dict({**ds.observation_space.spaces, "agentview_image": camera}),
+    )
+    monkeypatch.setattr(loader, "load", lambda ds_id: fake)
+    with pytest.raises(UserInputError, match=r"agentview_image: 9x8 images"):
+        export_lerobot(threading_source, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == [tmp_path / "minari"]
+
+
 def test_odd_image_sizes_are_refused():
     """yuv420p video needs an even width and height; the error names the key and the size."""
     from dexmg_bench.datasets.lerobot_video import check_images
     from dexmg_bench.errors import UserInputError
 
-    check_images("overview_image", np.zeros((2, 32, 32, 3), np.uint8))
+    check_images("overview_image", (32, 32, 3), np.dtype(np.uint8))
     with pytest.raises(UserInputError, match=r"overview_image: 33x32 images .* even"):
-        check_images("overview_image", np.zeros((2, 32, 33, 3), np.uint8))
+        check_images("overview_image", (32, 33, 3), np.dtype(np.uint8))
     with pytest.raises(UserInputError, match=r"must be uint8"):
-        check_images("overview_image", np.zeros((2, 32, 32, 3), np.float32))
+        check_images("overview_image", (32, 32, 3), np.dtype(np.float32))
 
 
 def test_image_stats_equal_numpy(rng):
