@@ -376,8 +376,9 @@ class ExportLerobot:
     """Write a dexmg Minari dataset as a LeRobot dataset (format v3.0, read by LeRobot 0.4).
 
     Rows are steps: ``observation.state`` (low-dim keys, quaternions wxyz), ``action``,
-    ``next.success`` and the simulator state ``observation.sim_state``. Datasets with camera
-    images are refused (no videos are written). Needs the ``lerobot`` extra (pyarrow).
+    ``next.success`` and the simulator state ``observation.sim_state``. Camera images
+    (``dexmg datasets render``) become H.264 videos ``observation.images.<camera>``. Needs the
+    ``lerobot`` extra (pyarrow, imageio-ffmpeg).
 
     Attributes:
         dataset: dataset id, e.g. ``dexmg/threading-source-v0``.

@@ -5,15 +5,19 @@ Written in LeRobot's dataset format ``codebase_version`` "v3.0" (read by LeRobot
     meta/info.json                              fps, features (dtype, shape, names), totals
     meta/stats.json                             per feature: min max mean std count q01..q99
     meta/tasks.parquet                          one instruction per task (index) -> task_index
-    meta/episodes/chunk-000/file-000.parquet    per episode: length, tasks, rows, success
+    meta/episodes/chunk-000/file-000.parquet    per episode: length, tasks, rows, videos, success
     data/chunk-000/file-000.parquet             one row per action (more files past 100 MB)
+    videos/observation.images.<camera>/chunk-000/file-000.mp4   (more files past 200 MB)
 
 A row is one step: ``observation.state`` (the low-dim keys of ``default_obs_keys``, quaternions
 wxyz) and ``observation.sim_state`` (``env.get_state()``) before the action, the ``action``, and
 ``next.success`` after it. The first row's simulator state and the actions replay an episode;
 the state after the last action is not a row (LeRobot keeps one observation per action).
-Camera images would be LeRobot videos; that is not written, so datasets with ``*_image`` keys
-are refused. The same dataset gives the same bytes: no timestamps are written.
+Each ``<camera>_image`` key (``dexmg datasets render``) becomes the video feature
+``observation.images.<camera>``: one frame per row, the image before the action, episodes one
+after another in a file, H.264 yuv420p (``lerobot_video``; lossy, and images need an even size).
+The same dataset gives the same bytes: no timestamps are written, and the encoder is run
+bit-exact on one thread (the mp4 bytes hold for one ffmpeg build).
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ from typing import Any
 
 import numpy as np
 
+from dexmg_bench.datasets.lerobot_video import (
+    VIDEO_FILE_SIZE_MB,
+    VIDEO_PATH,
+    CameraVideos,
+    ImageStats,
+    check_images,
+    ffmpeg_exe,
+    video_feature,
+    video_key,
+)
 from dexmg_bench.errors import UserInputError
 
 CODEBASE_VERSION = "v3.0"
@@ -175,8 +189,9 @@ def _feature_stats(values: np.ndarray) -> dict[str, list[float]]:
 def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
     """Write the Minari dataset ``dataset`` as a LeRobot dataset in ``out`` (absent or empty).
 
-    Everything is written beside ``out`` first and moved there at the end, so a failed export
-    leaves no half dataset.
+    Episodes are read one at a time (camera images go straight to the encoder), and everything
+    is written beside ``out`` first and moved there at the end, so a failed export leaves no half
+    dataset.
     """
     from dexmg_bench.baselines.data import default_obs_keys
     from dexmg_bench.datasets.loader import load
@@ -187,26 +202,29 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
     ds = load(dataset)
     meta = ds.storage.metadata
     dx = meta.get("dexmg") or {}
-    episodes = list(ds.iterate_episodes())
-    if not episodes:
+    if ds.total_episodes == 0:
         raise UserInputError(f"{dataset} has no episodes")
-    obs_keys = list(episodes[0].observations)
+    spaces = ds.observation_space.spaces
+    obs_keys = list(spaces)
     images = sorted(k for k in obs_keys if k.endswith("_image"))
+    for key in images:  # refused before any work, as is a missing encoder
+        check_images(key, spaces[key].shape, spaces[key].dtype)
     if images:
-        raise UserInputError(
-            f"{dataset} has camera images {images}: the LeRobot export writes no videos; "
-            "export its low-dim dataset (the one `dexmg datasets render` started from)"
-        )
+        ffmpeg_exe()
     keys = default_obs_keys(obs_keys)
     fps = _control_freq(dx["task"], dx["variant"])
     task = task_instruction(dx["task"])
 
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
+    cameras = {k: CameraVideos(root=tmp, key=video_key(k), fps=fps) for k in images}
+    image_stats = {k: ImageStats() for k in images}
     columns: list[dict[str, np.ndarray]] = []
     rows: list[dict[str, Any]] = []
     pending: list[dict[str, np.ndarray]] = []
     file_no, start = 0, 0
+    first_obs: dict[str, np.ndarray] = {}
+    sizes: dict[str, tuple[int, int]] = {}  # camera -> (height, width)
 
     def flush() -> None:
         nonlocal file_no
@@ -219,12 +237,12 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
         pending.clear()
         file_no += 1
 
-    for k, ep in enumerate(episodes):
-        cols = episode_columns(ep, keys, episode_index=k, start=start, fps=fps)
-        n = len(cols["action"])
-        chunk, file = divmod(file_no, CHUNK_SIZE)
-        rows.append(
-            {
+    try:
+        for k, ep in enumerate(ds.iterate_episodes()):
+            cols = episode_columns(ep, keys, episode_index=k, start=start, fps=fps)
+            n = len(cols["action"])
+            chunk, file = divmod(file_no, CHUNK_SIZE)
+            row: dict[str, Any] = {
                 "episode_index": k,
                 "tasks": [task],
                 "length": n,
@@ -232,30 +250,44 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
                 "data/file_index": file,
                 "dataset_from_index": start,
                 "dataset_to_index": start + n,
+            }
+            for key in images:
+                frames = np.asarray(ep.observations[key])[:-1]  # the image before each action
+                sizes[key] = frames.shape[1:3]
+                row |= cameras[key].add_episode(frames)
+                image_stats[key].update(frames)
+            row |= {
                 "meta/episodes/chunk_index": 0,
                 "meta/episodes/file_index": 0,
                 "success": bool(np.asarray(ep.infos["success"])[-1]),
             }
-        )
-        columns.append(cols)
-        pending.append(cols)
-        start += n
-        if sum(v.nbytes for c in pending for v in c.values()) > DATA_FILE_SIZE_MB * 2**20:
-            flush()
-    flush()
+            rows.append(row)
+            if not first_obs:
+                first_obs = {key: ep.observations[key] for key in keys}
+            columns.append(cols)
+            pending.append(cols)
+            start += n
+            if sum(v.nbytes for c in pending for v in c.values()) > DATA_FILE_SIZE_MB * 2**20:
+                flush()
+        flush()
+    finally:
+        for camera in cameras.values():
+            camera.close()
 
     first = columns[0]
+    videos = {video_key(k): video_feature(*sizes[k], fps=fps) for k in images}
     features: dict[str, dict[str, Any]] = {
         "observation.state": {
             "dtype": "float32",
             "shape": [first["observation.state"].shape[1]],
-            "names": state_names(episodes[0].observations, keys),
+            "names": state_names(first_obs, keys),
         },
         "observation.sim_state": {
             "dtype": "float64",
             "shape": [first["observation.sim_state"].shape[1]],
             "names": None,
         },
+        **videos,
         "action": {
             "dtype": "float32",
             "shape": [first["action"].shape[1]],
@@ -269,16 +301,16 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
     info = {
         "codebase_version": CODEBASE_VERSION,
         "robot_type": dx.get("embodiment"),
-        "total_episodes": len(episodes),
+        "total_episodes": len(rows),
         "total_frames": start,
         "total_tasks": 1,
         "chunks_size": CHUNK_SIZE,
         "data_files_size_in_mb": DATA_FILE_SIZE_MB,
-        "video_files_size_in_mb": 200,
+        "video_files_size_in_mb": VIDEO_FILE_SIZE_MB,
         "fps": fps,
-        "splits": {"train": f"0:{len(episodes)}"},
+        "splits": {"train": f"0:{len(rows)}"},
         "data_path": DATA_PATH,
-        "video_path": None,
+        "video_path": VIDEO_PATH if images else None,
         "features": features,
         "dexmg": {
             "dataset_id": dataset,
@@ -287,9 +319,15 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
             "env_id": dx.get("env_id"),
             "code_version": dx.get("code_version"),
             "observation_keys": list(keys),
+            "camera_keys": images,
         },
     }
-    stats = {key: _feature_stats(np.concatenate([c[key] for c in columns])) for key in features}
+    stats = {
+        key: _feature_stats(np.concatenate([c[key] for c in columns]))
+        for key in features
+        if key not in videos
+    }
+    stats |= {video_key(k): image_stats[k].result() for k in images}
     _write_json(tmp / "meta/info.json", info)
     _write_json(tmp / "meta/stats.json", stats)
     _write_parquet(pq, tmp / "meta/tasks.parquet", _tasks_table(pa, [task]))
@@ -299,7 +337,7 @@ def export_lerobot(dataset: str, out: str | Path) -> LerobotExport:
         out.rmdir()  # checked empty above
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp.replace(out)
-    return LerobotExport(root=out, episodes=len(episodes), frames=start, fps=fps, task=task)
+    return LerobotExport(root=out, episodes=len(rows), frames=start, fps=fps, task=task)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

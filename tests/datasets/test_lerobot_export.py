@@ -1,6 +1,7 @@
 """LeRobot export: the layout LeRobot 0.4 reads, frames equal the Minari episodes, same bytes twice.
 
-The slow test opens the export with LeRobot's own ``LeRobotDataset`` in a separate interpreter
+Camera images become videos; the rendered tests decode them and compare with the stored images.
+The slow tests open exports with LeRobot's own ``LeRobotDataset`` in a separate interpreter
 (``DEXMG_LEROBOT_PYTHON``): LeRobot 0.4.4 pins torch below 2.11, so it cannot share our venv.
 """
 
@@ -212,20 +213,223 @@ def test_lerobot_dataset_reads_the_export(threading_source, tmp_path):
     np.testing.assert_array_equal(frames["task_index"], 0)
 
 
-def test_camera_images_are_refused(threading_source, tmp_path, monkeypatch):
-    """A dataset with ``*_image`` keys stops with an error naming them; nothing is written."""
+def _rendered_threading(steps: int = 10, size: int = 32) -> str:
+    """Two shipped Threading demos cut to ``steps`` actions, with two cameras rendered."""
+    import dataclasses
+
+    from dexmg_bench.datasets.minari_io import source_info, write_minari
+    from dexmg_bench.datasets.render import render_dataset
+    from dexmg_bench.datasets.source import read_source_file, shipped_source_file
+
+    src = read_source_file(shipped_source_file("Threading"))
+    demos = tuple(
+        dataclasses.replace(d, actions=d.actions[:steps], states=d.states[: steps + 1])
+        for d in src.demos[:2]
+    )
+    short = dataclasses.replace(src, demos=demos)
+    write_minari(short, source_info(short))
+    ds = render_dataset(
+        "dexmg/threading-source-v0",
+        cameras=CAMERAS,
+        size=size,
+        workers=1,
+        progress=False,
+    )
+    return ds.id
+
+
+CAMERAS = ("overview", "robot0_eye_in_hand")
+
+
+@pytest.fixture
+def rendered_threading() -> str:
+    """dexmg/threading-source-rgb32-v0: 2 episodes of 10 steps, two 32 px cameras."""
+    return _rendered_threading()
+
+
+def _decode(path) -> np.ndarray:
+    """Every frame of an mp4 as uint8 RGB (frames, height, width, 3)."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    width, height = next(reader)["size"]
+    return np.stack([np.frombuffer(b, np.uint8).reshape(height, width, 3) for b in reader])
+
+
+@pytest.mark.render
+def test_camera_images_become_videos(rendered_threading, tmp_path):
+    """Each camera is one mp4 of all episodes; its frames are the images before each action."""
+    out = tmp_path / "lerobot"
+    done = export_lerobot(rendered_threading, out)
+    episodes = _episodes(rendered_threading)
+    lengths = [len(ep.actions) for ep in episodes]
+    assert (done.episodes, done.frames) == (2, 20) and lengths == [10, 10]
+    videos = [f"videos/observation.images.{c}/chunk-000/file-000.mp4" for c in CAMERAS]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(
+        (*FILES, *videos)
+    )
+
+    info = json.loads((out / "meta/info.json").read_text())
+    assert info["video_path"] == (
+        "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+    )
+    assert info["video_files_size_in_mb"] == 200
+    for camera in CAMERAS:
+        assert info["features"][f"observation.images.{camera}"] == {
+            "dtype": "video",
+            "shape": [32, 32, 3],
+            "names": ["height", "width", "channels"],
+            "info": {
+                "video.height": 32,
+                "video.width": 32,
+                "video.codec": "h264",
+                "video.pix_fmt": "yuv420p",
+                "video.is_depth_map": False,
+                "video.fps": 20,
+                "video.channels": 3,
+                "has_audio": False,
+            },
+        }
+    assert info["dexmg"]["camera_keys"] == [f"{c}_image" for c in CAMERAS]
+    data = pq.read_table(out / "data/chunk-000/file-000.parquet")
+    assert data.column_names == [
+        k for k, f in info["features"].items() if f["dtype"] != "video"
+    ]  # LeRobot keeps video frames out of the parquet rows
+    np.testing.assert_array_equal(
+        _column(data, "action"), np.concatenate([ep.actions for ep in episodes]).astype(np.float32)
+    )
+
+    eps = pq.read_table(out / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    stats = json.loads((out / "meta/stats.json").read_text())
+    for camera in CAMERAS:
+        key = f"observation.images.{camera}"
+        assert [e[f"videos/{key}/chunk_index"] for e in eps] == [0, 0]
+        assert [e[f"videos/{key}/file_index"] for e in eps] == [0, 0]
+        assert [e[f"videos/{key}/from_timestamp"] for e in eps] == [0.0, 0.5]
+        assert [e[f"videos/{key}/to_timestamp"] for e in eps] == [0.5, 1.0]
+
+        frames = _decode(out / f"videos/{key}/chunk-000/file-000.mp4")
+        images = np.concatenate([ep.observations[f"{camera}_image"][:-1] for ep in episodes])
+        assert frames.shape == images.shape == (20, 32, 32, 3)
+        error = np.abs(frames.astype(np.int16) - images).mean(axis=(1, 2, 3))
+        assert error.max() < MAX_MEAN_ABS_ERROR, error
+
+        pixels = images.reshape(-1, 3) / 255
+        np.testing.assert_allclose(np.array(stats[key]["mean"]).reshape(3), pixels.mean(0))
+        np.testing.assert_allclose(np.array(stats[key]["q50"]).reshape(3), np.median(pixels, 0))
+        assert np.array(stats[key]["std"]).shape == (3, 1, 1) and stats[key]["count"] == [20]
+
+    again = export_lerobot(rendered_threading, tmp_path / "again")
+    for path in out.rglob("*"):
+        if path.is_file():
+            name = path.relative_to(out)
+            assert path.read_bytes() == (again.root / name).read_bytes(), name
+
+
+# Per frame, on 0..255. Measured 2.5 mean, 3.4 max for these 32 px renders at CRF 18 (the
+# frame-to-frame change is 4.8), mostly from yuv420p's half-resolution colour.
+MAX_MEAN_ABS_ERROR = 4.0
+
+LEROBOT_VIDEOS = """
+import sys
+import numpy as np
+import torch
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+root, backend, out = sys.argv[1:]
+ds = LeRobotDataset("dexmg/threading-source-rgb32", root=root, video_backend=backend)
+rows = [ds[i] for i in range(len(ds))]
+frames = {k: torch.stack([r[k] for r in rows]).numpy() for k in ds.meta.video_keys}
+np.savez(out, **frames, episode_index=torch.stack([r["episode_index"] for r in rows]).numpy())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.render
+@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
+def test_lerobot_dataset_decodes_the_videos(rendered_threading, tmp_path, backend):
+    """LeRobot's ``LeRobotDataset`` finds every row's frame in the videos: ours, to within 1/255."""
+    python = os.environ.get("DEXMG_LEROBOT_PYTHON")
+    if not python:
+        pytest.skip("DEXMG_LEROBOT_PYTHON (a Python with lerobot 0.4.4 installed) is not set")
+    if backend == "torchcodec":  # it loads the system's FFmpeg libraries, which may be absent
+        probe = [python, "-c", "import torchcodec.decoders"]
+        found = subprocess.run(probe, capture_output=True, text=True, check=False, timeout=300)
+        if found.returncode != 0:
+            pytest.skip(f"torchcodec cannot load FFmpeg: {found.stderr.strip().splitlines()[-1]}")
+    done = export_lerobot(rendered_threading, tmp_path / "lerobot")
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    npz = tmp_path / "frames.npz"
+    proc = subprocess.run(
+        [python, "-c", LEROBOT_VIDEOS, str(done.root), backend, str(npz)],
+        capture_output=True, text=True, check=False, env=env, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = np.load(npz)
+    episodes = _episodes(rendered_threading)
+    np.testing.assert_array_equal(got["episode_index"], np.repeat([0, 1], 10))
+    assert sorted(k for k in got.files if k != "episode_index") == sorted(
+        f"observation.images.{c}" for c in CAMERAS
+    )
+    for camera in CAMERAS:
+        key = f"observation.images.{camera}"
+        frames = got[key]  # LeRobot's layout: float32 in [0, 1], channels first
+        assert frames.shape == (20, 3, 32, 32) and frames.dtype == np.float32
+        frames = np.round(frames.transpose(0, 2, 3, 1) * 255).astype(np.int16)
+        ours = _decode(done.root / f"videos/{key}/chunk-000/file-000.mp4")
+        assert np.abs(frames - ours).max() <= 1, key
+        images = np.concatenate([ep.observations[f"{camera}_image"][:-1] for ep in episodes])
+        error = np.abs(frames - images).mean(axis=(1, 2, 3))
+        assert error.max() < MAX_MEAN_ABS_ERROR, error
+
+
+def test_odd_sized_camera_is_refused_before_writing(threading_source, tmp_path, monkeypatch):
+    """A camera the encoder cannot take stops the export with its key named; nothing is written."""
     from types import SimpleNamespace
+
+    from gymnasium import spaces
 
     from dexmg_bench.datasets import loader
     from dexmg_bench.errors import UserInputError
 
     ds = load(threading_source)
-    ep = next(iter(ds.iterate_episodes()))
-    obs = {**ep.observations, "agentview_image": np.zeros((len(ep.actions) + 1, 8, 8, 3))}
+    camera = spaces.Box(0, 255, (8, 9, 3), np.uint8)
     fake = SimpleNamespace(
-        storage=ds.storage, iterate_episodes=lambda: iter([SimpleNamespace(observations=obs)])
+        storage=ds.storage,
+        total_episodes=ds.total_episodes,
+        observation_space=spaces.Dict({**ds.observation_space.spaces, "agentview_image": camera}),
     )
     monkeypatch.setattr(loader, "load", lambda ds_id: fake)
-    with pytest.raises(UserInputError, match=r"camera images \['agentview_image'\].*no videos"):
+    with pytest.raises(UserInputError, match=r"agentview_image: 9x8 images"):
         export_lerobot(threading_source, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == [tmp_path / "minari"]
+
+
+def test_odd_image_sizes_are_refused():
+    """yuv420p video needs an even width and height; the error names the key and the size."""
+    from dexmg_bench.datasets.lerobot_video import check_images
+    from dexmg_bench.errors import UserInputError
+
+    check_images("overview_image", (32, 32, 3), np.dtype(np.uint8))
+    with pytest.raises(UserInputError, match=r"overview_image: 33x32 images .* even"):
+        check_images("overview_image", (32, 33, 3), np.dtype(np.uint8))
+    with pytest.raises(UserInputError, match=r"must be uint8"):
+        check_images("overview_image", (32, 32, 3), np.dtype(np.float32))
+
+
+def test_image_stats_equal_numpy(rng):
+    """Per-channel stats from histograms equal numpy's over every pixel, scaled to [0, 1]."""
+    from dexmg_bench.datasets.lerobot_video import ImageStats
+
+    images = rng.integers(0, 256, (7, 6, 10, 3), dtype=np.uint8)
+    acc = ImageStats()
+    acc.update(images[:3])
+    acc.update(images[3:])
+    got = acc.result()
+    pixels = images.reshape(-1, 3).astype(np.float64)
+    want = {"min": pixels.min(0), "max": pixels.max(0), "mean": pixels.mean(0)}
+    want |= {"std": pixels.std(0)}
+    want |= {f"q{round(q * 100):02d}": np.quantile(pixels, q, 0) for q in (0.01, 0.1, 0.5, 0.99)}
+    for key, value in want.items():
+        assert np.array(got[key]).shape == (3, 1, 1), key
+        np.testing.assert_allclose(np.array(got[key]).reshape(3), value / 255, err_msg=key)
+    assert got["count"] == [7]
