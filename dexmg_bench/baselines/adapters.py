@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from dexmg_bench.envs.base import ARMS, BimanualEnv
+from dexmg_bench.envs.base import ARMS, BimanualEnv, pose_action
+from dexmg_bench.envs.controllers import delta_pose_action
 from dexmg_bench.geometry import quat_to_mat
 
 
@@ -89,8 +90,6 @@ class _ObservationView:
     never reset or stepped; every pose comes from the observation the evaluator handed over.
     """
 
-    target_pose_to_action = BimanualEnv.target_pose_to_action
-
     def __init__(self, constants: BimanualEnv):
         self.robots = constants.robots
         self.hand_dim = constants.hand_dim
@@ -114,6 +113,11 @@ class _ObservationView:
         """World object poses from ``<obj>_pos/quat``."""
         o = self.obs
         return {n: self._pose(o[f"{n}_pos"], o[f"{n}_quat"]) for n in self.object_names}
+
+    def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
+        """The env's action toward world targets, from the observed end-effector poses."""
+        poses = delta_pose_action(self.eef_poses(), target, self.robots)
+        return pose_action(poses, hand, self.hand_dim)
 
 
 class ObservationExpert:

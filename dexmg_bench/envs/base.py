@@ -1,27 +1,28 @@
-"""``BimanualEnv``: the base class of the two-Panda tasks (tasks subclass it once, no deeper).
+"""``DexMGEnv``: the one env base of the DexMG tasks; the robot is a controller component.
 
-The base owns the simulation loop, the action layout (per-arm OSC pose command plus hand command),
-observations, seeding and exact state save/restore. A task file adds its objects, its reset
-distribution, its success terms and its per-arm subtask signals. The GR-1 tasks have the sibling
-base ``HumanoidEnv`` (``humanoid.py``); what the two share is in ``common.py``.
+The base owns what every task shares: the Gymnasium loop (seeded reset, the step of
+``500 / control_freq`` physics substeps, render, close), observations and info, exact state
+save/restore and the generator interface. The robot is a :class:`~dexmg_bench.envs.controllers.
+Controller` built by ``_make_controller``: it turns pose targets into joint motion and drives the
+hands. A task file adds its objects, its reset distribution, its success terms and its per-arm
+subtask signals, and subclasses one robot's base once, no deeper:
 
-Action (per arm, in ``ARMS`` order ``right, left``), all in ``[-1, 1]``:
-    ``dpos`` (3): end-effector translation, scaled to +-5 cm per step, world axes;
-    ``drot`` (3): axis-angle rotation, scaled to +-0.5 rad per step, world axes, applied on the left
-    of the current end-effector orientation (robosuite ``OSC_POSE`` delta semantics);
-    ``hand`` (``Embodiment.hand_dim``): 1 for a parallel gripper (-1 open, +1 closed); 6 for an
-    Inspire hand (per-finger joint-position targets, -1 open to +1 closed; see
-    ``robots/panda_inspire.py``).
-``env.action_layout`` gives the index ranges of each part. The hand is the only part that differs
-between embodiments; it is described by the task's ``Embodiment`` (a per-robot constants object).
-The OSC goal is set once per step from the current end-effector pose; torques are recomputed at
-500 Hz for the ``500 / control_freq`` physics substeps of the step.
+* ``BimanualEnv``: two Panda arms under OSC (``OSCArms``) with grippers or, with
+  ``robots = PANDA_INSPIRE``, Inspire hands;
+* ``HumanoidEnv`` (``humanoid.py``): the GR-1 through whole-body IK (``WholeBodyIKArms``).
+
+A new embodiment is a ``Controller`` subclass, a base naming it, and task files.
+
+Action (per arm, in ``ARMS`` order ``right, left``), all in ``[-1, 1]``: a pose part of 6
+values, then ``hand`` (``hand_dim``): 1 for a parallel gripper (-1 open, +1 closed), 6 for an
+Inspire or Fourier hand (per-finger joint-position targets). On the Pandas the pose part is
+``dpos`` (3, +-5 cm per step, world axes) and ``drot`` (3, axis-angle, +-0.5 rad per step, world
+axes, applied on the left of the current end-effector orientation: robosuite ``OSC_POSE`` delta
+semantics). ``env.action_layout`` gives the index ranges of each part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -39,57 +40,235 @@ from dexmg_bench.envs.common import (
     resolve_config,
 )
 from dexmg_bench.envs.config import TaskConfig
+from dexmg_bench.envs.controllers import ARMS, Controller, Embodiment, OSCArms
 from dexmg_bench.envs.robots import panda_gripper as panda
-from dexmg_bench.geometry import axis_angle_to_mat, mat_to_axis_angle
 from dexmg_bench.sim import Physics
-from dexmg_bench.sim.osc import OSC, ArmBinding, OSCGains
+from dexmg_bench.sim.osc import OSC
 from dexmg_bench.sim.scene import compile_model
 
-ARMS = panda.ARMS
 PHYSICS_HZ = 500
 
 
-@dataclass(frozen=True, kw_only=True)
-class Embodiment:
-    """The per-robot constants the base class needs: arm bindings, and how the hands are driven.
+def pose_action(poses: list[np.ndarray], hand: np.ndarray, hand_dim: int) -> np.ndarray:
+    """Per-arm pose parts and hand commands as one action, clipped to the action box."""
+    hand = np.asarray(hand, dtype=np.float64).reshape(len(ARMS), hand_dim)
+    rows = [np.concatenate([pose, hand[i]]) for i, pose in enumerate(poses)]
+    return np.clip(np.concatenate(rows), -1.0, 1.0)
 
-    Attributes:
-        arm_joints, arm_actuators, eef_site: per arm, the names of the arm's joints, torque
-            actuators and the end-effector site the pose controller tracks.
-        rest_qpos: arm rest posture (also the OSC null-space target).
-        hand_dim: per-arm hand action size (1 for a gripper, 6 for an Inspire hand).
-        hand_joints: per arm, the hand joints observed as ``<arm>_gripper_qpos``.
-        hand_actuators: per arm, the hand actuators ``hand_ctrl`` writes, in its column order.
-        hand_open_qpos: hand joint positions at reset (hands open).
-        hand_ctrl: maps hand commands (n_arms, hand_dim) in [-1, 1] to actuator controls
-            (n_arms, n_hand_actuators).
-        contact_bodies: per arm, two groups of bodies (with their subtrees) that oppose each other
-            in a grasp: finger pads, or thumb and fingers. ``grasped`` needs both to touch.
-        max_dpos, max_drot: action scaling of the pose delta (m, rad per step at |a| = 1).
-    """
 
-    arm_joints: dict[str, tuple[str, ...]]
-    arm_actuators: dict[str, tuple[str, ...]]
-    eef_site: dict[str, str]
-    rest_qpos: tuple[float, ...]
-    hand_dim: int
-    hand_joints: dict[str, tuple[str, ...]]
-    hand_actuators: dict[str, tuple[str, ...]]
-    hand_open_qpos: tuple[float, ...]
-    hand_ctrl: Callable[[np.ndarray], np.ndarray]
-    contact_bodies: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
-    max_dpos: float = 0.05
-    max_drot: float = 0.5
+class DexMGEnv(gym.Env):
+    """A bimanual robot at a table with a task's objects; the robot is ``self.controller``."""
 
-    def __post_init__(self) -> None:
-        if self.hand_dim < 1:
-            raise ValueError(f"`hand_dim` must be >= 1. Got {self.hand_dim}.")
-        for arm in ARMS:
-            if len(self.hand_open_qpos) != len(self.hand_joints[arm]):
-                raise ValueError(
-                    f"`hand_open_qpos` has {len(self.hand_open_qpos)} values for "
-                    f"{len(self.hand_joints[arm])} {arm} hand joints."
-                )
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+    # Set by each task.
+    config_cls: ClassVar[type[TaskConfig]] = TaskConfig
+    variants: ClassVar[dict[str, TaskConfig]] = {}
+    embodiment: ClassVar[str] = ""
+    object_names: ClassVar[tuple[str, ...]] = ()
+    object_bodies: ClassVar[dict[str, str]] = {}  # object name -> body name, where they differ
+    subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {}
+    extra_state: ClassVar[int] = 0  # task state outside MuJoCo (e.g. a colour), in get_state
+
+    def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: Any):
+        self.config = resolve_config(self, variant, render_mode, overrides)
+        self.render_mode = render_mode
+        self.controller = self._make_controller(self._scene_xml())
+        self.physics = p = self.controller.physics
+        self._n_substeps = PHYSICS_HZ // self.config.control_freq
+        bodies = {n: self.object_bodies.get(n, n) for n in self.object_names}
+        self._object_ids = {n: p.id("body", b) for n, b in bodies.items()}
+        self._object_geoms = {n: p.body_geoms(b) for n, b in bodies.items()}
+        self._pad_geoms = self.controller.contact_geoms
+        self.hand_dim = self.controller.hand_dim
+        self.arm_action_dim = 6 + self.hand_dim
+        self.action_layout: dict[str, dict[str, list[int]]] = {}
+        for i, arm in enumerate(ARMS):
+            o = i * self.arm_action_dim
+            pos, rot, hand = [o, o + 3], [o + 3, o + 6], [o + 6, o + self.arm_action_dim]
+            self.action_layout[arm] = {}
+            for pos_key, rot_key in self.controller.pose_keys:
+                self.action_layout[arm] |= {pos_key: pos, rot_key: rot, "hand": hand}
+        n_act = len(ARMS) * self.arm_action_dim
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float64)
+        self.observation_space = self._make_observation_space()
+        self._task_state = np.zeros(self.extra_state)
+        self._elapsed = 0
+
+    # ------------------------------------------------------------------ robot and task hooks
+    def _make_controller(self, scene_xml: str) -> Controller:
+        """The robot: its physics (of ``scene_xml``), arms and hands."""
+        raise NotImplementedError
+
+    def _scene_xml(self) -> str:
+        raise NotImplementedError
+
+    def _reset_task(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
+        """Place the objects (the robot is reset); a task taking no options refuses any."""
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}; known: initial_state")
+        self._reset_objects(rng)
+
+    def _reset_objects(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _task_state_changed(self) -> None:
+        """Called after ``set_state`` restored ``_task_state`` (e.g. to recolour objects).
+
+        It runs after ``mj_forward``, so it may change appearance only, not physics.
+        """
+
+    def _task_observation_space(self) -> dict[str, gym.spaces.Space]:
+        return {}
+
+    def _task_observation(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def evaluate(self) -> dict[str, bool]:
+        """Named success terms of the current state; ``"success"`` is the task's success."""
+        raise NotImplementedError
+
+    def subtask_signals(self) -> dict[str, dict[str, bool]]:
+        """Per arm, whether each subtask's termination condition holds now (for segmentation)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ gym API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Sample a new scene from the variant's reset distribution (``options`` per task).
+
+        ``options={"initial_state": state}`` then restores a ``get_state`` vector (e.g. the first
+        state of a recorded episode), as robomimic's ``reset_to`` does.
+        """
+        super().reset(seed=seed)
+        options = dict(options or {})
+        initial_state = options.pop("initial_state", None)
+        self.physics.reset()
+        self.controller.reset_arms(self.np_random, self.config.joint_noise)
+        self.controller.open_hands()
+        self._reset_task(self.np_random, options)
+        self.physics.forward()
+        self._elapsed = 0
+        if initial_state is not None:
+            self.set_state(initial_state)
+        return self._observation(), self._info()
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Aim the arms and hands as ``action`` says, then run ``500 / control_freq`` substeps."""
+        action = check_action(action, self.action_space, self.action_layout)
+        self.controller.command_arms(self.action_to_target_pose(action))
+        self.controller.set_hand(action)
+        self.controller.step(self._n_substeps)
+        self._elapsed += 1
+        info = self._info()
+        reward = float(info["success"])
+        terminated = bool(info["success"] and self.config.terminate_on_success)
+        return self._observation(), reward, terminated, False, info
+
+    def render(self) -> np.ndarray | None:
+        """An RGB frame of ``render_camera`` when ``render_mode="rgb_array"``."""
+        if self.render_mode != "rgb_array":
+            return None
+        size = self.config.render_size
+        return self.physics.render(self.config.render_camera, size, size)
+
+    def close(self) -> None:
+        """Release rendering contexts."""
+        self.physics.close()
+
+    # ------------------------------------------------------------------ generator interface
+    def eef_poses(self) -> np.ndarray:
+        """World poses (n_arms, 4, 4) of the end-effector sites, ``ARMS`` order."""
+        return self.controller.eef_poses()
+
+    def object_poses(self) -> dict[str, np.ndarray]:
+        """World poses (4, 4) of the task's objects: the frames subtasks are defined in."""
+        return {n: self.physics.body_pose(i) for n, i in self._object_ids.items()}
+
+    def action_to_target_pose(self, action: np.ndarray) -> np.ndarray:
+        """The world-frame end-effector targets (n_arms, 4, 4) that an action commands now."""
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
+        return self.controller.action_to_target_pose(a)
+
+    def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
+        """The action that moves toward world targets (n_arms, 4, 4), clipped to the action box."""
+        return pose_action(self.controller.target_pose_to_action(target), hand, self.hand_dim)
+
+    def grasped(self, arm: str, obj: str) -> bool:
+        """Whether both opposing sides of ``arm``'s hand touch ``obj`` (robosuite's test).
+
+        The sides are the two finger pads of a gripper, the thumb and the other fingers of an
+        Inspire hand, or the thumb with the palm and the other fingers of a Fourier hand.
+        """
+        return both_sides_touch(self.physics, self._pad_geoms[arm], self._object_geoms[obj])
+
+    def touching(self, arm: str, obj: str) -> bool:
+        """Whether any part of ``arm``'s hand touches ``obj``."""
+        first, second = self._pad_geoms[arm]
+        return self.physics.contact_between(first | second, self._object_geoms[obj])
+
+    def hand_command(self) -> np.ndarray:
+        """The last hand command per arm (n_arms, hand_dim)."""
+        return self.controller.hand_cmd.reshape(len(ARMS), self.hand_dim).copy()
+
+    def get_state(self) -> np.ndarray:
+        """Everything needed to continue exactly: physics, hand command, task state."""
+        return np.concatenate(
+            [self.physics.get_state(), self.controller.hand_cmd, self._task_state]
+        )
+
+    def set_state(self, state: np.ndarray) -> None:
+        """Restore a state from ``get_state`` (e.g. the first state of a recorded demo)."""
+        state = np.asarray(state, dtype=np.float64)
+        n, h = self.physics.state_size, self.controller.hand_cmd.size
+        if state.shape != (n + h + self.extra_state,):
+            raise ValueError(
+                f"expected a state of shape ({n + h + self.extra_state},), got {state.shape}"
+            )
+        self.physics.set_state(state[:n])  # runs mj_forward (a second one cost 45% of a write)
+        self.controller.hand_cmd = state[n : n + h].copy()
+        self._task_state = state[n + h :].copy()
+        self._task_state_changed()
+
+    # ------------------------------------------------------------------ observations
+    def _make_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict(
+            {
+                **arm_spaces(self.controller.hands.joints),
+                **self.controller.observation_space(),
+                **object_spaces(self.object_names),
+                **self._task_observation_space(),
+                **camera_spaces(self.config),
+            }
+        )
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        c = self.controller
+        return {
+            **arm_observation(
+                self.physics.data,
+                self.eef_poses(),
+                arm_qpos=c.arm_qpos,
+                arm_dof=c.arm_dof,
+                finger_qpos=c.finger_qpos,
+            ),
+            **c.observation(),
+            **object_observation(self.object_poses()),
+            **self._task_observation(),
+            **camera_observation(self.physics, self.config),
+        }
+
+    def _info(self) -> dict[str, Any]:
+        terms = self.evaluate()
+        return {
+            "success": bool(terms["success"]),
+            "terms": terms,
+            "subtask_signals": self.subtask_signals(),
+            **self.controller.info(),
+        }
 
 
 def _gripper_ctrl(cmd: np.ndarray) -> np.ndarray:
@@ -114,240 +293,20 @@ PANDA_GRIPPERS = Embodiment(
 )
 
 
-class BimanualEnv(gym.Env):
-    """Two arms, each with an end-effector pose controller and a hand, at a table."""
+class BimanualEnv(DexMGEnv):
+    """Two Panda arms under OSC, each with a gripper or (``robots``) a dexterous hand."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
-
-    # Set by each task.
-    config_cls: ClassVar[type[TaskConfig]] = TaskConfig
-    variants: ClassVar[dict[str, TaskConfig]] = {}
     embodiment: ClassVar[str] = "two Panda arms, parallel grippers"
     robots: ClassVar[Embodiment] = PANDA_GRIPPERS
-    object_names: ClassVar[tuple[str, ...]] = ()
-    subtask_names: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, variant: str = "D0", render_mode: str | None = None, **overrides: Any):
-        self.config = resolve_config(self, variant, render_mode, overrides)
-        self.render_mode = render_mode
-        self.physics = Physics(compile_model(self._scene_xml()))
-        rb = self.robots
-        self.osc = OSC(
-            self.physics,
-            tuple(
-                ArmBinding(
-                    joints=rb.arm_joints[arm],
-                    actuators=rb.arm_actuators[arm],
-                    eef_site=rb.eef_site[arm],
-                    rest_qpos=rb.rest_qpos,
-                )
-                for arm in ARMS
-            ),
-            OSCGains(),
-        )
-        p = self.physics
-        self._n_substeps = PHYSICS_HZ // self.config.control_freq
-        self._finger_qpos = np.array(
-            [[p.joint_qpos_adr(j) for j in rb.hand_joints[a]] for a in ARMS]
-        )
-        self._arm_qpos = {a: self.osc.qpos_idx[i] for i, a in enumerate(ARMS)}
-        self._arm_dof = {a: self.osc.dof_idx[i] for i, a in enumerate(ARMS)}
-        self._finger_act = np.array(
-            [[p.id("actuator", n) for n in rb.hand_actuators[a]] for a in ARMS]
-        )
-        self._object_ids = {name: p.id("body", name) for name in self.object_names}
-        self._object_geoms = {name: p.body_geoms(name) for name in self.object_names}
-        self._pad_geoms = {
-            arm: tuple(
-                frozenset().union(*(p.body_geoms(b) for b in group))
-                for group in rb.contact_bodies[arm]
-            )
-            for arm in ARMS
-        }
-        self.hand_dim = rb.hand_dim
-        self.arm_action_dim = 6 + self.hand_dim
-        self.action_layout = {
-            arm: {
-                "dpos": [i * self.arm_action_dim, i * self.arm_action_dim + 3],
-                "drot": [i * self.arm_action_dim + 3, i * self.arm_action_dim + 6],
-                "hand": [i * self.arm_action_dim + 6, (i + 1) * self.arm_action_dim],
-            }
-            for i, arm in enumerate(ARMS)
-        }
-        n_act = len(ARMS) * self.arm_action_dim
-        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float64)
-        self.observation_space = self._make_observation_space()
-        self._hand_cmd = -np.ones(len(ARMS) * self.hand_dim)
-        self._elapsed = 0
+    def _make_controller(self, scene_xml: str) -> Controller:
+        return OSCArms(Physics(compile_model(scene_xml)), self.robots)
 
-    # ------------------------------------------------------------------ task hooks
-    def _scene_xml(self) -> str:
-        raise NotImplementedError
+    @property
+    def osc(self) -> OSC:
+        """The arms' operational-space controller."""
+        assert isinstance(self.controller, OSCArms)
+        return self.controller.osc
 
-    def _reset_objects(self, rng: np.random.Generator) -> None:
-        raise NotImplementedError
 
-    def evaluate(self) -> dict[str, bool]:
-        """Named success terms of the current state; ``"success"`` is the task's success."""
-        raise NotImplementedError
-
-    def subtask_signals(self) -> dict[str, dict[str, bool]]:
-        """Per arm, whether each subtask's termination condition holds now (for segmentation)."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ gym API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Sample a new scene from the variant's reset distribution.
-
-        ``options={"initial_state": state}`` then restores a ``get_state`` vector (e.g. the first
-        state of a recorded episode), as robomimic's ``reset_to`` does.
-        """
-        super().reset(seed=seed)
-        options = dict(options or {})
-        initial_state = options.pop("initial_state", None)
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}; known: initial_state")
-        p = self.physics
-        p.reset()
-        rest = np.asarray(self.robots.rest_qpos)
-        for i, _arm in enumerate(ARMS):
-            noise = self.np_random.normal(0.0, self.config.joint_noise, size=rest.shape)
-            p.data.qpos[self.osc.qpos_idx[i]] = rest + noise
-        self._hand_cmd = -np.ones(len(ARMS) * self.hand_dim)
-        p.data.qpos[self._finger_qpos] = np.asarray(self.robots.hand_open_qpos)
-        self._apply_hand()
-        self._reset_objects(self.np_random)
-        p.forward()
-        self._elapsed = 0
-        if initial_state is not None:
-            self.set_state(initial_state)
-        return self._observation(), self._info()
-
-    def step(
-        self, action: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Apply one policy action for ``500 / control_freq`` physics substeps."""
-        action = self._validate_action(action)
-        goal = self.action_to_target_pose(action)
-        self.osc.set_goal(goal[:, :3, 3], goal[:, :3, :3])
-        self._hand_cmd = action.reshape(len(ARMS), -1)[:, 6:].copy().ravel()
-        self._apply_hand()
-        self.osc.step(self._n_substeps)
-        self._elapsed += 1
-        info = self._info()
-        reward = float(info["success"])
-        terminated = bool(info["success"] and self.config.terminate_on_success)
-        return self._observation(), reward, terminated, False, info
-
-    def render(self) -> np.ndarray | None:
-        """An RGB frame of ``render_camera`` when ``render_mode="rgb_array"``."""
-        if self.render_mode != "rgb_array":
-            return None
-        size = self.config.render_size
-        return self.physics.render(self.config.render_camera, size, size)
-
-    def close(self) -> None:
-        """Release rendering contexts."""
-        self.physics.close()
-
-    # ------------------------------------------------------------------ generator interface
-    def eef_poses(self) -> np.ndarray:
-        """World poses (n_arms, 4, 4) of the end-effector sites, ``ARMS`` order."""
-        pos, rot = self.osc.eef_pos_rot()
-        poses = np.tile(np.eye(4), (len(ARMS), 1, 1))
-        poses[:, :3, :3] = rot
-        poses[:, :3, 3] = pos
-        return poses
-
-    def object_poses(self) -> dict[str, np.ndarray]:
-        """World poses (4, 4) of the task's objects: the frames subtasks are defined in."""
-        return {n: self.physics.body_pose(i) for n, i in self._object_ids.items()}
-
-    def action_to_target_pose(self, action: np.ndarray) -> np.ndarray:
-        """The world-frame end-effector targets (n_arms, 4, 4) that an action commands now."""
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
-        eef = self.eef_poses()
-        target = eef.copy()
-        target[:, :3, 3] += a[:, :3] * self.robots.max_dpos
-        for i in range(len(ARMS)):
-            target[i, :3, :3] = axis_angle_to_mat(a[i, 3:6] * self.robots.max_drot) @ eef[i, :3, :3]
-        return target
-
-    def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
-        """The action that moves toward world targets (n_arms, 4, 4), clipped to the action box."""
-        eef = self.eef_poses()
-        hand = np.asarray(hand, dtype=np.float64).reshape(len(ARMS), self.hand_dim)
-        rows = []
-        for i in range(len(ARMS)):
-            dpos = (target[i, :3, 3] - eef[i, :3, 3]) / self.robots.max_dpos
-            drot = mat_to_axis_angle(target[i, :3, :3] @ eef[i, :3, :3].T) / self.robots.max_drot
-            rows.append(np.concatenate([dpos, drot, hand[i]]))
-        return np.clip(np.concatenate(rows), -1.0, 1.0)
-
-    def grasped(self, arm: str, obj: str) -> bool:
-        """Whether both opposing sides of ``arm``'s hand touch ``obj`` (robosuite's test).
-
-        The sides are the two finger pads of a gripper, or the thumb and the other fingers of a
-        dexterous hand (``Embodiment.contact_bodies``).
-        """
-        return both_sides_touch(self.physics, self._pad_geoms[arm], self._object_geoms[obj])
-
-    def hand_command(self) -> np.ndarray:
-        """The last hand command per arm (n_arms, hand_dim)."""
-        return self._hand_cmd.reshape(len(ARMS), self.hand_dim).copy()
-
-    def get_state(self) -> np.ndarray:
-        """Everything needed to continue this episode exactly (the hand command included)."""
-        return np.concatenate([self.physics.get_state(), self._hand_cmd])
-
-    def set_state(self, state: np.ndarray) -> None:
-        """Restore a state from ``get_state`` (e.g. the first state of a recorded demo)."""
-        state = np.asarray(state, dtype=np.float64)
-        n = self.physics.state_size
-        if state.shape != (n + self._hand_cmd.size,):
-            raise ValueError(
-                f"expected a state of shape ({n + self._hand_cmd.size},), got {state.shape}"
-            )
-        self.physics.set_state(state[:n])
-        self._hand_cmd = state[n:].copy()
-
-    # ------------------------------------------------------------------ helpers
-    def _validate_action(self, action: Any) -> np.ndarray:
-        return check_action(action, self.action_space, self.action_layout)
-
-    def _apply_hand(self) -> None:
-        cmd = self._hand_cmd.reshape(len(ARMS), self.hand_dim)
-        self.physics.data.ctrl[self._finger_act] = self.robots.hand_ctrl(cmd)
-
-    def _make_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict(
-            {
-                **arm_spaces(self.robots.hand_joints),
-                **object_spaces(self.object_names),
-                **camera_spaces(self.config),
-            }
-        )
-
-    def _observation(self) -> dict[str, np.ndarray]:
-        d = self.physics.data
-        return {
-            **arm_observation(
-                d,
-                self.eef_poses(),
-                arm_qpos=self._arm_qpos,
-                arm_dof=self._arm_dof,
-                finger_qpos=self._finger_qpos,
-            ),
-            **object_observation(self.object_poses()),
-            **camera_observation(self.physics, self.config),
-        }
-
-    def _info(self) -> dict[str, Any]:
-        terms = self.evaluate()
-        return {
-            "success": bool(terms["success"]),
-            "terms": terms,
-            "subtask_signals": self.subtask_signals(),
-        }
+__all__ = ["ARMS", "PHYSICS_HZ", "BimanualEnv", "DexMGEnv", "Embodiment", "PANDA_GRIPPERS"]

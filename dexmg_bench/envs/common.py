@@ -1,8 +1,7 @@
-"""What ``BimanualEnv`` and ``HumanoidEnv`` share, as plain functions.
+"""``DexMGEnv``'s helpers that need no controller, as plain functions.
 
-The two bases are siblings (their controllers differ), so the parts that do not depend on the
-controller live here once instead of in a common parent class: resolving a variant's config,
-checking actions, the observation layout and the grasp test.
+Resolving a variant's config, checking actions, the observation layout and the grasp test do not
+depend on the robot, so they are functions of their inputs rather than methods, and read alone.
 """
 
 from __future__ import annotations

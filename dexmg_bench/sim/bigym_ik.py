@@ -241,20 +241,8 @@ class RealBiGymIK:
         from dexmg_bench.sim.bigym_ik_kernel import solve_on
 
         qadr, dadr, sites, scratch = self._ik_binding(raw)
-        return solve_on(
-            raw.mojo.model,
-            scratch,
-            raw.mojo.data.qpos,
-            qadr,
-            dadr,
-            sites,
-            q0,
-            targets,
-            lower,
-            upper,
-            cost=cost,
-            gains=gains,
-        )
+        scene = (raw.mojo.model, scratch, raw.mojo.data.qpos, qadr, dadr, sites)
+        return solve_on(*scene, q0, targets, (lower, upper), cost=cost, gains=gains)
 
     def pose_joint_action(  # noqa: PLR0913 (the adapter's pose-to-joint inputs)
         self,
@@ -282,20 +270,11 @@ class RealBiGymIK:
         _, gain_values, iterations = self._pose_gains
         out_q, out_err = np.empty(nq), np.empty(len(ARMS))
         out_joint = np.empty(low.size, low.dtype)
-        kernel(
-            *fixed,
-            np.ascontiguousarray(targets, np.float64),
-            np.asarray(hand, np.float64),
-            cost,
-            gain_values,
-            iterations,
-            base_step,
-            low,
-            high,
-            out_q,
-            out_err,
-            out_joint,
-        )
+        bounds = (base_step, low, high)
+        targets = np.ascontiguousarray(targets, np.float64)
+        hand = np.asarray(hand, np.float64)
+        out = (out_q, out_err, out_joint)
+        kernel(*fixed, targets, hand, cost, gain_values, iterations, bounds, out)
         return out_joint, out_err
 
     def _pose_binding(self, raw: Any) -> tuple[Any, tuple, int]:
@@ -308,32 +287,19 @@ class RealBiGymIK:
         bound = self._pose_bound.get(key)
         if bound is None or bound[0] is not data:
             from dexmg_bench.sim.bigym_ik_kernel import FUNCTIONS, pose_joint_action
+            from dexmg_bench.sim.native import binding
 
             qadr, dadr, sites, scratch = self._ik_binding(raw)
             lower, upper = self.ik_joints(raw)[1:]
             self.base_command(raw)  # the base actuator ids
             self.servo_sag(raw)  # the servo gains
             model = raw.mojo.model
-            fixed = (
-                FUNCTIONS,
-                np.uint64(model._address),
-                np.uint64(scratch._address),
-                scratch.qpos,
-                scratch.site_xpos,
-                scratch.site_xmat,
-                data.qpos,
-                data.ctrl,
-                data.qfrc_bias,
-                np.asarray(self._base_ctrl[key], np.int64),
-                np.asarray(qadr, np.int64),
-                np.asarray(dadr, np.int64),
-                np.asarray(sites, np.int32),
-                lower,
-                upper,
-                self._kp[key],
-                np.empty((3, model.nv)),  # Jacobian scratch
-                np.empty((3, model.nv)),
-            )
+            base_ids = np.asarray(self._base_ctrl[key], np.int64)
+            sites32 = np.asarray(sites, np.int32)
+            jac = (np.empty((3, model.nv)), np.empty((3, model.nv)))  # Jacobian scratch
+            scene = (data.qpos, data.ctrl, data.qfrc_bias, base_ids, self._kp[key])
+            ik = (np.asarray(qadr, np.int64), np.asarray(dadr, np.int64), sites32, lower, upper)
+            fixed = (binding(FUNCTIONS, model, scratch, jac), scene, ik)
             bound = (data, pose_joint_action, fixed, len(qadr))
             self._pose_bound[key] = bound
         return bound[1:]

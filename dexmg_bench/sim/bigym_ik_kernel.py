@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 from dexmg_bench.sim.ik_kernel import _cholesky_solve
-from dexmg_bench.sim.native import address, ccall
+from dexmg_bench.sim.native import address, binding, ccall
 
 _SMALL_ANGLE = 1e-2  # geometry.so3's switch to the series form of atan(x)/x
 
@@ -110,37 +110,20 @@ def _errors(site_xpos, site_xmat, sites, targets, dpos, drot):  # noqa: PLR0917
 
 
 @numba.njit(cache=True, nogil=True)
-def solve(  # noqa: PLR0912, PLR0913, PLR0917 (a kernel: flat arrays, one loop)
-    fns,
-    m_ptr,
-    d_ptr,
-    qpos,
-    site_xpos,
-    site_xmat,
-    qadr,
-    dadr,
-    sites,
-    q0,
-    targets,
-    lower,
-    upper,
-    cost,
-    rot_weight,
-    damping,
-    iterations,
-    max_joint_step,
-    min_joint_step,
-    tolerance,
-    rot_tolerance,
-    jacp,
-    jacr,
-    out_q,
-    out_err,
-):
+def solve(kin, qadr, dadr, sites, q0, targets, bounds, cost, gains, out):  # noqa: PLR0912, PLR0913, PLR0917
     """``solve_ik``'s loop on scratch data (``qpos`` already the scene's); returns iterations run.
 
-    ``out_q`` gets the configuration, ``out_err`` the remaining position error per arm (m).
+    ``kin`` is ``native.binding(FUNCTIONS, ...)`` of the scratch data; ``bounds`` is
+    ``(lower, upper)``; ``gains`` is ``(rot_weight, damping, iterations, max_joint_step,
+    min_joint_step, tolerance, rot_tolerance)``; ``out`` is ``(q, err)``, written: the
+    configuration and the remaining position error per arm (m).
     """
+    fns, m_ptr, d_ptr, qpos, site_xpos, site_xmat, jacp, jacr = kin
+    lower, upper = bounds
+    rot_weight, damping, iterations, max_joint_step, min_joint_step, tolerance, rot_tolerance = (
+        gains
+    )
+    out_q, out_err = out
     n = q0.shape[0]
     n_arms = sites.shape[0]
     m = 6 * n_arms
@@ -225,8 +208,7 @@ def solve_on(  # noqa: PLR0913, PLR0917 (bigym_ik.solve_ik's arguments + the mod
     sites: np.ndarray,
     q0: np.ndarray,
     targets: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
     *,
     cost: np.ndarray,
     gains: Any,
@@ -235,73 +217,38 @@ def solve_on(  # noqa: PLR0913, PLR0917 (bigym_ik.solve_ik's arguments + the mod
 
     ``scratch`` is an ``MjData`` of ``model`` that the kernel may overwrite; it starts from the
     scene's ``scene_qpos`` with the ``qadr`` joints (dofs ``dadr``) set from ``q``; ``sites`` are
-    the pinch sites; ``gains`` an ``IKGains``.
+    the pinch sites; ``bounds`` the joint limits ``(lower, upper)``; ``gains`` an ``IKGains``.
     """
     scratch.qpos[:] = scene_qpos
     out_q, out_err = np.empty(len(qadr)), np.empty(len(sites))
-    jacp, jacr = np.empty((3, model.nv)), np.empty((3, model.nv))
+    jac = (np.empty((3, model.nv)), np.empty((3, model.nv)))
+    g = gains
+    settings = (
+        float(g.rot_weight),
+        float(g.damping),
+        int(g.iterations),
+        float(g.max_joint_step),
+        float(g.min_joint_step),
+        float(g.tolerance),
+        float(g.rot_tolerance),
+    )
     solve(
-        FUNCTIONS,
-        np.uint64(model._address),
-        np.uint64(scratch._address),
-        scratch.qpos,
-        scratch.site_xpos,
-        scratch.site_xmat,
+        binding(FUNCTIONS, model, scratch, jac),
         np.asarray(qadr, np.int64),
         np.asarray(dadr, np.int64),
         np.asarray(sites, np.int32),
         np.asarray(q0, np.float64),
         np.ascontiguousarray(targets, np.float64),
-        np.asarray(lower, np.float64),
-        np.asarray(upper, np.float64),
+        (np.asarray(bounds[0], np.float64), np.asarray(bounds[1], np.float64)),
         np.asarray(cost, np.float64),
-        float(gains.rot_weight),
-        float(gains.damping),
-        int(gains.iterations),
-        float(gains.max_joint_step),
-        float(gains.min_joint_step),
-        float(gains.tolerance),
-        float(gains.rot_tolerance),
-        jacp,
-        jacr,
-        out_q,
-        out_err,
+        settings,
+        (out_q, out_err),
     )
     return out_q, out_err
 
 
 @numba.njit(cache=True, nogil=True)
-def pose_joint_action(  # noqa: PLR0913, PLR0917 (a kernel: flat arrays)
-    fns,
-    m_ptr,
-    d_ptr,
-    qpos,
-    site_xpos,
-    site_xmat,
-    scene_qpos,
-    scene_ctrl,
-    scene_bias,
-    base_ids,
-    qadr,
-    dadr,
-    sites,
-    lower,
-    upper,
-    kp,
-    jacp,
-    jacr,
-    targets,
-    hand,
-    cost,
-    gains,
-    iterations,
-    base_step,
-    low,
-    high,
-    out_q,
-    out_err,
-    out_joint,
-):
+def pose_joint_action(kin, scene, ik, targets, hand, cost, gains, iterations, bounds, out):  # noqa: PLR0913, PLR0917
     """The pose action's whole conversion in one call: the adapter's numpy glue, then ``solve``.
 
     As ``BiGymAdapterEnv._pose_to_joint_action`` with the compiled ``solve``: the IK starts from
@@ -310,8 +257,16 @@ def pose_joint_action(  # noqa: PLR0913, PLR0917 (a kernel: flat arrays)
     (``scene_bias / kp``), the grippers ``(hand + 1) / 2`` (left, right) and all of it clamped to
     ``[low, high]``, element by element the same IEEE operations (so the same bits); ``gains``
     holds ``rot_weight, damping, max_joint_step, min_joint_step, tolerance, rot_tolerance``.
-    The arguments up to ``jacr`` are fixed per env (``RealBiGym._pose_binding``).
+    ``kin`` (``native.binding`` of the IK's scratch data), ``scene`` (``scene_qpos, scene_ctrl,
+    scene_bias, base_ids, kp``) and ``ik`` (``qadr, dadr, sites, lower, upper``) are fixed per env
+    (``RealBiGymIK._pose_binding``); ``bounds`` is ``(base_step, low, high)`` and ``out`` is
+    ``(q, err, joint)``, written.
     """
+    scene_qpos, scene_ctrl, scene_bias, base_ids, kp = scene
+    qadr, dadr, sites, lower, upper = ik
+    base_step, low, high = bounds
+    out_q, out_err, out_joint = out
+    qpos = kin[3]
     n = qadr.shape[0]
     nb = base_ids.shape[0]
     for i in range(scene_qpos.shape[0]):
@@ -321,33 +276,8 @@ def pose_joint_action(  # noqa: PLR0913, PLR0917 (a kernel: flat arrays)
         q0[k] = scene_qpos[qadr[k]]
     for k in range(nb):
         q0[k] = scene_ctrl[base_ids[k]]
-    solve(
-        fns,
-        m_ptr,
-        d_ptr,
-        qpos,
-        site_xpos,
-        site_xmat,
-        qadr,
-        dadr,
-        sites,
-        q0,
-        targets,
-        lower,
-        upper,
-        cost,
-        gains[0],
-        gains[1],
-        iterations,
-        gains[2],
-        gains[3],
-        gains[4],
-        gains[5],
-        jacp,
-        jacr,
-        out_q,
-        out_err,
-    )
+    settings = (gains[0], gains[1], iterations, gains[2], gains[3], gains[4], gains[5])
+    solve(kin, qadr, dadr, sites, q0, targets, (lower, upper), cost, settings, (out_q, out_err))
     m = out_joint.shape[0]
     joint = np.empty(m)
     # np.maximum(x, lo) is ``lo if x < lo else x`` and np.minimum(x, hi) ``hi if x > hi else x``

@@ -33,6 +33,7 @@ import numpy as np
 
 from dexmg_bench.sim import ik_kernel
 from dexmg_bench.sim.humanoid_scene import ik_model_xml
+from dexmg_bench.sim.native import binding
 from dexmg_bench.sim.physics import Physics
 
 
@@ -144,8 +145,8 @@ class WholeBodyIK:
         self._site_ids32 = np.array(self._site_ids, dtype=np.int32)
         self._rest = rest.copy()
         self._cost = np.array([c.position_cost] * 3 + [c.orientation_cost] * 3)
-        self._jacp = np.zeros((3, model.nv))
-        self._jacr = np.zeros((3, model.nv))
+        jac = (np.zeros((3, model.nv)), np.zeros((3, model.nv)))
+        self._kin = binding(ik_kernel.FUNCTIONS, model, self.configuration.data, jac)
 
     def frame_poses(self, qpos: np.ndarray) -> np.ndarray:
         """World poses (n_frames, 4, 4) of the frames at ``qpos`` (forward kinematics)."""
@@ -161,36 +162,22 @@ class WholeBodyIK:
         q0 = np.asarray(qpos, dtype=np.float64)
         if q0.shape != (self.model.nq,):
             raise ValueError(f"`qpos` must have shape ({self.model.nq},). Got {q0.shape}.")
-        d, c = self.configuration.data, self.config
+        c = self.config
         rots = _project_rotations(targets[:, :3, :3])
         q = np.empty(self.model.nq)
         pos_err = np.empty(len(self.frames))
         rot_err = np.empty(len(self.frames))
+        gains = (self._cost, c.posture_cost, c.lm_damping, c.iterations, c.tolerance, c.max_step)
         it = ik_kernel.solve(
-            ik_kernel.FUNCTIONS,
-            np.uint64(self.model._address),
-            np.uint64(d._address),
-            d.qpos,
-            d.site_xpos,
-            d.site_xmat,
+            self._kin,
             self._site_ids32,
             q0,
             targets,
-            self._rest,
-            self.lower,
-            self.upper,
-            self._cost,
-            c.posture_cost,
-            c.lm_damping,
-            c.iterations,
-            c.tolerance,
-            c.max_step,
-            self._jacp,
-            self._jacr,
-            q,
             rots,
-            pos_err,
-            rot_err,
+            self._rest,
+            (self.lower, self.upper),
+            gains,
+            (q, pos_err, rot_err),
         )
         return IKResult(qpos=q, pos_error=pos_err, rot_error=rot_err, iterations=int(it))
 

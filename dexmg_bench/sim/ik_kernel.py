@@ -228,33 +228,17 @@ def _frame_errors(site_ids, site_xpos, site_xmat, target_pos, target_rot, pos_er
 
 
 @numba.njit(cache=True, nogil=True)
-def solve(  # noqa: PLR0913, PLR0917 (a kernel takes flat arrays, not objects)
-    fns,
-    m_ptr,
-    d_ptr,
-    qpos,
-    site_xpos,
-    site_xmat,
-    site_ids,
-    q0,
-    targets,
-    rest,
-    lower,
-    upper,
-    cost,
-    posture_cost,
-    lm_damping,
-    iterations,
-    tolerance,
-    max_step,
-    jacp,
-    jacr,
-    out_q,
-    rots,
-    pos_err,
-    rot_err,
-):
-    """The Gauss-Newton loop of ``reference_solve``; returns the number of iterations taken."""
+def solve(kin, site_ids, q0, targets, rots, rest, bounds, gains, out):  # noqa: PLR0913, PLR0917
+    """The Gauss-Newton loop of ``reference_solve``; returns the number of iterations taken.
+
+    ``kin`` is ``native.binding(FUNCTIONS, ...)`` of the IK's scratch data; ``bounds`` is
+    ``(lower, upper)``; ``gains`` is ``(cost, posture_cost, lm_damping, iterations, tolerance,
+    max_step)``; ``out`` is ``(q, pos_err, rot_err)``, written.
+    """
+    fns, m_ptr, d_ptr, qpos, site_xpos, site_xmat, jacp, jacr = kin
+    lower, upper = bounds
+    cost, posture_cost, lm_damping, iterations, tolerance, max_step = gains
+    out_q, pos_err, rot_err = out
     n_f = site_ids.shape[0]
     nv = q0.shape[0]
     target_pos = np.empty((n_f, 3))

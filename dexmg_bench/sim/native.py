@@ -18,6 +18,7 @@ import os
 from functools import cache
 
 import mujoco
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -41,6 +42,28 @@ def address(name: str) -> int:
     return ctypes.cast(getattr(_library(), name), ctypes.c_void_p).value
 
 
+def binding(
+    functions: np.ndarray, model: mujoco.MjModel, data: mujoco.MjData, jac: tuple[np.ndarray, ...]
+) -> tuple:
+    """A kernel's handle on ``data``: what it calls, the pointers, what kinematics write.
+
+    ``(functions, model*, data*, qpos, site_xpos, site_xmat, jacp, jacr)``, with ``jac`` the two
+    (3, nv) Jacobian buffers ``mj_jacSite`` fills. The arrays are views into ``data``, valid for
+    its lifetime. Every kernel of ``sim/`` takes this one tuple first.
+    """
+    jacp, jacr = jac
+    return (
+        functions,
+        np.uint64(model._address),
+        np.uint64(data._address),
+        data.qpos,
+        data.site_xpos,
+        data.site_xmat,
+        jacp,
+        jacr,
+    )
+
+
 @intrinsic
 def ccall(typingctx, fn, args):  # noqa: ARG001 (numba passes the typing context)
     """``ccall(fn_address, (arg, ...))`` calls ``void fn(arg, ...)`` at a raw address.
@@ -60,4 +83,4 @@ def ccall(typingctx, fn, args):  # noqa: ARG001 (numba passes the typing context
     return types.void(fn, args), codegen
 
 
-__all__ = ["address", "ccall"]
+__all__ = ["address", "binding", "ccall"]

@@ -23,7 +23,7 @@ import mujoco
 import numba
 import numpy as np
 
-from dexmg_bench.sim.native import address, ccall
+from dexmg_bench.sim.native import address, binding, ccall
 from dexmg_bench.sim.physics import Physics
 
 
@@ -146,33 +146,11 @@ class OSC:
         as the original episode did.
         """
         m, d = self.physics.model, self.physics.data
-        _substeps(
-            _FUNCTIONS,
-            np.uint64(m._address),
-            np.uint64(d._address),
-            n_substeps,
-            self._site_ids32,
-            self.dof_idx,
-            self.qpos_idx,
-            self.act_idx,
-            self.goal_pos,
-            self.goal_rot,
-            self.rest_qpos,
-            self._kp,
-            self._kd,
-            self.gains.kp_null,
-            self._kd_null,
-            d.site_xpos,
-            d.site_xmat,
-            d.qpos,
-            d.qvel,
-            d.qfrc_bias,
-            d.ctrl,
-            *_full_mass_args(d, self._mass),
-            self._jacp,
-            self._jacr,
-            self._mass,
-        )
+        arms = (self._site_ids32, self.dof_idx, self.qpos_idx, self.act_idx, self.rest_qpos)
+        gains = (self._kp, self._kd, self.gains.kp_null, self._kd_null)
+        dynamics = (d.qvel, d.qfrc_bias, d.ctrl, *_full_mass_args(d, self._mass), self._mass)
+        kin = binding(_FUNCTIONS, m, d, (self._jacp, self._jacr))
+        _substeps(kin, n_substeps, arms, (self.goal_pos, self.goal_rot), gains, dynamics)
         mujoco.mj_forward(m, d)
 
 
@@ -203,35 +181,18 @@ _FUNCTIONS = np.array(
 
 
 @numba.njit(cache=True, nogil=True)
-def _substeps(  # noqa: PLR0913, PLR0917 (a kernel takes flat arrays, not objects)
-    fns,
-    m_ptr,
-    d_ptr,
-    n_substeps,
-    site_ids,
-    dof_idx,
-    qpos_idx,
-    act_idx,
-    goal_pos,
-    goal_rot,
-    rest_qpos,
-    kp,
-    kd,
-    kp_null,
-    kd_null,
-    site_xpos,
-    site_xmat,
-    qpos,
-    qvel,
-    qfrc_bias,
-    ctrl,
-    full_m_a,
-    full_m_b,
-    jacp,
-    jacr,
-    mass,
-):
-    """``n_substeps`` of step1 / OSC torques into ``ctrl`` / step2, as ``OSC.torques`` computes."""
+def _substeps(kin, n_substeps, arms, goal, gains, dynamics):  # noqa: PLR0914, PLR0917
+    """``n_substeps`` of step1 / OSC torques into ``ctrl`` / step2, as ``OSC.torques`` computes.
+
+    ``kin`` is ``native.binding(_FUNCTIONS, ...)``; ``arms`` is ``(site_ids, dof_idx, qpos_idx,
+    act_idx, rest_qpos)``, ``goal`` ``(goal_pos, goal_rot)``, ``gains`` ``(kp, kd, kp_null,
+    kd_null)`` and ``dynamics`` ``(qvel, qfrc_bias, ctrl, *mj_fullM's two pointers, mass)``.
+    """
+    fns, m_ptr, d_ptr, qpos, site_xpos, site_xmat, jacp, jacr = kin
+    site_ids, dof_idx, qpos_idx, act_idx, rest_qpos = arms
+    goal_pos, goal_rot = goal
+    kp, kd, kp_null, kd_null = gains
+    qvel, qfrc_bias, ctrl, full_m_a, full_m_b, mass = dynamics
     n_arms, n_j = dof_idx.shape
     jac = np.empty((6, n_j))
     m_arm = np.empty((n_j, n_j))

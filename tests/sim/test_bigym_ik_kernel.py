@@ -89,7 +89,7 @@ class SmallH1:
         """The compiled kernel on this model, as ``RealBiGym.solve_ik`` calls it."""
         return solve_on(
             self.model, self.scratch, self.data.qpos, self.qadr, self.dadr, self.sites,
-            q0, targets, self.lower, self.upper, cost=cost, gains=gains,
+            q0, targets, (self.lower, self.upper), cost=cost, gains=gains,
         )  # fmt: skip
 
 
