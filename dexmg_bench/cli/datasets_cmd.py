@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import tyro
 
@@ -342,11 +342,8 @@ class ImportRobomimic:
     def run(self) -> None:
         """Import."""
         from dexmg_bench.datasets.robomimic import import_robomimic
-        from dexmg_bench.datasets.source import write_source_file
 
-        src = import_robomimic(self.path)
-        write_source_file(self.out, src)
-        print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
+        _write_source(import_robomimic(self.path), self.out)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -364,11 +361,16 @@ class ExportSource:
     def run(self) -> None:
         """Rebuild the datagen info from the stored states and write it."""
         from dexmg_bench.datasets.minari_source import read_minari_source
-        from dexmg_bench.datasets.source import write_source_file
 
-        src = read_minari_source(self.dataset)
-        write_source_file(self.out, src)
-        print(f"{self.out}: {len(src.demos)} demos of {src.env_id}")
+        _write_source(read_minari_source(self.dataset), self.out)
+
+
+def _write_source(src: Any, out: Path) -> None:
+    """Write demos in the source format (what ``dexmg generate --source`` reads), say where."""
+    from dexmg_bench.datasets.source import write_source_file
+
+    write_source_file(out, src)
+    print(f"{out}: {len(src.demos)} demos of {src.env_id}")
 
 
 @dataclass(frozen=True, kw_only=True)
