@@ -44,7 +44,7 @@ def test_hand_commands_map_to_the_models_ctrl_ranges():
     env = make_task_env(DEXTEROUS[0])
     model = env.physics.model
     for i, arm in enumerate(inspire.ARMS):
-        ranges = model.actuator_ctrlrange[env._finger_act[i]]
+        ranges = model.actuator_ctrlrange[env.controller.finger_act[i]]
         for cmd, col in ((-1.0, 0), (1.0, 1)):
             ctrl = inspire.hand_ctrl(np.full((1, 6), cmd))[0]
             np.testing.assert_allclose(ctrl, ranges[:, col], atol=1e-9, err_msg=f"{arm} {cmd}")
@@ -61,7 +61,7 @@ def test_closing_a_hand_curls_its_fingers():
     action = env.target_pose_to_action(env.eef_poses(), np.stack([index_cmd, inspire.OPEN]))
     for _ in range(10):
         env.step(action)
-    q = env.physics.data.qpos[env._finger_qpos[0]]
+    q = env.physics.data.qpos[env.controller.finger_qpos[0]]
     names = inspire.HAND_JOINTS["right"]
     index = [k for k, n in enumerate(names) if "index" in n]
     others = [k for k in range(12) if k not in index]
