@@ -50,6 +50,7 @@ demo: sysdeps $(VENV)/.core
 test: sysdeps $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy  # the generators against the GeneratorEnv protocol (pyproject's [tool.mypy])
 	$(VENV)/bin/pytest -m "not slow" -q
 
 test-slow: sysdeps $(VENV)/.dev
