@@ -110,8 +110,12 @@ def from_options(config: Callable[..., T], /, **options: Any) -> T:
     except UserInputError:
         raise
     except ValueError as err:
-        message = re.sub(r"(\w+\.)?`(\w+)`", lambda m: "--" + m[2].replace("_", "-"), str(err))
-        raise UserInputError(message) from err
+        raise UserInputError(option_message(err)) from err
+
+
+def option_message(err: ValueError, prefix: str = "") -> str:
+    """A config's message with each backquoted field named as its option (``--<prefix>field``)."""
+    return re.sub(r"(\w+\.)?`(\w+)`", lambda m: f"--{prefix}{m[2].replace('_', '-')}", str(err))
 
 
 def check_min(option: str, value: float, minimum: float) -> None:

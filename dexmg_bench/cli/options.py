@@ -55,7 +55,7 @@ def _constructor(
     A nested config field becomes its own constructor (options ``--<prefix><field>.*``), so a
     value its ``__post_init__`` refuses is named by its full option.
     """
-    from dexmg_bench.errors import UserInputError
+    from dexmg_bench.errors import UserInputError, option_message
 
     hints = typing.get_type_hints(config)
     parameters = []
@@ -87,9 +87,7 @@ def _constructor(
             try:
                 return config(**values)
             except ValueError as err:
-                message = re.sub(
-                    r"(\w+\.)?`(\w+)`", lambda m: f"--{prefix}{m[2].replace('_', '-')}", str(err)
-                )
+                message = option_message(err, prefix)
         if prefix:
             return _Invalid(message)
         raise UserInputError(message)
