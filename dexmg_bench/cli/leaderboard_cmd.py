@@ -144,7 +144,7 @@ class Grade:
             allow_unsandboxed=self.allow_unsandboxed,
         )
         hide = (self.key_file.resolve(),) if self.key_file else ()
-        res, run = grade(self.folder, key=key, config=cfg, hide=hide)
+        res, run = grade(self.folder, key=key, config=cfg, hide=hide, progress=True)
         out = write_results(res, run, self.results)
         print(f"{res['status']}: {out}")
         print(f"sandbox: {res['sandbox']}")
@@ -192,7 +192,7 @@ class Regrade:
             json.loads(results_file.read_text())
         _check_folder(self.submissions, "the submissions folder")
         cfg = _grading_config(workers=self.workers, allow_unsandboxed=self.allow_unsandboxed)
-        same, _ = regrade(results_file, self.submissions, key=key, config=cfg)
+        same, _ = regrade(results_file, self.submissions, key=key, config=cfg, progress=True)
         if not same:
             raise SystemExit(f"{self.id}: regrading did NOT reproduce the published results")
         print(f"{self.id}: reproduced every episode")

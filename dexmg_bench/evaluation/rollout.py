@@ -145,6 +145,7 @@ def rollout(
     progress: bool = True,
     video: Path | None = None,
     initial_states: Sequence[np.ndarray] | None = None,
+    on_episode: Callable[[Episode], None] | None = None,
 ) -> list[Episode]:
     """Run one episode per seed and return them in seed order.
 
@@ -160,6 +161,8 @@ def rollout(
         initial_states: one ``get_state`` vector per seed: each episode starts there (reset
             option ``initial_state``) instead of at its seed's sampled scene, e.g. to roll a
             policy out from its own training episodes' first states.
+        on_episode: called with each finished episode, in the order they finish (a caller's
+            own progress display over several rollouts).
     """
     if workers < 1:
         raise ValueError(f"`workers` must be >= 1. Got {workers}.")
@@ -177,6 +180,7 @@ def rollout(
     results: dict[int, Episode] = {}
     frames: list[np.ndarray] = []
     bar = tqdm(total=len(seeds), desc="episodes", unit="ep", disable=not progress)
+    notify = on_episode if on_episode is not None else (lambda _ep: None)
     try:  # from here on, the worker processes are always closed, even if a policy fails to build
         slots = _Slots(seeds, [make_policy() for _ in range(n)], envs, initial_states)
         obs = slots.start(list(range(n)))
@@ -194,6 +198,7 @@ def rollout(
                 if success or terminated[i] or truncated[i] or at_limit:
                     results[ep] = slots.finish(i, success)
                     done.append(i)
+                    notify(results[ep])
                     bar.update(1)
                     bar.set_postfix(success=f"{np.mean([r.success for r in results.values()]):.0%}")
             if done and slots.queue:

@@ -26,7 +26,7 @@ import numpy as np
 from dexmg_bench import __version__
 from dexmg_bench.errors import UserInputError
 from dexmg_bench.evaluation.metrics import SeedResult, aggregate, wilson_interval
-from dexmg_bench.evaluation.rollout import rollout
+from dexmg_bench.evaluation.rollout import Episode, rollout
 from dexmg_bench.leaderboard.manifest import card_sha256, stage, verify_manifest
 from dexmg_bench.leaderboard.sandbox import (
     PolicyFailure,
@@ -207,6 +207,7 @@ def grade(
     key: bytes | None = None,
     config: GradeConfig | None = None,
     hide: tuple[Path, ...] = (),
+    progress: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(results, run_info)`` of one submission folder; never raises for the submission's faults.
 
@@ -215,6 +216,7 @@ def grade(
         key: the round key; None grades on the public dev seeds (``self-graded``).
         config: episodes, step limit, workers, sandbox limits, whether unsandboxed is allowed.
         hide: files masked inside the sandbox (the key file).
+        progress: one bar per task over all its (training seed, checkpoint) episodes, on stderr.
 
     Raises:
         SandboxUnavailable: bubblewrap cannot run here and ``config.allow_unsandboxed`` is False.
@@ -246,7 +248,10 @@ def grade(
             res["submission_id"] = stage(folder, staged)
             res.update(_submission_fields(sub), warnings=warnings)
             for tv in sub.tasks:
-                _grade_task(res, sub, tv, folder, staged, key, config, sandboxed, hide, act_seconds)
+                _grade_task(
+                    res, sub, tv, folder, staged, key, config, sandboxed, hide, act_seconds,
+                    progress,
+                )  # fmt: skip
         except SubmissionError as err:
             res["failure"] = {"reason": f"refused: {err}"}
         except PolicyFailure as err:
@@ -309,8 +314,11 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
     sandboxed: bool,
     hide: tuple[Path, ...],
     act_seconds: list[float],
+    progress: bool,
 ) -> None:
     """Roll out every (training seed, checkpoint) of one task, each policy in the given mode."""
+    from tqdm import tqdm
+
     from dexmg_bench.envs import task_entry
 
     task, variant = split_task(tv)
@@ -322,32 +330,47 @@ def _grade_task(  # noqa: PLR0917 (private; one call site passes the grading con
     episodes: dict[str, list[dict[str, Any]]] = {}
     task_res: dict[str, Any] = {"env_id": env_id, "episodes": episodes}
     res["tasks"][tv] = task_res
-    for seed in sub.training_seeds:
-        seeds = hidden_seeds(key, res["submission_id"], tv, seed, n) if key else dev_seeds(seed, n)
-        for name, path in ckpts[seed].items():
-            res["_where"] = {"task": tv, "training_seed": seed, "checkpoint": name}
-            proxies: list[SandboxedPolicy] = []
+    total = n * sum(len(ckpts[seed]) for seed in sub.training_seeds)
+    bar = tqdm(total=total, desc=f"grading {tv}", unit="ep", disable=not progress)
+    outcomes: list[bool] = []
 
-            def make(path: Path = path, proxies: list[SandboxedPolicy] = proxies) -> Any:
-                p = checkpoint_policy(
-                    sub, staged, path.relative_to(folder), task=task, variant=variant,
-                    obs_keys=obs_keys, action_dim=action_dim, limits=config.limits,
-                    sandbox=sandboxed, hide=hide,
-                )  # fmt: skip
-                proxies.append(p)
-                return p
+    def tick(ep: Episode) -> None:
+        outcomes.append(bool(ep.success))
+        bar.update(1)
+        bar.set_postfix(success=f"{np.mean(outcomes):.0%}")
 
-            try:
-                eps = rollout(env_id, make, seeds, workers=config.workers,
-                              max_steps=config.max_steps, env_kwargs=env_kwargs,
-                              progress=False)  # fmt: skip
-            finally:
-                for p in proxies:
-                    act_seconds.extend(p.act_seconds)
-                    p.close()
-            episodes[f"{seed}/{name}"] = [
-                {"seed": e.seed, "success": bool(e.success), "steps": e.steps} for e in eps
-            ]
+    try:
+        for seed in sub.training_seeds:
+            seeds = (
+                hidden_seeds(key, res["submission_id"], tv, seed, n) if key else dev_seeds(seed, n)
+            )
+            for name, path in ckpts[seed].items():
+                res["_where"] = {"task": tv, "training_seed": seed, "checkpoint": name}
+                bar.set_description(f"grading {tv} seed {seed} {name}")
+                proxies: list[SandboxedPolicy] = []
+
+                def make(path: Path = path, proxies: list[SandboxedPolicy] = proxies) -> Any:
+                    p = checkpoint_policy(
+                        sub, staged, path.relative_to(folder), task=task, variant=variant,
+                        obs_keys=obs_keys, action_dim=action_dim, limits=config.limits,
+                        sandbox=sandboxed, hide=hide,
+                    )  # fmt: skip
+                    proxies.append(p)
+                    return p
+
+                try:
+                    eps = rollout(env_id, make, seeds, workers=config.workers,
+                                  max_steps=config.max_steps, env_kwargs=env_kwargs,
+                                  progress=False, on_episode=tick)  # fmt: skip
+                finally:
+                    for p in proxies:
+                        act_seconds.extend(p.act_seconds)
+                        p.close()
+                episodes[f"{seed}/{name}"] = [
+                    {"seed": e.seed, "success": bool(e.success), "steps": e.steps} for e in eps
+                ]
+    finally:
+        bar.close()
     task_res.update(summarize(episodes, n))
     verified = {}
     for key_name, eps in episodes.items():
@@ -369,7 +392,12 @@ def write_results(res: dict[str, Any], run: dict[str, Any], results_dir: Path) -
 
 
 def regrade(
-    results_file: Path, submissions: Path, *, key: bytes, config: GradeConfig | None = None
+    results_file: Path,
+    submissions: Path,
+    *,
+    key: bytes,
+    config: GradeConfig | None = None,
+    progress: bool = False,
 ) -> tuple[bool, dict[str, Any]]:
     """Regrade with the revealed key; ``(reproduced, new results)`` (``versions`` not compared)."""
     old = json.loads(results_file.read_text())
@@ -383,7 +411,7 @@ def regrade(
     from dataclasses import replace
 
     cfg = replace(base, episodes=proto["episodes"], max_steps=proto["max_steps"])
-    new, _ = grade(submissions / old["folder"], key=key, config=cfg)
+    new, _ = grade(submissions / old["folder"], key=key, config=cfg, progress=progress)
     strip = lambda d: {k: v for k, v in d.items() if k != "versions"}  # noqa: E731
     return strip(new) == strip(old), new
 

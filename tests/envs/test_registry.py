@@ -189,3 +189,17 @@ def test_task_entry_takes_a_name_or_an_entry():
         task_entry("Threadng")
     with pytest.raises(TypeError, match="not int"):
         task_entry(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+def test_version_history_ends_at_the_registered_version(task):
+    """A changed env gets a new version and a history line; the two cannot drift apart."""
+    import importlib
+    import re
+
+    module = importlib.import_module(task.entry_point.split(":")[0])
+    doc = module.__doc__ or ""
+    assert "## Version History" in doc, f"{module.__name__} has no ## Version History"
+    history = doc.split("## Version History", 1)[1]
+    versions = [int(v) for v in re.findall(r"^\* v(\d+):", history, flags=re.MULTILINE)]
+    assert versions == list(range(task.version + 1)), (module.__name__, versions, task.version)

@@ -77,6 +77,20 @@ def test_grade_twice_is_identical_and_regrade_reproduces(make_submission, tmp_pa
         regrade(out, folder.parent, key=b"wrong", config=FAST)
 
 
+def test_progress_counts_every_episode_and_changes_nothing(make_submission, capsys):
+    """Grading takes tens of minutes: a bar per task counts all its policies' episodes."""
+    folder = make_submission()
+    write_manifest(folder)
+    quiet, _ = grade(folder, key=KEY, config=FAST)
+    assert capsys.readouterr().err == ""
+    shown, _ = grade(folder, key=KEY, config=FAST, progress=True)
+    err = capsys.readouterr().err
+    assert json.dumps(shown, sort_keys=True) == json.dumps(quiet, sort_keys=True)
+    assert "grading Threading-D0" in err
+    assert "6/6" in err  # 3 training seeds x 1 checkpoint x 2 episodes
+    assert "seed 2 final" in err
+
+
 def test_without_key_dev_seeds_and_self_graded(make_submission):
     """Without the round key the grader uses the public dev seeds and says so."""
     folder = make_submission()
