@@ -57,7 +57,7 @@ test-slow: sysdeps $(VENV)/.dev
 	$(VENV)/bin/pytest -m slow -q
 
 bench: sysdeps $(VENV)/.dev
-	$(VENV)/bin/pytest benchmarks -q -p no:randomly --benchmark-columns=mean,rounds
+	$(VENV)/bin/pytest benchmarks -q -p no:randomly --benchmark-columns=mean,rounds --rates-out benchmarks/results/rates.json
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

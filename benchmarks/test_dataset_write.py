@@ -15,8 +15,6 @@ dataset by a fresh process for N = 50, 200 and 1000, timed (wall and CPU) with i
   written both ways; ``extra_s_1000_extrap`` is that times 1000 (extrapolated).
 * ``write/flagship_gen_%``: if the flagship job folder is present (``runs/flagship/CanSorting``),
   the measured 1000-episode write against that job's generation wall time.
-
-``load1`` is ``os.getloadavg()[0]`` when the row was measured (other processes slow the rows).
 """
 
 from __future__ import annotations
@@ -67,8 +65,7 @@ ds = write_minari(src, source_info(src), dataset=f"dexmg/bench-{n}-{int(recomput
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 status = open("/proc/self/status").read()
 print(json.dumps({"wall": wall, "cpu": cpu, "steps": ds.total_steps,
-                  "peak_rss_mib": int(status.split("VmHWM:")[1].split()[0]) / 1024,
-                  "load1": os.getloadavg()[0]}))
+                  "peak_rss_mib": int(status.split("VmHWM:")[1].split()[0]) / 1024}))
 """
 
 
@@ -99,7 +96,6 @@ def test_write_1000_episodes_vs_generation_and_memory(job, record_rate):
         record_rate(row, "s", r["wall"])
         record_rate(row, "cpu_s", r["cpu"])
         record_rate(row, "peak_RSS_MiB", r["peak_rss_mib"])
-        record_rate(row, "load1", r["load1"])
     big = results[max(SIZES)]
     gen = gen_seconds_per_kept(stats) * max(SIZES)
     row = f"write CanSorting N={max(SIZES)}"
@@ -111,8 +107,8 @@ def test_write_1000_episodes_vs_generation_and_memory(job, record_rate):
         if flagship.get("kept") == max(SIZES):
             wall = flagship["wall_seconds_this_run"]
             record_rate(row, "write/flagship_gen_%", 100 * big["wall"] / wall)
-    # Streamed: the largest write peaks within 100 MiB of the smallest (measured: +16 MiB, the
-    # content hash's window of 50 episodes; before, +330 MiB at 1000 episodes).
+    # Streamed: the largest write peaks within 100 MiB of the smallest (the content hash keeps a
+    # window of 50 episodes).
     assert big["peak_rss_mib"] < results[min(SIZES)]["peak_rss_mib"] + 100.0, results
 
 
@@ -126,4 +122,3 @@ def test_recompute_cost(job, record_rate):
     extra = (slow["wall"] - copy["wall"]) / n
     record_rate("write CanSorting recompute", "extra_s_per_ep", extra)
     record_rate("write CanSorting recompute", "extra_s_1000_extrap", extra * 1000)
-    record_rate("write CanSorting recompute", "load1", slow["load1"])

@@ -12,12 +12,15 @@ Only ``json``/``tomllib`` reading here, no simulator: the check runs in the fast
 from __future__ import annotations
 
 import json
+import math
 import re
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dexmg_bench.bench_results import RATES_FILE
 
 MARKER = re.compile(
     r"(?P<open><!-- table:(?P<name>[a-z0-9_-]+) -->\n)(?P<body>.*?)(?P<close><!-- /table -->)",
@@ -312,11 +315,147 @@ def overfit_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- speed tables (``make bench`` -> benchmarks/results/rates.json) ---------------------------
+
+# The env-speed columns and the ratios a table derives from them: (header, numerator, denominator).
+ENV_COLUMNS = (
+    ("ours", "ours", None),
+    ("bare robosuite", "bare", None),
+    ("ours/bare", "ours", "bare"),
+    ("raw mj_step", "raw_mj_step", None),
+    ("ours/raw", "ours", "raw_mj_step"),
+)
+CAMERA_COLUMNS = (
+    ("ours", "ours_cams", None),
+    ("bare robosuite", "bare_cams", None),
+    ("ours/bare", "ours_cams", "bare_cams"),
+)
+IK_COLUMNS = (
+    ("kernel solves/s", "ik_solves", None),
+    ("mink solves/s", "ik_solves_mink", None),
+    ("kernel/mink", "ik_solves", "ik_solves_mink"),
+)
+GENERATION_COLUMNS = (
+    ("attempts/s, 1 worker", "att/s 1w", None),
+    ("2 workers", "att/s 2w", None),
+    ("2w/1w", "att/s 2w", "att/s 1w"),
+    ("kept/min, 2 workers", "kept/min 2w", None),
+)
+
+
+def _num(x: float) -> str:
+    """Three significant figures, no exponent: speeds span 0.05 to 12000."""
+    digits = max(0, 2 - math.floor(math.log10(abs(x)))) if x else 0
+    return f"{x:.{digits}f}"
+
+
+def _rates(root: Path) -> dict[str, Any]:
+    path = root / RATES_FILE
+    return _read(path) if path.is_file() else {"runs": [], "rates": {}}
+
+
+def _cells(data: dict[str, Any], modules: tuple[str, ...], row: str) -> dict[str, dict[str, Any]]:
+    """Every column of ``row`` across ``modules`` (a task's rows live in one module or another)."""
+    out: dict[str, dict[str, Any]] = {}
+    for module in modules:
+        out.update(data["rates"].get(module, {}).get(row, {}))
+    return out
+
+
+def _bench_lines(
+    data: dict[str, Any],
+    rows: Iterable[tuple[str, dict[str, dict[str, Any]]]],
+    columns: tuple[tuple[str, str, str | None], ...],
+    first: str,
+) -> str:
+    """A table of named rows; a row with none of the columns is left out, a missing cell is -."""
+    body, runs = [], set()
+    for label, cells in rows:
+        if not any(num in cells for _, num, _ in columns):
+            continue
+        line = [label]
+        for _, num, den in columns:
+            if num in cells and (den is None or den in cells):
+                value = cells[num]["value"] / (cells[den]["value"] if den else 1.0)
+                line.append(f"{value:.2f}" if den else _num(value))
+                runs.update({cells[num]["run"]} | ({cells[den]["run"]} if den else set()))
+            else:
+                line.append("-")
+        body.append(line)
+    if not body:
+        return f"Not measured yet: `make bench` writes `{RATES_FILE}`.\n"
+    head = (first, *(h for h, _, _ in columns))
+    records = []
+    for i in sorted(runs):
+        run = data["runs"][i]
+        records.append({**run["versions"], "cpus": run["cpus"], "date": run["measured_at"][:10]})
+    lines = [*_table(head, body), "", provenance(f"`{RATES_FILE}`", records)]
+    return "\n".join(lines) + "\n"
+
+
+def _task_label(task: Any) -> str:
+    from dexmg_bench.envs import HUMANOID
+
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", task.name)
+    return f"{words} (GR-1)" if task.embodiment == HUMANOID else words
+
+
+def _task_rows(data: dict[str, Any], modules: tuple[str, ...]) -> list[tuple[str, Any]]:
+    from dexmg_bench.envs import TASKS
+
+    return [(_task_label(t), _cells(data, modules, t.name)) for t in TASKS]
+
+
+def bench_env_table(root: Path) -> str:
+    """Env steps/s without cameras: ours, bare robosuite, the raw ``mj_step`` limit, ratios."""
+    data = _rates(root)
+    return _bench_lines(data, _task_rows(data, ("env_speed", "ik_speed")), ENV_COLUMNS, "task")
+
+
+def bench_cameras_table(root: Path) -> str:
+    """Env steps/s with two 84 px cameras (software rendering dominates)."""
+    data = _rates(root)
+    rows = _task_rows(data, ("env_speed", "ik_speed"))
+    return _bench_lines(data, rows, CAMERA_COLUMNS, "task")
+
+
+def bench_ik_table(root: Path) -> str:
+    """GR-1 whole-body IK solves/s: the compiled kernel against mink's objects."""
+    data = _rates(root)
+    return _bench_lines(data, _task_rows(data, ("ik_speed",)), IK_COLUMNS, "task")
+
+
+def bench_generation_table(root: Path) -> str:
+    """Generation attempts/s and kept demos/min with 1 and 2 workers."""
+    from dexmg_bench.envs import TASKS
+
+    data = _rates(root)
+    rows = [(_task_label(t), _cells(data, ("generation_speed",), f"{t.name} generation"))
+            for t in TASKS]  # fmt: skip
+    return _bench_lines(data, rows, GENERATION_COLUMNS, "task")
+
+
+def _module_table(root: Path, module: str, first: str) -> str:
+    """Every row and column one benchmark module recorded, as recorded."""
+    data = _rates(root)
+    rows = data["rates"].get(module, {})
+    columns = tuple(sorted({c for r in rows.values() for c in r}))
+    spec = tuple((c, c, None) for c in columns)
+    return _bench_lines(data, sorted(rows.items()), spec, first)
+
+
 TABLES: dict[str, Callable[[Path], str]] = {
     "overfit": overfit_table,
     "leaderboard": leaderboard_table,
     "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,
+    "bench-env": bench_env_table,
+    "bench-cameras": bench_cameras_table,
+    "bench-ik": bench_ik_table,
+    "bench-generation": bench_generation_table,
+    "bench-training": lambda root: _module_table(root, "baselines_speed", "run"),
+    "bench-grading": lambda root: _module_table(root, "leaderboard_speed", "run"),
+    "bench-write": lambda root: _module_table(root, "dataset_write", "run"),
 }
 
 
