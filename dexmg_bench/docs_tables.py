@@ -249,7 +249,8 @@ def table1_table(root: Path) -> str:
             out.append(cell_text(c) + "%")
             versions.append(c["versions"])
             files.append(c["results"])
-        out.append("" if row["paper"] is None else f"{row['paper']:.1f}%")
+        paper = row["paper"].get("generated")
+        out.append("" if paper is None else f"{paper:.1f}%")
         rows.append(out)
     lines = _table(head, rows)
     if not_run:

@@ -1,8 +1,10 @@
 """A reference-results campaign: datasets, training seeds and evaluations of many cells, resumable.
 
 A campaign file (TOML, e.g. ``baselines/configs/table1.toml``) names the tasks, the data each
-cell trains on (``source``: the shipped scripted demos; ``generated``: the task's flagship
-DexMimicGen set), the policy and its training settings, and the evaluation protocol. ``run``
+cell trains on (see ``data_kind``: ``source``, the shipped scripted demos; ``generated``, the
+task's flagship DexMimicGen set; ``generated-d1``/``-d2``, the same on another reset variant;
+``demo-noise``, the Demo-Noise baseline's set; ``-n<K>``, the first K demos of a set), the
+policy and its training settings, and the evaluation protocol. ``run``
 works through the cells in order and skips what is finished: a dataset that exists, a training
 seed whose last checkpoint exists, a cell whose results JSON exists. ``report`` rebuilds the
 table (Markdown + JSON) and the chart from the results JSONs alone.
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +36,44 @@ from dexmg_bench.baselines.registry import POLICIES
 from dexmg_bench.errors import InputFileNotFoundError, UserInputError
 
 DATA_KINDS = ("source", "generated")
+DATA_KIND = re.compile(
+    r"^(?P<origin>source|generated|demo-noise)(?:-(?P<variant>d[12]))?(?:-n(?P<first>[1-9]\d*))?$"
+)
+GENERATORS = {"source": "scripted", "generated": "dexmgen", "demo-noise": "demo-noise"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataKind:
+    """What a cell trains on, and the variant it is evaluated on, read from the data name.
+
+    ``source``: the shipped scripted demos (D0). ``generated``: the task's DexMimicGen set of the
+    campaign's ``generated_n`` demos on D0 (the flagship set); ``generated-d1``/``generated-d2``:
+    the same made and evaluated on that variant (Table II). ``demo-noise``: the Demo-Noise
+    baseline's set of the same size (Table III). A ``-n<K>`` suffix trains on the set's first K
+    demos (dataset-size curves), e.g. ``generated-n100``.
+    """
+
+    name: str
+    generator: str  # scripted | dexmgen | demo-noise
+    variant: str = "D0"
+    first: int = 0  # train on the first K episodes; 0 = all
+
+
+def data_kind(name: str) -> DataKind:
+    """Parse a campaign's data name; raises ValueError naming the accepted forms."""
+    m = DATA_KIND.match(name)
+    if m is None or (m["origin"] == "source" and (m["variant"] or m["first"])):
+        raise ValueError(
+            f"unknown data {name!r}; use source, generated or demo-noise, the last two with an "
+            "optional -d1/-d2 (variant) and -n<K> (first K demos), e.g. generated-d1, "
+            "generated-n300."
+        )
+    return DataKind(
+        name=name,
+        generator=GENERATORS[m["origin"]],
+        variant=(m["variant"] or "d0").upper(),
+        first=int(m["first"] or 0),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,10 +89,12 @@ class Campaign:
     steps_per_epoch: int = 100
     ckpt_every: int = 25
     episodes: int = 50
-    generated_n: int = 1000  # demos of the flagship set a ``generated`` cell trains on
+    generated_n: int = 1000  # demos of each generated set (a ``-n<K>`` cell trains on K of them)
     bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-    paper: dict[str, float] = field(default_factory=dict)  # published success (%) per task
+    # Published success (%): ``{task: x}`` compares with the ``generated`` column, ``{task:
+    # {data: x}}`` with the named columns (``[paper.PieceAssembly]`` ``generated-d1 = 68.0``).
+    paper: dict[str, float | dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from dexmg_bench.envs import task_entry
@@ -63,9 +107,17 @@ class Campaign:
             raise ValueError("`tasks` must name at least one task.")
         for task in (*self.tasks, *self.paper):
             task_entry(task)  # raises with the known names
-        bad = [d for d in self.data if d not in DATA_KINDS]
-        if bad or not self.data:
-            raise ValueError(f"`data` must be a non-empty subset of {DATA_KINDS}. Got {self.data}.")
+        if not self.data or len(set(self.data)) != len(self.data):
+            raise ValueError(f"`data` must be distinct and non-empty. Got {self.data}.")
+        kinds = [data_kind(d) for d in self.data]  # raises for an unknown name
+        if too_many := [k.name for k in kinds if k.first >= self.generated_n]:
+            raise ValueError(
+                f"{too_many}: a -n<K> cell trains on fewer than the {self.generated_n} demos "
+                "of its set (`generated_n`)."
+            )
+        for task, value in self.paper.items():
+            if isinstance(value, dict) and (unknown := sorted(set(value) - set(self.data))):
+                raise ValueError(f"`paper.{task}` names data not in `data`: {unknown}.")
         if self.policy not in POLICIES:
             raise ValueError(f"`policy` must be one of {POLICIES}. Got {self.policy!r}.")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -112,6 +164,7 @@ class Campaign:
 
         return TrainConfig(
             dataset=dataset_id(task, data),
+            max_episodes=data_kind(data).first,
             policy=self.policy,
             seed=seed,
             epochs=self.epochs,
@@ -163,6 +216,8 @@ def _matches(value: Any, tp: Any) -> bool:
         )
     if origin is Literal:
         return value in args
+    if origin is types.UnionType:
+        return any(_matches(value, a) for a in args)
     return True  # any other annotation is left to the dataclass's own checks
 
 
@@ -175,14 +230,20 @@ def _describe(tp: Any) -> str:
         return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s"
     if origin is Literal:
         return f"one of {list(args)}"
+    if origin is types.UnionType:
+        return " or ".join(_describe(a) for a in args)
     return names.get(tp, str(tp))
 
 
 def dataset_id(task: str, data: str) -> str:
-    """The Minari id a cell trains on: the source set or the flagship generated set."""
+    """The Minari id a cell trains on: ``dexmg/<task>[-source][-d1][-demo-noise]-v0``."""
     from dexmg_bench.datasets.minari_io import dataset_id as catalogue_id
 
-    return catalogue_id(task, origin="scripted" if data == "source" else "generated")
+    kind = data_kind(data)
+    if kind.generator == "scripted":
+        return catalogue_id(task, origin="scripted")
+    tag = "" if kind.generator == "dexmgen" else kind.generator
+    return catalogue_id(task, variant=kind.variant, tag=tag)
 
 
 def results_path(results: Path, task: str, data: str) -> Path:
@@ -193,33 +254,42 @@ def results_path(results: Path, task: str, data: str) -> Path:
 def ensure_dataset(campaign: Campaign, task: str, data: str, *, jobs: Path, workers: int) -> str:
     """Build the cell's dataset unless it is in the local Minari store; returns its id.
 
-    The generated set is the flagship job (DexMimicGen, D0, seed 0), exactly what
-    ``dexmg datasets build --flagship N`` makes; an interrupted build resumes.
+    A generated set is one job of ``generated_n`` kept demos with seed 0 (for ``generated``,
+    the flagship job, exactly what ``dexmg datasets build --flagship N`` makes); an
+    interrupted build resumes. ``-n<K>`` cells share their full set.
     """
     import minari
 
     from dexmg_bench.datasets.minari_io import source_info, write_generated_job, write_minari
     from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 
-    ds_id = dataset_id(task, data)
+    ds_id, kind = dataset_id(task, data), data_kind(data)
     if ds_id in minari.list_local_datasets():
         have = minari.load_dataset(ds_id).total_episodes
-        if data == "source" or have >= campaign.generated_n:
+        if kind.generator == "scripted" or have >= campaign.generated_n:
             return ds_id
         raise ValueError(
             f"{ds_id} holds {have} episodes, the campaign trains on {campaign.generated_n}; "
             "remove it (`minari delete`) and rerun to build the full set."
         )
-    if data == "source":
+    if kind.generator == "scripted":
         src = read_source_file(shipped_source_file(task))
         write_minari(src, source_info(src))
         return ds_id
     from dexmg_bench.generators.job import GenerateConfig
     from dexmg_bench.generators.run import generate
 
-    job = jobs / task
-    generate(GenerateConfig(task=task, n=campaign.generated_n, workers=workers), job)
-    write_generated_job(job, flagship=True)  # the flagship job itself, so the flagship id
+    config = GenerateConfig(
+        task=task,
+        variant=kind.variant,
+        n=campaign.generated_n,
+        workers=workers,
+        generator=kind.generator,  # type: ignore[arg-type] (a GENERATORS value)
+    )
+    flagship = kind.generator == "dexmgen" and kind.variant == "D0"
+    job = jobs / (task if flagship else f"{task}-{kind.generator}-{kind.variant.lower()}")
+    generate(config, job)
+    write_generated_job(job, flagship=True)  # the whole job, so the id without its size
     return ds_id
 
 
@@ -255,7 +325,11 @@ def run_cell(
         checkpoints[seed] = {p.stem: (lambda p=p, s=seed: TrainedPolicy(p, seed=s)) for p in paths}
     _write_train_record(campaign, task, data, run, results)
     protocol = EvalProtocol(
-        task=task, episodes=campaign.episodes, training_seeds=campaign.seeds, workers=workers
+        task=task,
+        variant=data_kind(data).variant,
+        episodes=campaign.episodes,
+        training_seeds=campaign.seeds,
+        workers=workers,
     )
     start = time.perf_counter()
     res = evaluate(protocol, checkpoints, policy_name=campaign.policy, progress=progress)
@@ -308,7 +382,7 @@ def summary(campaign: Campaign, results: Path) -> dict[str, Any]:
     found = load_results(campaign, results)
     rows = []
     for task in campaign.tasks:
-        row: dict[str, Any] = {"task": task, "paper": campaign.paper.get(task)}
+        row: dict[str, Any] = {"task": task, "paper": paper_values(campaign, task)}
         for data in campaign.data:
             res = found.get((task, data))
             if res is None:
@@ -333,6 +407,20 @@ def summary(campaign: Campaign, results: Path) -> dict[str, Any]:
     return {"campaign": campaign.name, "policy": campaign.policy, "rows": rows}
 
 
+def paper_values(campaign: Campaign, task: str) -> dict[str, float]:
+    """The published numbers of one task, by the data column each compares with."""
+    value = campaign.paper.get(task)
+    if value is None:
+        return {}
+    return dict(value) if isinstance(value, dict) else {"generated": float(value)}
+
+
+def _paper_columns(campaign: Campaign) -> list[str]:
+    """The data columns that have a published number for some task, in the campaign's order."""
+    have = {d for t in campaign.tasks for d in paper_values(campaign, t)}
+    return [d for d in campaign.data if d in have]
+
+
 def _episodes_per_min(res: dict[str, Any]) -> float | None:
     """Evaluation throughput of a cell: all its episodes over its measured wall time."""
     if not res.get("wall_seconds"):
@@ -343,17 +431,23 @@ def _episodes_per_min(res: dict[str, Any]) -> float | None:
 
 def markdown(campaign: Campaign, table: dict[str, Any]) -> str:
     """The table as Markdown: one row per task, one column per data kind, plus the paper."""
-    heads = [f"{d} (%)" for d in campaign.data] + ["paper (%)", "within 10 of paper"]
+    compared = _paper_columns(campaign)
+    single = compared == ["generated"]  # Table I's form: one paper column
+    heads = [f"{d} (%)" for d in campaign.data]
+    for d in compared:
+        heads += ["paper (%)", "within 10 of paper"] if single else [
+            f"paper {d} (%)", f"{d} within 10 of paper"
+        ]  # fmt: skip
     lines = ["| task | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for row in table["rows"]:
         cells = [cell_text(row[data]) for data in campaign.data]
-        paper = row["paper"]
-        gen = row.get("generated")
-        cells.append("" if paper is None else f"{paper:.1f}")
-        near = "" if paper is None or gen is None else (
-            "yes" if 100 * gen["success_mean"] >= paper - 10 else "no"
-        )  # fmt: skip
-        cells.append(near)
+        for d in compared:
+            paper, ours = row["paper"].get(d), row.get(d)
+            cells.append("" if paper is None else f"{paper:.1f}")
+            near = "" if paper is None or ours is None else (
+                "yes" if 100 * ours["success_mean"] >= paper - 10 else "no"
+            )  # fmt: skip
+            cells.append(near)
         lines.append(f"| {row['task']} | " + " | ".join(cells) + " |")
     lines += ["", "| task | data | train samples/s (mean over seeds) | eval episodes/min |"]
     lines.append("|---|---|---|---|")
@@ -377,7 +471,8 @@ def chart(campaign: Campaign, table: dict[str, Any], path: Path) -> None:
     """Grouped bars (one group per task, one bar per data kind, the paper as a tick)."""
     from PIL import Image, ImageDraw
 
-    colours = {"source": (200, 120, 40), "generated": (31, 119, 180)}
+    palette = [(200, 120, 40), (31, 119, 180), (44, 160, 44), (148, 103, 189), (140, 86, 75)]
+    colours = {d: palette[i % len(palette)] for i, d in enumerate(campaign.data)}
     n_tasks, n_data = len(table["rows"]), len(campaign.data)
     group = 28 * n_data + 36
     w, h, pad, base = 80 + group * n_tasks, 360, 40, 300
@@ -406,9 +501,10 @@ def chart(campaign: Campaign, table: dict[str, Any], path: Path) -> None:
             err = scale * r["success_std"]
             draw.line([x + 11, top - err, x + 11, min(base, top + err)], fill="black")
             draw.text((x, top - 12), f"{100 * r['success_mean']:.0f}", fill="black")
-        if row["paper"] is not None:
-            y = base - scale * row["paper"] / 100
-            draw.line([x0 - 2, y, x0 + 28 * n_data, y], fill="black", width=2)
+        for j, data in enumerate(campaign.data):
+            if (paper := row["paper"].get(data)) is not None:  # a tick over its own bar
+                y = base - scale * paper / 100
+                draw.line([x0 + 28 * j - 2, y, x0 + 28 * j + 24, y], fill="black", width=2)
         draw.text((x0, base + 6), row["task"][:11], fill="black")
     draw.line([pad - 4, base, img.width - 10, base], fill="gray")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -505,6 +601,8 @@ def package(
     from dexmg_bench.datasets.source import read_source_file, shipped_source_file
 
     n_demos = load(ds).total_episodes  # a missing dataset is an input error, named
+    kind = data_kind(data)
+    generated = 0 if kind.generator == "scripted" else min(kind.first or n_demos, n_demos)
     n_source = len(read_source_file(shipped_source_file(task), lazy=True).demos)
     commit = str(res.get("versions", {}).get("dexmg_bench_commit", "unknown"))
     cfg = campaign.bc_rnn if campaign.policy.startswith("bc-rnn") else campaign.diffusion
@@ -526,7 +624,7 @@ def package(
         f"  id: {ds}",
         f"  sha256: {sha}",
         f"  source_demos: {n_source}",  # a generated set was made from the shipped sources
-        f"  generated_demos: {n_demos if data == 'generated' else 0}",
+        f"  generated_demos: {generated}",
         f"training_seeds: [{', '.join(str(s) for s in campaign.seeds)}]",
         'checkpoint_selection: "every checkpoint; the grader takes the best per seed"',
         "code:",

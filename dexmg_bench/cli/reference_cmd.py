@@ -25,7 +25,7 @@ class Run:
     Attributes:
         campaign: the campaign TOML (e.g. baselines/configs/table1.toml).
         tasks: only these tasks (default: the campaign's).
-        data: only these data kinds (source, generated; default: the campaign's).
+        data: only these data kinds of the campaign (e.g. source, generated; default: all).
         results: where the results JSONs and the table go (default: baselines/results/<name>).
         work: training runs (checkpoints; not committed).
         jobs: flagship generation jobs.
@@ -105,7 +105,7 @@ class Package:
     Attributes:
         campaign: the campaign TOML.
         task: the cell's task.
-        data: the cell's data kind (source or generated).
+        data: the cell's data kind (one of the campaign's, e.g. generated).
         out: submission folder (default:
             leaderboard/submissions/dexmg__<policy>-<name>-<task>-<data>).
         results: the results folder (default: baselines/results/<name>).

@@ -12,7 +12,16 @@ import pytest
 pytest.importorskip("torch", reason="baselines need the `baselines` extra (torch)")
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
-from dexmg_bench.baselines.campaign import Campaign, package, report, run_cell  # noqa: E402
+from dexmg_bench.baselines.campaign import (  # noqa: E402
+    Campaign,
+    data_kind,
+    dataset_id,
+    markdown,
+    package,
+    report,
+    run_cell,
+    summary,
+)
 from dexmg_bench.envs import TASKS  # noqa: E402
 
 CONFIGS = Path(__file__).parents[2] / "baselines" / "configs"
@@ -39,12 +48,38 @@ def test_gmm_campaign_is_table1_with_the_mixture_head():
 
 
 @pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("table2", ("generated-d1", "generated-d2")),
+        ("table3", ("demo-noise",)),
+        ("sizes", ("generated-n100", "generated-n300")),
+    ],
+)
+def test_tables_ii_iii_and_sizes_train_as_table1(name, data):
+    """The other tables change only the data, so their cells compare with Table I's."""
+    c, table1 = Campaign.from_toml(CONFIGS / f"{name}.toml"), Campaign.from_toml(TABLE1)
+    assert c.name == name and c.data == data and c.policy == table1.policy
+    assert c.bc_rnn == table1.bc_rnn
+    for key in ("seeds", "epochs", "steps_per_epoch", "ckpt_every", "episodes", "generated_n"):
+        assert getattr(c, key) == getattr(table1, key), key
+    assert set(c.tasks) <= set(table1.tasks) and len(c.tasks) >= 2
+
+
+@pytest.mark.parametrize(
     ("text", "match"),
     [
         ('name = "t"\ntasks = ["Threadng"]', "Threadng"),
         ('name = "t"\ntasks = ["Threading"]\nepisodez = 5', "episodez"),
         ('name = "t"\ntasks = ["Threading"]\nepochs = 20\nckpt_every = 10', ">= 3 checkpoints"),
-        ('name = "t"\ntasks = ["Threading"]\ndata = ["human"]', "data"),
+        ('name = "t"\ntasks = ["Threading"]\ndata = ["human"]', "unknown data 'human'"),
+        ('name = "t"\ntasks = ["Threading"]\ndata = ["source-d1"]', "unknown data 'source-d1'"),
+        ('name = "t"\ntasks = ["Threading"]\ndata = ["generated-d3"]', "unknown data"),
+        ('name = "t"\ntasks = ["Threading"]\ndata = ["generated-n1000"]', "fewer than the 1000"),
+        ('name = "t"\ntasks = ["Threading"]\n[paper.Threading]\ndemo-noise = 5.0', "not in `data`"),
+        (
+            'name = "t"\ntasks = ["Threading"]\n[paper.Threading]\ngenerated = "x"',
+            "`paper` must be",
+        ),
         ('name = "t"\ntasks = [', "not a readable"),
         ('name = "t"\ntasks = 5', "`tasks` must be a list of strings; got 5"),
         ('name = "t"\ntasks = ["Threading"]\nseeds = ["a"]', "`seeds` must be a list of integers"),
@@ -102,7 +137,7 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
 
     table = report(c, tmp_path / "res")
     row = table["rows"][0]
-    assert row["generated"] is None and row["paper"] == 55.3
+    assert row["generated"] is None and row["paper"] == {"generated": 55.3}
     assert row["source"]["success_mean"] == saved["success_mean"]
     md = (tmp_path / "res" / "tiny.md").read_text()
     assert "| Threading |" in md and "not run" in md
@@ -125,3 +160,67 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     ]  # fmt: skip
     with np.load(sub_dir / "checkpoints" / "seed0" / "ckpt_epoch00003.npz") as f:
         assert not any(k.startswith("optim/") for k in f.files)
+
+
+def test_data_kinds_name_their_set_size_and_variant():
+    """Tables II and III and the size curves are data kinds: the set, its first K, the variant."""
+    assert data_kind("generated") == data_kind("generated")  # frozen, comparable
+    d1 = data_kind("generated-d1")
+    assert (d1.generator, d1.variant, d1.first) == ("dexmgen", "D1", 0)
+    noise = data_kind("demo-noise-n300")
+    assert (noise.generator, noise.variant, noise.first) == ("demo-noise", "D0", 300)
+    assert dataset_id("PieceAssembly", "source") == "dexmg/piece-assembly-source-v0"
+    assert dataset_id("PieceAssembly", "generated") == "dexmg/piece-assembly-v0"
+    assert dataset_id("PieceAssembly", "generated-n100") == "dexmg/piece-assembly-v0"
+    assert dataset_id("PieceAssembly", "generated-d2") == "dexmg/piece-assembly-d2-v0"
+    assert dataset_id("Pouring", "demo-noise") == "dexmg/pouring-demo-noise-v0"
+    c = Campaign(name="sizes", tasks=("Threading",), data=("generated-n100", "generated"))
+    assert c.train_config("Threading", "generated-n100", 0).max_episodes == 100
+    assert c.train_config("Threading", "generated", 0).max_episodes == 0
+
+
+def test_paper_numbers_per_data_column():
+    """A table of the paper's numbers per data kind gives one paper column per kind."""
+    c = Campaign(
+        name="t2",
+        tasks=("PieceAssembly", "Pouring"),
+        data=("generated-d1", "generated-d2"),
+        paper={"PieceAssembly": {"generated-d1": 68.0, "generated-d2": 58.0}},
+    )
+    md = markdown(c, summary(c, Path("/nonexistent")))
+    assert "| paper generated-d1 (%) | generated-d1 within 10 of paper |" in md
+    assert "| PieceAssembly | not run | not run | 68.0 |  | 58.0 |  |" in md
+    assert "| Pouring | not run | not run |  |  |  |  |" in md
+
+
+def test_a_variant_cell_builds_its_set_and_evaluates_on_its_variant(tmp_path):
+    """A D1 cell builds dexmg/threading-d1-v0 and evaluates on D1; its -n1 cell reuses the set.
+
+    The -n<K> cell trains on the first K demos without generating again.
+    """
+    c = Campaign(
+        name="tiny",
+        tasks=("Threading",),
+        data=("generated-d1", "generated-d1-n1"),
+        seeds=(0, 1, 2),
+        epochs=3,
+        steps_per_epoch=2,
+        ckpt_every=1,
+        episodes=1,
+        generated_n=2,
+        bc_rnn=BCRNNConfig(hidden_dim=16, num_layers=1, seq_len=4, batch_size=4),
+    )
+    kw = {"work": tmp_path / "work", "results": tmp_path / "res", "jobs": tmp_path / "jobs"}
+    res = run_cell(c, "Threading", "generated-d1", workers=1, progress=False, **kw)
+    assert res["variant"] == "D1"
+    assert [p.name for p in (tmp_path / "jobs").iterdir()] == ["Threading-dexmgen-d1"]
+    job = json.loads((tmp_path / "jobs" / "Threading-dexmgen-d1" / "job.json").read_text())
+    assert job["variant"] == "D1"
+    import minari
+
+    assert minari.load_dataset("dexmg/threading-d1-v0").total_episodes == 2
+    res_n1 = run_cell(c, "Threading", "generated-d1-n1", workers=1, progress=False, **kw)
+    assert res_n1["variant"] == "D1"
+    assert [p.name for p in (tmp_path / "jobs").iterdir()] == ["Threading-dexmgen-d1"]
+    train = json.loads((tmp_path / "res" / "train_Threading_generated-d1-n1.json").read_text())
+    assert train["dataset"] == "dexmg/threading-d1-v0" and train["max_episodes"] == 1
