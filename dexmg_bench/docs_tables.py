@@ -31,6 +31,10 @@ LEADERBOARD_RESULTS = Path("leaderboard/results")
 TABLE1_CONFIG = Path("baselines/configs/table1.toml")
 TABLE1_RESULTS = Path("baselines/results/table1")
 OVERFIT_RESULTS = Path("baselines/results/overfit")
+GENERATION_RESULTS = Path("generators/results/generation")
+GENERATION_COLUMNS_BY_RUN = (
+    ("dexmgen", "D0"), ("dexmgen", "D1"), ("dexmgen", "D2"), ("demo-noise", "D0")
+)  # fmt: skip
 # The training every overfit run shares; a row lists only where its run differs from it.
 OVERFIT_BASE = {
     "obs_noise": 0.0,
@@ -316,6 +320,49 @@ def overfit_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def generation_markdown(folder: Path) -> str:
+    """Kept per attempts of every task and variant (and Demo-Noise), with the kept ones replayed.
+
+    One file per row (``examples/generation_table.py``): a job's attempts, successes and how many
+    of the kept episodes replayed to success and ended in their recorded state bit for bit.
+    """
+    from dexmg_bench.envs import TASKS
+
+    rows = [_read(p) for p in sorted(folder.glob("*.json"))]
+    if not rows:
+        return f"Not measured yet: `python examples/generation_table.py` writes `{folder}/`.\n"
+    by_cell = {(r["task"], r["generator"], r["variant"]): r for r in rows}
+    body, versions = [], []
+    for task in TASKS:
+        cells = []
+        for generator, variant in GENERATION_COLUMNS_BY_RUN:
+            r = by_cell.get((task.name, generator, variant))
+            if r is None:
+                cells.append("-")
+                continue
+            kept, n = r["successes"], r["attempts"]
+            text = (
+                f"{kept}/{n} ({100 * kept / n:.0f}%), replay {r['replay_success']}/{r['replayed']}"
+            )
+            if r["replay_exact"] != r["replayed"]:
+                text += f", {r['replay_exact']}/{r['replayed']} bit-exact"
+            cells.append(text)
+            versions.append({**r["versions"], "seed": r["seed"]})
+        if any(c != "-" for c in cells):
+            body.append([_task_label(task), *cells])
+    head = ("task", "DexMimicGen D0", "DexMimicGen D1", "DexMimicGen D2", "Demo-Noise D0")
+    label = (
+        GENERATION_RESULTS if folder.as_posix().endswith(GENERATION_RESULTS.as_posix()) else folder
+    )
+    lines = [*_table(head, body), "", provenance(f"`{label}/` (one JSON per cell)", versions)]
+    return "\n".join(lines) + "\n"
+
+
+def generation_table(root: Path) -> str:
+    """The generation table of docs/generation.md from ``generators/results/generation``."""
+    return generation_markdown(root / GENERATION_RESULTS)
+
+
 # --- speed tables (``make bench`` -> benchmarks/results/rates.json) ---------------------------
 
 # The env-speed columns and the ratios a table derives from them: (header, numerator, denominator).
@@ -450,6 +497,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "leaderboard": leaderboard_table,
     "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,
+    "generation": generation_table,
     "bench-env": bench_env_table,
     "bench-cameras": bench_cameras_table,
     "bench-ik": bench_ik_table,

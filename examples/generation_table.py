@@ -3,11 +3,13 @@
 For each task and variant (and Demo-Noise on D0) this runs a generation job of ``--attempts``
 attempts (``n = attempts``, so the job stops at the budget), then replays every kept episode in a
 fresh env from its stored initial state, checking success and that the final simulator state
-equals the recorded one bit for bit. One JSON per row under ``--out`` (rerunning skips rows already
-measured at the same commit) and a markdown table ``table.md``.
+equals the recorded one bit for bit. One JSON per row under ``--out`` (default
+``generators/results/generation``; rerunning skips rows already measured at the same commit), with
+the versions it ran with; ``dexmg docs`` builds the table of docs/generation.md from those files.
+The jobs themselves go under ``--work``.
 
-    python examples/generation_table.py --out runs/gen_table --workers 2
-    python examples/generation_table.py --out runs/gen_table --tasks Threading --variants D0 D1
+    python examples/generation_table.py --workers 2
+    python examples/generation_table.py --tasks Threading --variants D0 D1
 
 Not part of CI: all rows take on the order of an hour on 2 cores.
 """
@@ -15,6 +17,7 @@ Not part of CI: all rows take on the order of an hour on 2 cores.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import subprocess
 import time
@@ -24,8 +27,12 @@ import numpy as np
 
 from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file
+from dexmg_bench.docs_tables import GENERATION_RESULTS, generation_markdown
 from dexmg_bench.envs import TASKS, make_task_env
+from dexmg_bench.evaluation.evaluate import _versions
 from dexmg_bench.generators.run import GenerateConfig, generate
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def commit() -> str:
@@ -64,7 +71,7 @@ def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -
         row = json.loads(row_path.read_text())
         if row["commit"] == code:
             return row
-    job_dir = args.out / "jobs" / f"{name}-{code}"
+    job_dir = args.work / f"{name}-{code}"
     config = GenerateConfig(
         task=task,
         variant=variant,
@@ -92,33 +99,19 @@ def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -
         "replayed": n,
         "replay_success": ok,
         "replay_exact": exact,
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
     }
-    row_path.write_text(json.dumps(row, indent=2, sort_keys=True))
+    row_path.write_text(json.dumps(row, indent=2, sort_keys=True) + "\n")
     print(json.dumps(row))
     return row
 
 
-def table(rows: list[dict]) -> str:
-    """Markdown: one line per task, DexMimicGen D0/D1/D2 and Demo-Noise D0."""
-    cells: dict[str, dict[str, str]] = {}
-    for r in rows:
-        col = "Demo-Noise D0" if r["generator"] == "demo-noise" else f"DexMimicGen {r['variant']}"
-        replay = f"{r['replay_success']}/{r['replayed']}"
-        cells.setdefault(r["task"], {})[col] = (
-            f"{r['successes']}/{r['attempts']} ({100 * r['successes'] / r['attempts']:.0f}%; "
-            f"replay {replay}; {r['commit']})"
-        )
-    cols = ["DexMimicGen D0", "DexMimicGen D1", "DexMimicGen D2", "Demo-Noise D0"]
-    lines = ["| task | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for task, c in cells.items():
-        lines.append(f"| {task} | " + " | ".join(c.get(k, "-") for k in cols) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
-    """Run the rows asked for, then rewrite ``table.md`` from every row measured so far."""
+    """Run the rows asked for, then print the table from every row measured so far."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=ROOT / GENERATION_RESULTS)
+    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "gen_table")
     parser.add_argument("--tasks", nargs="*", default=[t.name for t in TASKS if not t.requires])
     parser.add_argument("--variants", nargs="*", default=None, help="default: all of each task")
     parser.add_argument("--attempts", type=int, default=50)
@@ -135,11 +128,7 @@ def main() -> None:
                 run_row(task, variant, "dexmgen", args)
         if not args.no_demo_noise and (args.variants is None or "D0" in args.variants):
             run_row(task, "D0", "demo-noise", args)
-    rows = [json.loads(p.read_text()) for p in sorted(args.out.glob("*.json"))]
-    order = {t.name: i for i, t in enumerate(TASKS)}
-    rows.sort(key=lambda r: (order.get(r["task"], 99), r["generator"], r["variant"]))
-    (args.out / "table.md").write_text(table(rows))
-    print(table(rows))
+    print(generation_markdown(args.out))
 
 
 if __name__ == "__main__":

@@ -135,3 +135,35 @@ def test_no_docs_folder_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(UserInputError, match="no docs/ folder"):
         docs(root=tmp_path)
+
+
+def test_the_generation_table_follows_its_row_files(tmp_path: Path) -> None:
+    """Each cell is one row file: kept per attempts and its replays; a missing cell is '-'."""
+    from dexmg_bench.docs_tables import GENERATION_RESULTS, generation_table
+
+    assert "Not measured yet" in generation_table(tmp_path)
+    folder = tmp_path / GENERATION_RESULTS
+    folder.mkdir(parents=True)
+    base = {"seed": 0, "versions": {"mujoco": "3.5.0", "dexmg_bench_commit": "a" * 40}}
+    rows = [
+        ("Threading", "D0", "dexmgen", 35, 50, 35, 35),
+        ("Threading", "D0", "demo-noise", 15, 50, 15, 14),
+        ("Coffee", "D1", "dexmgen", 48, 50, 48, 48),
+    ]
+    for task, variant, generator, kept, n, ok, exact in rows:
+        row = {
+            "task": task,
+            "variant": variant,
+            "generator": generator,
+            "successes": kept,
+            "attempts": n,
+            "replayed": kept,
+            "replay_success": ok,
+            "replay_exact": exact,
+        }
+        (folder / f"{task}-{variant}-{generator}.json").write_text(json.dumps({**base, **row}))
+    table = generation_table(tmp_path)
+    assert "| Threading | 35/50 (70%), replay 35/35 | - | - | 15/50 (30%), replay 15/15, " in table
+    assert "14/15 bit-exact |" in table
+    assert "| Coffee (GR-1) | - | 48/50 (96%), replay 48/48 | - | - |" in table
+    assert "Piece Assembly" not in table and "mujoco 3.5.0" in table and "aaaaaaaaaaaa" in table
