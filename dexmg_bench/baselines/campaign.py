@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 import tomllib
 import types
 import typing
@@ -331,11 +330,12 @@ def run_cell(
         training_seeds=campaign.seeds,
         workers=workers,
     )
-    start = time.perf_counter()
-    res = evaluate(protocol, checkpoints, policy_name=campaign.policy, progress=progress)
+    res = evaluate(  # an interrupted evaluation resumes at its next checkpoint
+        protocol, checkpoints, policy_name=campaign.policy, progress=progress,
+        resume=run / "eval_checkpoints.jsonl",
+    )  # fmt: skip
     res = json.loads(json.dumps(res))  # as it reads back from the file (tuples become lists)
-    res["wall_seconds"] = time.perf_counter() - start  # evaluation speed, measured
-    tmp = out.with_suffix(".json.tmp")  # written once, atomically, with the wall time
+    tmp = out.with_suffix(".json.tmp")  # written once, atomically
     tmp.write_text(json.dumps(res, indent=1))
     tmp.replace(out)
     return res
@@ -422,11 +422,12 @@ def _paper_columns(campaign: Campaign) -> list[str]:
 
 
 def _episodes_per_min(res: dict[str, Any]) -> float | None:
-    """Evaluation throughput of a cell: all its episodes over its measured wall time."""
-    if not res.get("wall_seconds"):
+    """Evaluation throughput of a cell: all its episodes over their measured rollout time."""
+    seconds = res.get("rollout_seconds") or res.get("wall_seconds")  # the latter: older cells
+    if not seconds:
         return None
     n = sum(len(eps) for eps in res["episodes"].values())
-    return 60 * n / res["wall_seconds"]
+    return 60 * n / seconds
 
 
 def markdown(campaign: Campaign, table: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -48,6 +49,7 @@ def evaluate(
     env_kwargs: dict[str, Any] | None = None,
     video_dir: Path | None = None,
     start_from: str = "",
+    resume: Path | None = None,
 ) -> dict[str, Any]:
     """Roll out every checkpoint of every training seed and aggregate as the paper does.
 
@@ -64,6 +66,13 @@ def evaluate(
             episode k (the first ``protocol.episodes`` episodes) instead of at an evaluator
             seed. A policy rolled out from its own training episodes must nearly always succeed;
             this is the check that the training pipeline works, not a benchmark number.
+        resume: a JSON-lines file of finished checkpoints: each one is appended as it finishes,
+            and one already in it (same protocol, env and starts) is read back instead of rerun,
+            so an interrupted evaluation resumes at its next checkpoint with the same episodes.
+            It belongs to one set of checkpoints (e.g. a training run's folder).
+
+    The results hold ``rollout_seconds``: the wall time of every checkpoint's rollout, those read
+    back included, so episodes per minute stay measurable across resumes.
     """
     if sorted(checkpoints) != sorted(protocol.training_seeds):
         raise ValueError(
@@ -74,16 +83,30 @@ def evaluate(
 
     env_id = envs.task_entry(protocol.task).env_id(protocol.variant)
     initial_states = _initial_states(start_from, protocol.episodes) if start_from else None
-    seed_results, per_checkpoint = [], {}
+    proto = {k: v for k, v in protocol.to_json().items() if k != "workers"}  # same episodes
+    context = {"protocol": proto, "env_id": env_id, "start_from": start_from or None}
+    done = _finished(resume, context)
+    seed_results, per_checkpoint, seconds = [], {}, 0.0
     for training_seed in protocol.training_seeds:
         seeds = episode_seeds(protocol.base_seed, protocol.episodes, training_seed)
         if initial_states is not None:  # the dataset's episode indices name the episodes
             seeds = list(range(protocol.episodes))
         successes = {}
         for name, factory in checkpoints[training_seed].items():
+            key = f"{training_seed}/{name}"
+            if key in done:
+                per_checkpoint[key] = done[key]["episodes"]
+                successes[name] = sum(e["success"] for e in done[key]["episodes"])
+                seconds += done[key]["seconds"]
+                if progress:
+                    print(
+                        f"training seed {training_seed}, checkpoint {name}: read back from {resume}"
+                    )
+                continue
             if progress:
                 print(f"training seed {training_seed}, checkpoint {name}")
             video = None if video_dir is None else video_dir / f"seed{training_seed}_{name}.mp4"
+            start = time.perf_counter()
             episodes = rollout(
                 env_id,
                 factory,
@@ -95,8 +118,18 @@ def evaluate(
                 video=video,
                 initial_states=initial_states,
             )
+            took = time.perf_counter() - start
             successes[name] = sum(e.success for e in episodes)
-            per_checkpoint[f"{training_seed}/{name}"] = [asdict(e) for e in episodes]
+            per_checkpoint[key] = [asdict(e) for e in episodes]
+            seconds += took
+            if resume is not None:
+                line = {
+                    **context,
+                    "checkpoint": key,
+                    "seconds": took,
+                    "episodes": per_checkpoint[key],
+                }
+                _append_line(resume, json.dumps(line))
         seed_results.append(
             SeedResult(training_seed=training_seed, episodes=protocol.episodes, successes=successes)
         )
@@ -113,6 +146,7 @@ def evaluate(
         "start_from": start_from or None,
         **summary,
         "episodes": per_checkpoint,
+        "rollout_seconds": seconds,
         "versions": _versions(),
     }
     if out is not None:
@@ -121,6 +155,29 @@ def evaluate(
         tmp.write_text(json.dumps(results, indent=1))
         os.replace(tmp, out)
     return results
+
+
+def _append_line(path: Path, text: str) -> None:
+    """Append one line, first ending a line a killed run left without its newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    with path.open("a") as f:
+        f.write(("\n" if torn else "") + text + "\n")
+
+
+def _finished(resume: Path | None, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The checkpoints a resume file holds for this evaluation; a torn last line is ignored."""
+    if resume is None or not resume.is_file():
+        return {}
+    found = {}
+    for text in resume.read_text().splitlines():
+        try:
+            line = json.loads(text)
+        except json.JSONDecodeError:  # a line cut short when the evaluation was killed
+            continue
+        if all(line.get(k) == v for k, v in context.items()):
+            found[line["checkpoint"]] = line
+    return found
 
 
 def _initial_states(dataset: str, n: int) -> list[Any]:

@@ -121,7 +121,7 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     res = run_cell(c, "Threading", "source", workers=1, progress=False, **kw)
     out = tmp_path / "res" / "Threading_source.json"
     saved = json.loads(out.read_text())
-    assert saved == res and saved["wall_seconds"] > 0
+    assert saved == res and saved["rollout_seconds"] > 0
     assert saved["protocol"]["episodes"] == 1
     assert set(saved["per_seed"][0]["rates"]) == {
         "ckpt_epoch00001",

@@ -84,3 +84,39 @@ def test_the_env_factory_builds_in_the_evaluator_process_itself():
     env = _env_fn("DexMG/Threading-D0-v0", {})()
     assert env.action_space.shape == (14,)
     env.close()
+
+
+def test_an_interrupted_evaluation_resumes_at_its_next_checkpoint(tmp_path):
+    """Finished checkpoints are read back, not rerun; the results equal an uninterrupted run."""
+    protocol = EvalProtocol(task="Threading", episodes=2, training_seeds=(0,), max_steps=20)
+    built: list[str] = []
+
+    def random(name: str, seed: int):
+        def make():
+            built.append(name)
+            return RandomPolicy(14, seed=seed)
+
+        return make
+
+    checkpoints = {0: {"a": random("a", 1), "b": random("b", 2)}}
+    whole = evaluate(protocol, checkpoints, policy_name="t", progress=False)
+    resume = tmp_path / "eval.jsonl"
+    first = evaluate(protocol, {0: {"a": checkpoints[0]["a"]}}, policy_name="t", progress=False,
+                     resume=resume)  # fmt: skip
+    with resume.open("a") as f:
+        f.write('{"checkpoint": "0/b", "episo')  # killed while writing the next line
+    built.clear()
+    resumed = evaluate(protocol, checkpoints, policy_name="t", progress=False, resume=resume)
+    assert built == ["b"]  # "a" was read back
+    assert resumed["episodes"]["0/a"] == first["episodes"]["0/a"]
+    strip = lambda r: {k: v for k, v in r.items() if k != "rollout_seconds"}  # noqa: E731
+    for ep in (*resumed["episodes"]["0/a"], *resumed["episodes"]["0/b"]):
+        ep.pop("seconds")
+    for ep in (*whole["episodes"]["0/a"], *whole["episodes"]["0/b"]):
+        ep.pop("seconds")
+    assert strip(resumed) == strip(whole)
+    assert resumed["rollout_seconds"] > first["rollout_seconds"] > 0
+    other = EvalProtocol(task="Threading", episodes=3, training_seeds=(0,), max_steps=20)
+    built.clear()
+    evaluate(other, checkpoints, policy_name="t", progress=False, resume=resume)
+    assert built == ["a", "b"]  # another protocol's lines are not this evaluation's
