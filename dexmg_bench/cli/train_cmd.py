@@ -151,6 +151,9 @@ def eval(  # noqa: A001 (the subcommand's name)
     protocol = from_options(with_policy, task=task, training_seeds=tuple(checkpoints))
     suffix = "_start-from-" + start_from.replace("/", "_") if start_from else ""
     out = out or (run or Path(".")) / f"eval_{task}-{variant}{suffix}.json"
+    # A run's finished checkpoints are kept beside the results until they are written, so an
+    # interrupted evaluation of many checkpoints resumes at the next one.
+    resume = out.with_name(out.stem + ".checkpoints.jsonl") if policy == "checkpoints" else None
     res = evaluate(
         protocol,
         checkpoints,
@@ -159,7 +162,10 @@ def eval(  # noqa: A001 (the subcommand's name)
         video_dir=video_dir,
         env_kwargs=env_kwargs,
         start_from=start_from,
+        resume=resume,
     )
+    if resume is not None:
+        resume.unlink(missing_ok=True)
     for row in res["per_seed"]:
         rates = ", ".join(f"{k} {v:.0%}" for k, v in row["rates"].items())
         print(f"training seed {row['training_seed']}: best {row['best_rate']:.0%} ({rates})")

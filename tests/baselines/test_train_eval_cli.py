@@ -46,6 +46,26 @@ def test_train_then_eval_two_seeds(threading_source, tmp_path, capsys):
     assert set(res["per_seed"][0]["rates"]) == {"ckpt_epoch00001", "ckpt_epoch00002"}
     assert len(res["episodes"]["1/ckpt_epoch00002"]) == 2
     assert "training seed 1" in capsys.readouterr().out
+    resume = tmp_path / "eval.checkpoints.jsonl"
+    assert not resume.exists()  # kept only while the evaluation runs
+
+    # A checkpoint finished by an interrupted evaluation is read back, not rerun (planted
+    # here with every episode a success, so the rerun's rate shows where it came from).
+    planted = [{**e, "success": True} for e in res["episodes"]["0/ckpt_epoch00001"]]
+    proto = {k: v for k, v in res["protocol"].items() if k != "workers"}
+    line = {"protocol": proto, "env_id": res["env_id"], "start_from": None,
+            "checkpoint": "0/ckpt_epoch00001", "seconds": 1.0, "episodes": planted}  # fmt: skip
+    resume.write_text(json.dumps(line) + "\n")
+    main(["eval", "--run", str(run), "--episodes", "2", "--workers", "1", "--max-steps", "20",
+          "--out", str(out)])  # fmt: skip
+    again = json.loads(out.read_text())
+    assert again["per_seed"][0]["rates"]["ckpt_epoch00001"] == 1.0
+    key = "1/ckpt_epoch00002"
+    outcomes = [
+        [(e["seed"], e["success"], e["steps"]) for e in r["episodes"][key]] for r in (again, res)
+    ]
+    assert outcomes[0] == outcomes[1]  # the other checkpoints ran again: the same episodes
+    assert not resume.exists()
 
 
 @pytest.mark.slow
