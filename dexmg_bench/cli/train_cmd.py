@@ -78,7 +78,9 @@ def eval(  # noqa: A001 (the subcommand's name)
     """Evaluate with the standard protocol: per training seed, the best checkpoint's success rate.
 
     Every checkpoint of a training seed is rolled out on the same evaluator-derived episode
-    seeds; the result is mean +- std over training seeds of the best checkpoint's rate.
+    seeds; the result is mean +- std over training seeds of the best checkpoint's rate. An
+    interrupted evaluation of a run resumes at its next checkpoint when rerun with the same
+    options (finished ones are kept in <out stem>.checkpoints.jsonl until the results are written).
 
     Args:
         protocol: the evaluation (`EvalProtocol`: one option per field; the training seeds are
