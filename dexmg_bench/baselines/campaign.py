@@ -288,7 +288,7 @@ def ensure_dataset(campaign: Campaign, task: str, data: str, *, jobs: Path, work
     flagship = kind.generator == "dexmgen" and kind.variant == "D0"
     job = jobs / (task if flagship else f"{task}-{kind.generator}-{kind.variant.lower()}")
     generate(config, job)
-    write_generated_job(job, flagship=True)  # the whole job, so the id without its size
+    write_generated_job(job, dataset=ds_id, flagship=True)  # the id the cells train on
     return ds_id
 
 

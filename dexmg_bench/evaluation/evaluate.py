@@ -96,7 +96,7 @@ def evaluate(
             key = f"{training_seed}/{name}"
             if key in done:
                 per_checkpoint[key] = done[key]["episodes"]
-                successes[name] = sum(e["success"] for e in done[key]["episodes"])
+                successes[name] = sum(e["success"] for e in per_checkpoint[key])
                 seconds += done[key]["seconds"]
                 if progress:
                     print(
@@ -160,7 +160,11 @@ def evaluate(
 def _append_line(path: Path, text: str) -> None:
     """Append one line, first ending a line a killed run left without its newline."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    torn = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    torn = False
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as f:  # the last byte only: the file grows with every checkpoint
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
     with path.open("a") as f:
         f.write(("\n" if torn else "") + text + "\n")
 
