@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dexmg_bench.provenance import write_json
+
 RATES_FILE = Path("benchmarks") / "results" / "rates.json"
 
 Rates = dict[tuple[str, str, str], float]  # (module, row, column) -> value
@@ -21,11 +23,11 @@ Rates = dict[tuple[str, str, str], float]  # (module, row, column) -> value
 
 def run_record(tests: str) -> dict[str, Any]:
     """Where a run's numbers come from: versions (commit included), time, CPUs, the tests run."""
-    from dexmg_bench.evaluation.evaluate import _versions
+    from dexmg_bench.provenance import versions
 
     return {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": versions(),
         "cpus": os.cpu_count(),
         "tests": tests,
     }
@@ -53,6 +55,4 @@ def write(path: Path, rates: Rates, run: dict[str, Any]) -> None:
     old = json.loads(path.read_text()) if path.is_file() else None
     data = merge(old, rates, run)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_json(path, data, sort_keys=True, newline=True)

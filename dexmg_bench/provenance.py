@@ -8,8 +8,12 @@ differ from it). An installed wheel has no checkout and records the version only
 from __future__ import annotations
 
 import functools
+import json
+import os
+import platform
 import subprocess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +27,41 @@ def code_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{sha}-dirty" if dirty else sha
+
+
+def versions() -> dict[str, str]:
+    """Library versions results may drift with, recorded next to every measured number."""
+    import mujoco
+    import numpy
+
+    from dexmg_bench import __version__
+
+    out = {"dexmg_bench": __version__, "mujoco": mujoco.__version__, "numpy": numpy.__version__}
+    if (commit := code_commit()) is not None:
+        out["dexmg_bench_commit"] = commit
+    try:
+        import torch
+
+        out["torch"] = torch.__version__
+    except ImportError:
+        pass
+    out["python"] = platform.python_version()
+    out["cpu"] = platform.processor() or platform.machine()
+    return out
+
+
+def write_json(
+    path: str | Path, value: Any, *, indent: int = 1, sort_keys: bool = False, newline: bool = False
+) -> None:
+    """Write ``value`` as JSON through a temporary file renamed into place.
+
+    A reader (or a resumed job) sees the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    text = json.dumps(value, indent=indent, sort_keys=sort_keys)
+    tmp.write_text(text + "\n" if newline else text)
+    os.replace(tmp, path)
 
 
 def _git(*args: str) -> str:

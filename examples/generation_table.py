@@ -29,8 +29,8 @@ from dexmg_bench.datasets.record import replay_demo
 from dexmg_bench.datasets.source import read_source_file
 from dexmg_bench.docs_tables import GENERATION_RESULTS, generation_markdown
 from dexmg_bench.envs import TASKS, make_task_env
-from dexmg_bench.evaluation.evaluate import _versions
 from dexmg_bench.generators.run import GenerateConfig, generate
+from dexmg_bench.provenance import versions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -
         "replay_success": ok,
         "replay_exact": exact,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": versions(),
     }
     row_path.write_text(json.dumps(row, indent=2, sort_keys=True) + "\n")
     print(json.dumps(row))

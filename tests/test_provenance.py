@@ -38,3 +38,25 @@ def test_a_job_lists_every_commit_that_ran_part_of_it(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "code_commit", lambda: None)  # an installed wheel: nothing to add
     run._check_job(config, tmp_path)
     assert json.loads((tmp_path / "job.json").read_text())["code_commits"] == ["aaa", "bbb-dirty"]
+
+
+def test_versions_name_the_code_and_the_libraries_a_number_drifts_with():
+    v = provenance.versions()
+    assert {"dexmg_bench", "mujoco", "numpy", "python", "cpu"} <= set(v)
+    if provenance.code_commit() is not None:
+        assert v["dexmg_bench_commit"] == provenance.code_commit()
+
+
+def test_write_json_replaces_the_file_whole(tmp_path, monkeypatch):
+    """A failed write leaves the previous file as it was and no temporary file that looks done."""
+    path = tmp_path / "r.json"
+    provenance.write_json(path, {"b": 1, "a": [1, 2]}, sort_keys=True, newline=True)
+    assert path.read_text() == json.dumps({"a": [1, 2], "b": 1}, indent=1) + "\n"
+
+    def no_replace(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(provenance.os, "replace", no_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        provenance.write_json(path, {"c": 3})
+    assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}

@@ -33,6 +33,7 @@ from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig
 from dexmg_bench.baselines.diffusion.config import DiffusionConfig
 from dexmg_bench.baselines.registry import POLICIES
 from dexmg_bench.errors import InputFileNotFoundError, UserInputError
+from dexmg_bench.provenance import write_json
 
 DATA_KINDS = ("source", "generated")
 DATA_KIND = re.compile(
@@ -335,9 +336,7 @@ def run_cell(
         resume=run / "eval_checkpoints.jsonl",
     )  # fmt: skip
     res = json.loads(json.dumps(res))  # as it reads back from the file (tuples become lists)
-    tmp = out.with_suffix(".json.tmp")  # written once, atomically
-    tmp.write_text(json.dumps(res, indent=1))
-    tmp.replace(out)
+    write_json(out, res)  # written once, atomically
     return res
 
 

@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from dexmg_bench import __version__
 from dexmg_bench.evaluation.metrics import SeedResult, aggregate, wilson_interval
 from dexmg_bench.evaluation.protocol import EvalProtocol, episode_seeds
 from dexmg_bench.evaluation.rollout import Policy, rollout
-from dexmg_bench.provenance import code_commit
+from dexmg_bench.provenance import versions, write_json
 
 PolicyFactory = Callable[[], Policy]
-
-
-def _versions() -> dict[str, str]:
-    """Library versions results may drift with, recorded next to every number."""
-    import mujoco
-    import numpy
-
-    out = {"dexmg_bench": __version__, "mujoco": mujoco.__version__, "numpy": numpy.__version__}
-    if (commit := code_commit()) is not None:
-        out["dexmg_bench_commit"] = commit
-    try:
-        import torch
-
-        out["torch"] = torch.__version__
-    except ImportError:
-        pass
-    out["python"] = platform.python_version()
-    out["cpu"] = platform.processor() or platform.machine()
-    return out
 
 
 def evaluate(
@@ -147,13 +126,11 @@ def evaluate(
         **summary,
         "episodes": per_checkpoint,
         "rollout_seconds": seconds,
-        "versions": _versions(),
+        "versions": versions(),
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        tmp.write_text(json.dumps(results, indent=1))
-        os.replace(tmp, out)
+        write_json(out, results)
     return results
 
 

@@ -45,6 +45,7 @@ from dexmg_bench.leaderboard.schema import (
     split_task,
 )
 from dexmg_bench.leaderboard.seeds import dev_seeds, hidden_seeds, key_sha256
+from dexmg_bench.provenance import write_json
 
 RESULTS_SCHEMA = 1
 CLAIMS_ALPHA = 0.01
@@ -189,9 +190,9 @@ def _status(failed: bool, key: bytes | None, sandboxed: bool) -> str:
 
 def _versions() -> dict[str, str]:
     """The evaluator's library versions, plus the CPU model (``x86_64`` alone says little)."""
-    from dexmg_bench.evaluation.evaluate import _versions as evaluator_versions
+    from dexmg_bench.provenance import versions
 
-    out = evaluator_versions()
+    out = versions()
     try:
         with open("/proc/cpuinfo") as f:
             model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
@@ -385,9 +386,7 @@ def write_results(res: dict[str, Any], run: dict[str, Any], results_dir: Path) -
     results_dir.mkdir(parents=True, exist_ok=True)
     out = results_dir / f"{name}.json"
     for path, data in ((out, res), (results_dir / f"{name}.run.json", run)):
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        write_json(path, data, sort_keys=True, newline=True)
     return out
 
 
