@@ -29,6 +29,20 @@ def code_commit() -> str | None:
     return f"{sha}-dirty" if dirty else sha
 
 
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's model name, where ``platform`` says only ``x86_64``.
+
+    Results and rebuilt datasets can differ in their last bits between CPUs, so artefacts say
+    which one made them.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def versions() -> dict[str, str]:
     """Library versions results may drift with, recorded next to every measured number."""
     import mujoco

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,7 @@ def test_a_job_lists_every_commit_that_ran_part_of_it(tmp_path, monkeypatch):
 
 
 def test_versions_name_the_code_and_the_libraries_a_number_drifts_with():
+    """Every results file carries them; the commit is this checkout's."""
     v = provenance.versions()
     assert {"dexmg_bench", "mujoco", "numpy", "python", "cpu"} <= set(v)
     if provenance.code_commit() is not None:
@@ -60,3 +62,22 @@ def test_write_json_replaces_the_file_whole(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         provenance.write_json(path, {"c": 3})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
+
+
+def test_a_job_lists_every_cpu_that_ran_part_of_it(tmp_path, monkeypatch):
+    """A flagship set rebuilt on another CPU can keep other borderline attempts: the job says."""
+    config = GenerateConfig(task="Threading", n=3)
+    monkeypatch.setattr(run, "cpu_model", lambda: "CPU A")
+    run._check_job(config, tmp_path)
+    run._check_job(config, tmp_path)
+    monkeypatch.setattr(run, "cpu_model", lambda: "CPU B")
+    run._check_job(config, tmp_path)
+    assert json.loads((tmp_path / "job.json").read_text())["cpus"] == ["CPU A", "CPU B"]
+
+
+def test_the_cpu_model_is_a_name_not_an_architecture():
+    """Where /proc/cpuinfo names the model, that name, not the bare architecture."""
+    model = provenance.cpu_model()
+    assert model and model.strip() == model
+    if Path("/proc/cpuinfo").is_file() and "model name" in Path("/proc/cpuinfo").read_text():
+        assert model != "x86_64"

@@ -56,6 +56,8 @@ def card_markdown(ds: Any) -> str:
     ]
     if commits := dx.get("generator_config", {}).get("code_commits"):
         rows.append(("Generated at commit", ", ".join(f"`{c}`" for c in commits)))
+    if cpus := dx.get("generator_config", {}).get("cpus"):
+        rows.append(("Generated on", ", ".join(cpus)))
     rows += [
         ("Size", f"{float(meta.get('dataset_size', 0.0)):.1f} MB"),
         (

@@ -47,7 +47,7 @@ from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.errors import Stopped, UserInputError, reading, writing
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
-from dexmg_bench.provenance import code_commit
+from dexmg_bench.provenance import code_commit, cpu_model
 
 __all__ = ["GenerateConfig", "Stopped", "check_inputs", "generate", "generator_of"]
 
@@ -206,7 +206,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 def _check_job(config: GenerateConfig, out: Path) -> None:
     """Refuse to resume a folder that holds another job; record this one atomically."""
-    job = {**asdict(config), "code_version": __version__, "code_commits": []}
+    job = {**asdict(config), "code_version": __version__, "code_commits": [], "cpus": []}
     path = out / "job.json"
     if path.exists():
         with reading(path, "the job file of a `dexmg generate` folder"):
@@ -215,9 +215,12 @@ def _check_job(config: GenerateConfig, out: Path) -> None:
         if any(old.get(k, defaults[k]) != job[k] for k in _JOB_KEYS):
             raise UserInputError(f"{out} holds a different job ({old}); use another --out")
         job["code_commits"] = list(old.get("code_commits", []))
+        job["cpus"] = list(old.get("cpus", []))
     commit = code_commit()  # every checkout that ran part of the job, in order
     if commit is not None and commit not in job["code_commits"]:
         job["code_commits"].append(commit)
+    if cpu_model() not in job["cpus"]:  # a flagship set rebuilt on another CPU can differ
+        job["cpus"].append(cpu_model())
     _write_json(path, job)
 
 

@@ -190,16 +190,9 @@ def _status(failed: bool, key: bytes | None, sandboxed: bool) -> str:
 
 def _versions() -> dict[str, str]:
     """The evaluator's library versions, plus the CPU model (``x86_64`` alone says little)."""
-    from dexmg_bench.provenance import versions
+    from dexmg_bench.provenance import cpu_model, versions
 
-    out = versions()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-        out["cpu_model"] = model
-    except (OSError, StopIteration):
-        pass
-    return out
+    return {**versions(), "cpu_model": cpu_model()}
 
 
 def grade(

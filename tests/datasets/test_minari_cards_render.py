@@ -45,11 +45,11 @@ def test_card_from_metadata(tmp_path):
 
 
 def test_card_shows_generator_success_rate(tmp_path):
-    """A generated dataset's card reports the generator's success rate and its source."""
+    """A generated dataset's card reports the generator's success rate, source, commits and CPUs."""
     src = dataclasses.replace(short_source(3, n=1), origin="generated")
     info = minari_io.DatasetInfo(
         generator="dexmimicgen",
-        generator_config={"task": "Threading", "seed": 0},
+        generator_config={"task": "Threading", "seed": 0, "code_commits": ["abc"], "cpus": ["A"]},
         source_dataset="dexmg/threading-source-v0",
         generation_stats={"success_rate": 0.4, "successes": 2, "attempts": 5, "kept": 2},
     )
@@ -57,6 +57,8 @@ def test_card_shows_generator_success_rate(tmp_path):
     text = cards.card_markdown(loader.load("dexmg/threading-v0"))
     assert "| Generator success rate | 40.0% (2 of 5 attempts) |" in text
     assert "| Source dataset | `dexmg/threading-source-v0` |" in text
+    assert "| Generated at commit | `abc` |" in text
+    assert "| Generated on | A |" in text
 
 
 def jpeg_round_trip(image: np.ndarray) -> np.ndarray:
