@@ -69,13 +69,17 @@ def write_json(
 ) -> None:
     """Write ``value`` as JSON through a temporary file renamed into place.
 
-    A reader (or a resumed job) sees the old file or the new one, never half of one.
+    A reader (or a resumed job) sees the old file or the new one, never half of one; on failure
+    the temporary file is removed and a full disk is named (``errors.writing``).
     """
+    from dexmg_bench.errors import writing
+
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     text = json.dumps(value, indent=indent, sort_keys=sort_keys)
-    tmp.write_text(text + "\n" if newline else text)
-    os.replace(tmp, path)
+    with writing(path, partial=tmp):
+        tmp.write_text(text + "\n" if newline else text)
+        os.replace(tmp, path)
 
 
 def _git(*args: str) -> str:

@@ -30,7 +30,7 @@ from dexmg_bench.datasets.source import read_source_file
 from dexmg_bench.docs_tables import GENERATION_RESULTS, generation_markdown
 from dexmg_bench.envs import TASKS, make_task_env
 from dexmg_bench.generators.run import GenerateConfig, generate
-from dexmg_bench.provenance import versions
+from dexmg_bench.provenance import versions, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,7 +102,7 @@ def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": versions(),
     }
-    row_path.write_text(json.dumps(row, indent=2, sort_keys=True) + "\n")
+    write_json(row_path, row, indent=2, sort_keys=True, newline=True)
     print(json.dumps(row))
     return row
 

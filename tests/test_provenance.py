@@ -50,7 +50,7 @@ def test_versions_name_the_code_and_the_libraries_a_number_drifts_with():
 
 
 def test_write_json_replaces_the_file_whole(tmp_path, monkeypatch):
-    """A failed write leaves the previous file as it was and no temporary file that looks done."""
+    """A failed write leaves the previous file as it was and removes its temporary file."""
     path = tmp_path / "r.json"
     provenance.write_json(path, {"b": 1, "a": [1, 2]}, sort_keys=True, newline=True)
     assert path.read_text() == json.dumps({"a": [1, 2], "b": 1}, indent=1) + "\n"
@@ -62,6 +62,7 @@ def test_write_json_replaces_the_file_whole(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         provenance.write_json(path, {"c": 3})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
 
 def test_a_job_lists_every_cpu_that_ran_part_of_it(tmp_path, monkeypatch):

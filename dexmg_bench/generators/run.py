@@ -47,7 +47,7 @@ from dexmg_bench.datasets.source import write_source_file as _write_plain
 from dexmg_bench.errors import Stopped, UserInputError, reading, writing
 from dexmg_bench.generators.job import GenerateConfig, check_inputs
 from dexmg_bench.generators.pool import map_attempts
-from dexmg_bench.provenance import code_commit, cpu_model
+from dexmg_bench.provenance import code_commit, cpu_model, write_json
 
 __all__ = ["GenerateConfig", "Stopped", "check_inputs", "generate", "generator_of"]
 
@@ -166,7 +166,7 @@ def generate(
         name = f"{config.entry.slug}-{config.variant.lower()}.hdf5"
         _write_generated(out / name, config, env_id, demos, point="output-part")
         stats["output"] = name
-    _write_json(out / "stats.json", stats)
+    write_json(out / "stats.json", stats, indent=2, sort_keys=True)
     return stats
 
 
@@ -196,14 +196,6 @@ def _append_row(log: BinaryIO, row: dict[str, Any]) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log.name))
 
 
-def _write_json(path: Path, value: Any) -> None:
-    """Write a JSON file atomically (a temporary file renamed into place)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with writing(path, partial=tmp):
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True))
-        tmp.replace(path)
-
-
 def _check_job(config: GenerateConfig, out: Path) -> None:
     """Refuse to resume a folder that holds another job; record this one atomically."""
     job = {**asdict(config), "code_version": __version__, "code_commits": [], "cpus": []}
@@ -221,7 +213,7 @@ def _check_job(config: GenerateConfig, out: Path) -> None:
         job["code_commits"].append(commit)
     if cpu_model() not in job["cpus"]:  # a flagship set rebuilt on another CPU can differ
         job["cpus"].append(cpu_model())
-    _write_json(path, job)
+    write_json(path, job, indent=2, sort_keys=True)
 
 
 def _write_generated(
