@@ -311,6 +311,7 @@ def run_cell(
         if run.exists():  # fill in a training record an earlier version did not write
             _write_train_record(campaign, task, data, run, results)
         return json.loads(out.read_text())
+    from dexmg_bench.baselines.checkpoint import run_checkpoints
     from dexmg_bench.baselines.policy import TrainedPolicy
     from dexmg_bench.baselines.train import train_seeds
     from dexmg_bench.evaluation import EvalProtocol
@@ -321,7 +322,7 @@ def run_cell(
     train_seeds(configs, run, processes=workers, progress=progress)  # `workers` seeds at a time
     checkpoints: dict[int, dict[str, Any]] = {}
     for seed in campaign.seeds:
-        paths = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
+        paths = run_checkpoints(run / f"seed{seed}")
         checkpoints[seed] = {p.stem: (lambda p=p, s=seed: TrainedPolicy(p, seed=s)) for p in paths}
     _write_train_record(campaign, task, data, run, results)
     protocol = EvalProtocol(
@@ -573,6 +574,7 @@ def package(
     checkpoint on hidden seeds. Then ``dexmg leaderboard submit OUT`` and ``grade``.
     """
     from dexmg_bench import __version__
+    from dexmg_bench.baselines.checkpoint import run_checkpoints
     from dexmg_bench.datasets.source import kebab
     from dexmg_bench.leaderboard.manifest import card_sha256
 
@@ -582,7 +584,7 @@ def package(
     res = json.loads(res_path.read_text())
     run = work / task / data
     for seed in campaign.seeds:
-        ckpts = sorted((run / f"seed{seed}").glob("ckpt_epoch*.npz"))
+        ckpts = run_checkpoints(run / f"seed{seed}")
         if not ckpts:
             raise InputFileNotFoundError(f"{run / f'seed{seed}'}: no checkpoints to package")
         for ckpt in ckpts:

@@ -78,3 +78,21 @@ def optimizer_state(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict
             _, idx, name = key.split("/", 2)
             state.setdefault(int(idx), {})[name] = torch.from_numpy(value.copy())
     return {"state": state, "param_groups": meta["optimizer_groups"]}
+
+
+def run_checkpoints(folder: Path) -> list[Path]:
+    """One seed's checkpoints on its config's schedule: every ``ckpt_every`` epochs and the last.
+
+    A run trained on for longer keeps the checkpoints of its shorter self (epoch 90 of a
+    90-epoch run extended to 300 with a checkpoint every 100); they are not the longer run's
+    checkpoints, so the evaluator and the packager leave them out. Without a ``train.json``
+    every checkpoint is the run's.
+    """
+    paths = sorted(folder.glob("ckpt_epoch*.npz"))
+    spec = folder / "train.json"
+    if not spec.exists():
+        return paths
+    config = json.loads(spec.read_text())
+    every, last = int(config["ckpt_every"]), int(config["epochs"])
+    epochs = [int(p.stem.removeprefix("ckpt_epoch")) for p in paths]
+    return [p for p, e in zip(paths, epochs, strict=True) if e % every == 0 or e == last]

@@ -2,10 +2,16 @@
 
 Layout of ``--out DIR`` (one folder per training seed, so 3 seeds can share a run)::
 
-    DIR/seed<k>/train.json           the config; a rerun with another config is refused
+    DIR/seed<k>/train.json           the config; a rerun with another config is refused, except
+                                     a constant-lr run trained on for more epochs (below)
     DIR/seed<k>/ckpt_epoch<E>.npz    every ``ckpt_every`` epochs and at the end
     DIR/seed<k>/log.jsonl            loss and samples/s per epoch
     DIR/seed<k>/loss.png             the loss curve
+
+With a constant learning rate, a finished run given more ``epochs`` (and any ``ckpt_every``)
+trains on from its last checkpoint: its weights, optimiser and random streams are restored, so
+the result is bit for bit that of one longer run. Its earlier checkpoints stay in the folder;
+`run_checkpoints` leaves out those off the new schedule.
 """
 
 from __future__ import annotations
@@ -103,13 +109,42 @@ def _with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_EXTENDABLE = ("ckpt_every", "epochs")
+
+
+def _check_same_run(stored: dict[str, Any], config: TrainConfig, run: Path) -> None:
+    """Refuse a folder holding another run, unless the new config only trains it for longer.
+
+    Under a constant learning rate, epochs and the checkpoint period do not change any step
+    already taken; under cosine decay the rate of every step depends on the total.
+    """
+    new = config.to_json()
+    differ = sorted(k for k in stored.keys() | new.keys() if stored.get(k) != new.get(k))
+    if not differ:
+        return
+    longer = config.epochs >= int(stored.get("epochs", 0))
+    if set(differ) <= set(_EXTENDABLE) and config.lr_schedule == "constant" and longer:
+        return
+    hint = ""
+    if set(differ) <= set(_EXTENDABLE):
+        hint = (
+            " Only a constant-lr run can be trained on for more epochs"
+            f" (this one: lr_schedule {config.lr_schedule}, epochs {stored.get('epochs')}"
+            f" -> {config.epochs})."
+        )
+    raise UserInputError(
+        f"{run} holds a run with another config ({', '.join(differ)} differ); use a new --out."
+        + hint
+    )
+
+
 def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
     """Train (or resume) one seed; returns the last checkpoint's path."""
     run = out / f"seed{config.seed}"
     run.mkdir(parents=True, exist_ok=True)
     spec = run / "train.json"
-    if spec.exists() and _with_defaults(json.loads(spec.read_text())) != config.to_json():
-        raise UserInputError(f"{run} holds a run with another config; use a new --out.")
+    if spec.exists():
+        _check_same_run(_with_defaults(json.loads(spec.read_text())), config, run)
     spec.write_text(json.dumps(config.to_json(), indent=1))
 
     demos = load_demos(

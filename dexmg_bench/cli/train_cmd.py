@@ -52,13 +52,14 @@ def train(
 
 
 def _run_checkpoints(run: Path) -> dict[int, list[Path]]:
+    from dexmg_bench.baselines.checkpoint import run_checkpoints
     from dexmg_bench.errors import InputFileNotFoundError, UserInputError
 
     if not run.is_dir():
         raise InputFileNotFoundError(f"--run {run}: no such folder (give a `dexmg train` folder)")
     found = {}
     for folder in sorted(run.glob("seed*")):
-        ckpts = sorted(folder.glob("ckpt_epoch*.npz"))
+        ckpts = run_checkpoints(folder)
         if ckpts:
             found[int(folder.name[4:])] = ckpts
     if not found:

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch", reason="baselines need the `baselines` extr
 
 from dexmg_bench.baselines.bc_rnn.config import BCRNNConfig  # noqa: E402
 from dexmg_bench.baselines.bc_rnn.model import BCRNN  # noqa: E402
-from dexmg_bench.baselines.checkpoint import load_checkpoint  # noqa: E402
+from dexmg_bench.baselines.checkpoint import load_checkpoint, run_checkpoints  # noqa: E402
 from dexmg_bench.baselines.policy import TrainedPolicy  # noqa: E402
 from dexmg_bench.baselines.train import TrainConfig, train, train_seeds  # noqa: E402
 
@@ -57,9 +57,10 @@ def test_train_save_load_and_resume(threading_source, tmp_path):
     straight = train(cfg, tmp_path / "a", progress=False)
     half = train(dataclasses.replace(cfg, epochs=2), tmp_path / "b", progress=False)
     assert half.name == "ckpt_epoch00002.npz"
-    # Same config but more epochs on the same folder is a new config: refused.
-    with pytest.raises(ValueError, match="another config"):
-        train(cfg, tmp_path / "b", progress=False)
+    # Another model on the same folder is refused.
+    with pytest.raises(ValueError, match=r"another config \(model differ\)"):
+        train(dataclasses.replace(cfg, epochs=2, bc_rnn=dataclasses.replace(SMALL, hidden_dim=9)),
+              tmp_path / "b", progress=False)  # fmt: skip
     # Resume: rename the config file's epochs so the folder looks like a stopped 4-epoch run.
     spec = tmp_path / "b" / "seed0" / "train.json"
     spec.write_text(spec.read_text().replace('"epochs": 2', '"epochs": 4'))
@@ -80,6 +81,36 @@ def test_train_save_load_and_resume(threading_source, tmp_path):
         a, b = pa.act(obs), pb.act(obs)
         np.testing.assert_array_equal(a, b)
         assert a.shape == (14,) and np.all(np.abs(a) <= 1.0)
+
+
+def test_a_constant_lr_run_trains_on_for_longer_as_one_longer_run(threading_source, tmp_path):
+    """A constant-lr run given more epochs ends with the weights of one run of that length.
+
+    The evaluator sees only the new schedule's checkpoints; a cosine run, or a shorter one, is
+    refused.
+    """
+    cfg = TrainConfig(
+        dataset=threading_source, epochs=4, steps_per_epoch=2, ckpt_every=2, bc_rnn=SMALL
+    )
+    straight = train(cfg, tmp_path / "a", progress=False)
+    train(dataclasses.replace(cfg, epochs=3, ckpt_every=1), tmp_path / "b", progress=False)
+    extended = train(cfg, tmp_path / "b", progress=False)
+    meta_a, arr_a = load_checkpoint(straight)
+    meta_b, arr_b = load_checkpoint(extended)
+    assert meta_a["losses"] == meta_b["losses"] and len(meta_b["losses"]) == 4
+    for k in arr_a:
+        np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
+    seed = tmp_path / "b" / "seed0"
+    assert sorted(p.name for p in seed.glob("*.npz")) == [
+        f"ckpt_epoch0000{e}.npz" for e in (1, 2, 3, 4)
+    ]
+    assert [p.name for p in run_checkpoints(seed)] == ["ckpt_epoch00002.npz", "ckpt_epoch00004.npz"]
+    with pytest.raises(ValueError, match=r"\(epochs differ\).*-> 2"):
+        train(dataclasses.replace(cfg, epochs=2), tmp_path / "b", progress=False)
+    cosine = dataclasses.replace(cfg, epochs=1, lr_schedule="cosine")
+    train(cosine, tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="Only a constant-lr run.*cosine"):
+        train(dataclasses.replace(cosine, epochs=2), tmp_path / "c", progress=False)
 
 
 def test_checkpoint_is_not_a_pickle(threading_source, tmp_path):

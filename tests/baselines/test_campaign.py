@@ -37,6 +37,19 @@ def test_table1_campaign_covers_the_nine_tasks_with_the_protocol():
     assert set(c.paper) == set(c.tasks)
 
 
+def test_table1_30k_is_table1_trained_longer_and_extends_its_runs():
+    """Only the length and checkpoint period differ, so a table1 run can be trained on into it."""
+    long, table1 = Campaign.from_toml(CONFIGS / "table1-30k.toml"), Campaign.from_toml(TABLE1)
+    assert long.epochs * long.steps_per_epoch == 30_000 and long.epochs // long.ckpt_every == 3
+    for task in table1.tasks:
+        a = long.train_config(task, "generated", 0).to_json()
+        b = table1.train_config(task, "generated", 0).to_json()
+        assert {k for k in a if a[k] != b[k]} == {"epochs", "ckpt_every"}
+        assert a["lr_schedule"] == "constant" and a["epochs"] > b["epochs"]
+    same = ("tasks", "data", "seeds", "episodes", "generated_n", "paper")
+    assert all(getattr(long, k) == getattr(table1, k) for k in same)
+
+
 def test_gmm_campaign_is_table1_with_the_mixture_head():
     """BC-RNN-GMM runs Table I's network, training length and protocol on three tasks."""
     gmm, table1 = Campaign.from_toml(CONFIGS / "gmm.toml"), Campaign.from_toml(TABLE1)
