@@ -30,6 +30,8 @@ PAGES = ("README.md", "docs/*.md", "baselines/results/*/README.md")
 LEADERBOARD_RESULTS = Path("leaderboard/results")
 TABLE1_CONFIG = Path("baselines/configs/table1.toml")
 TABLE1_RESULTS = Path("baselines/results/table1")
+TABLE1_30K_CONFIG = Path("baselines/configs/table1-30k.toml")
+TABLE1_30K_RESULTS = Path("baselines/results/table1-30k")
 OVERFIT_RESULTS = Path("baselines/results/overfit")
 GENERATION_RESULTS = Path("generators/results/generation")
 GENERATION_COLUMNS_BY_RUN = (
@@ -221,16 +223,16 @@ def leaderboard_by_task_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table1_table(root: Path) -> str:
-    """Table I from the campaign's per-cell results JSONs, through the campaign's own summary.
+def campaign_table(root: Path, config: Path, results: Path) -> str:
+    """A campaign's table from its per-cell results JSONs, through the campaign's own summary.
 
     ``summary`` and ``cell_text`` are the code ``dexmg reference report`` uses, so this table
-    and ``table1.md`` cannot disagree on a cell.
+    and the campaign's ``<name>.md`` cannot disagree on a cell.
     """
     from dexmg_bench.baselines.campaign import Campaign, cell_text, summary
 
-    campaign = Campaign.from_toml(root / TABLE1_CONFIG)
-    table = summary(campaign, root / TABLE1_RESULTS)
+    campaign = Campaign.from_toml(root / config)
+    table = summary(campaign, root / results)
     head = (
         "task",
         *(
@@ -256,12 +258,24 @@ def table1_table(root: Path) -> str:
         paper = row["paper"].get("generated")
         out.append("" if paper is None else f"{paper:.1f}%")
         rows.append(out)
+    if not rows:
+        return f"No cell measured yet (`{config}`).\n"
     lines = _table(head, rows)
     if not_run:
         lines += ["", "Not run yet: " + ", ".join(not_run) + "."]
-    sources = f"`{TABLE1_RESULTS}/` ({', '.join(files)}) and `{TABLE1_CONFIG}`"
+    sources = f"`{results}/` ({', '.join(files)}) and `{config}`"
     lines += ["", provenance(sources, versions)]
     return "\n".join(lines) + "\n"
+
+
+def table1_table(root: Path) -> str:
+    """Table I (9k training steps)."""
+    return campaign_table(root, TABLE1_CONFIG, TABLE1_RESULTS)
+
+
+def table1_30k_table(root: Path) -> str:
+    """Table I's recipe trained to 30k steps."""
+    return campaign_table(root, TABLE1_30K_CONFIG, TABLE1_30K_RESULTS)
 
 
 def _option(key: str, value: Any, prefix: str = "") -> str:
@@ -497,6 +511,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "leaderboard": leaderboard_table,
     "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,
+    "table1-30k": table1_30k_table,
     "generation": generation_table,
     "bench-env": bench_env_table,
     "bench-cameras": bench_cameras_table,

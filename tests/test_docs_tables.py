@@ -17,10 +17,8 @@ EXPERT_RUN = "leaderboard/results/c8c943c290c6bf5e.run.json"
 
 def _copy_repo(dst: Path) -> Path:
     """The pages and every result file the tables read, in a scratch tree."""
-    for rel in ("README.md", "baselines/configs/table1.toml"):
-        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / rel, dst / rel)
-    for rel in ("docs", "leaderboard/results", "baselines/results/table1"):
+    (dst / "README.md").write_bytes((ROOT / "README.md").read_bytes())
+    for rel in ("docs", "leaderboard/results", "baselines/configs", "baselines/results/table1"):
         shutil.copytree(ROOT / rel, dst / rel)
     return dst
 
@@ -88,6 +86,27 @@ def test_a_changed_table1_cell_reaches_readme_and_docs(tmp_path: Path) -> None:
     docs(root=root)
     for page in ("README.md", "docs/baselines.md"):
         assert "| Threading | 1.3 +- 0.9% | 50.0 +- 1.6% |" in (root / page).read_text()
+
+
+def test_the_30k_table_grows_cell_by_cell(tmp_path: Path) -> None:
+    """No results: one line naming the config; one cell's JSON: its row, the rest not run."""
+    root = _copy_repo(tmp_path)
+    shutil.rmtree(root / "baselines/results/table1-30k", ignore_errors=True)
+    docs(root=root)
+    assert (
+        "No cell measured yet (`baselines/configs/table1-30k.toml`)"
+        in (root / "docs/baselines.md").read_text()
+    )
+    cell = root / "baselines/results/table1-30k/Threading_generated.json"
+    cell.parent.mkdir(parents=True)
+    res = json.loads((root / "baselines/results/table1/Threading_generated.json").read_text())
+    cell.write_text(json.dumps({**res, "success_mean": 0.9}))
+    docs(root=root)
+    page = (root / "docs/baselines.md").read_text()
+    part = page[page.index("<!-- table:table1-30k -->") :]
+    part = part[: part.index("<!-- /table -->")]
+    assert "| Threading | not run | 90.0 +- 1.6% | 55.3% |" in part
+    assert "Not run yet: PieceAssembly, Transport," in part
 
 
 def test_the_by_task_board_puts_each_graded_task_in_its_column(tmp_path: Path) -> None:
