@@ -4,8 +4,9 @@ For each task and variant (and Demo-Noise on D0) this runs a generation job of `
 attempts (``n = attempts``, so the job stops at the budget), then replays every kept episode in a
 fresh env from its stored initial state, checking success and that the final simulator state
 equals the recorded one bit for bit. One JSON per row under ``--out`` (default
-``generators/results/generation``; rerunning skips rows already measured at the same commit), with
-the versions it ran with; ``dexmg docs`` builds the table of docs/generation.md from those files.
+``generators/results/generation``), with the commit and versions it ran with; ``dexmg docs``
+builds the table of docs/generation.md from those files. Rerunning skips rows already measured, so
+an interrupted table resumes at its next row; ``--remeasure`` measures them again.
 The jobs themselves go under ``--work``.
 
     python examples/generation_table.py --workers 2
@@ -63,14 +64,12 @@ def replay_kept(out: Path) -> tuple[int, int, int]:
 
 
 def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -> dict:
-    """Measure one row (or return it if this commit already measured it)."""
+    """Measure one row (or return it if it was measured, unless ``--remeasure``)."""
     name = f"{task}-{variant}-{generator}"
     row_path = args.out / f"{name}.json"
     code = commit()
-    if row_path.exists():
-        row = json.loads(row_path.read_text())
-        if row["commit"] == code:
-            return row
+    if row_path.exists() and not args.remeasure:
+        return json.loads(row_path.read_text())
     job_dir = args.work / f"{name}-{code}"
     config = GenerateConfig(
         task=task,
@@ -118,6 +117,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-demo-noise", action="store_true")
+    parser.add_argument("--remeasure", action="store_true", help="measure rows already measured")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     entries = {t.name: t for t in TASKS}
