@@ -49,6 +49,16 @@ def test_config_rejects_bad_values():
         TrainConfig(dataset="dexmg/x-v0", policy="bc-transformer")
 
 
+def _assert_same_checkpoint(a, b, *, epochs: int) -> None:
+    """Two checkpoints of ``epochs`` epochs hold the same losses and every array bit for bit."""
+    meta_a, arr_a = load_checkpoint(a)
+    meta_b, arr_b = load_checkpoint(b)
+    assert meta_a["losses"] == meta_b["losses"] and len(meta_b["losses"]) == epochs
+    assert arr_a.keys() == arr_b.keys()
+    for k in arr_a:
+        np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
+
+
 def test_train_save_load_and_resume(threading_source, tmp_path):
     """Checkpoints reload to the same actions; a run stopped at epoch 2 resumes bit for bit."""
     cfg = TrainConfig(
@@ -65,11 +75,7 @@ def test_train_save_load_and_resume(threading_source, tmp_path):
     spec = tmp_path / "b" / "seed0" / "train.json"
     spec.write_text(spec.read_text().replace('"epochs": 2', '"epochs": 4'))
     resumed = train(cfg, tmp_path / "b", progress=False)
-    meta_a, arr_a = load_checkpoint(straight)
-    meta_b, arr_b = load_checkpoint(resumed)
-    assert meta_a["losses"] == meta_b["losses"] and len(meta_a["losses"]) == 4
-    for k in arr_a:
-        np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
+    _assert_same_checkpoint(straight, resumed, epochs=4)
     assert (tmp_path / "a" / "seed0" / "loss.png").stat().st_size > 0
 
     pa, pb = TrainedPolicy(straight), TrainedPolicy(resumed)
@@ -95,11 +101,7 @@ def test_a_constant_lr_run_trains_on_for_longer_as_one_longer_run(threading_sour
     straight = train(cfg, tmp_path / "a", progress=False)
     train(dataclasses.replace(cfg, epochs=3, ckpt_every=1), tmp_path / "b", progress=False)
     extended = train(cfg, tmp_path / "b", progress=False)
-    meta_a, arr_a = load_checkpoint(straight)
-    meta_b, arr_b = load_checkpoint(extended)
-    assert meta_a["losses"] == meta_b["losses"] and len(meta_b["losses"]) == 4
-    for k in arr_a:
-        np.testing.assert_array_equal(arr_a[k], arr_b[k], err_msg=k)
+    _assert_same_checkpoint(straight, extended, epochs=4)
     seed = tmp_path / "b" / "seed0"
     assert sorted(p.name for p in seed.glob("*.npz")) == [
         f"ckpt_epoch0000{e}.npz" for e in (1, 2, 3, 4)
