@@ -34,6 +34,7 @@ TABLE1_30K_CONFIG = Path("baselines/configs/table1-30k.toml")
 TABLE1_30K_RESULTS = Path("baselines/results/table1-30k")
 OVERFIT_RESULTS = Path("baselines/results/overfit")
 GENERATION_RESULTS = Path("generators/results/generation")
+EXPERT_RESULTS = Path("envs/results/experts")
 GENERATION_COLUMNS_BY_RUN = (
     ("dexmgen", "D0"), ("dexmgen", "D1"), ("dexmgen", "D2"), ("demo-noise", "D0")
 )  # fmt: skip
@@ -377,6 +378,76 @@ def generation_table(root: Path) -> str:
     return generation_markdown(root / GENERATION_RESULTS)
 
 
+def _expert_rows(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["task"], r["variant"]): r for r in map(_read, sorted(folder.glob("*.json")))}
+
+
+def _rate(ok: int, n: int) -> str:
+    return f"{100 * ok / n:.0f}%"
+
+
+def expert_markdown(folder: Path) -> str:
+    """The scripted experts' success per variant (``examples/expert_table.py`` rows).
+
+    ``steps`` is the mean length of the expert's successful D0 episodes.
+    """
+    from dexmg_bench.envs import TASKS
+
+    rows = _expert_rows(folder)
+    if not rows:
+        return f"Not measured yet: `python examples/expert_table.py` writes `{EXPERT_RESULTS}/`.\n"
+    body, versions = [], []
+    for task in (t for t in TASKS if not t.requires):
+        cells = []
+        for variant in ("D0", "D1", "D2"):
+            r = rows.get((task.name, variant))
+            if r is None:
+                cells.append("-")
+                continue
+            text = _rate(r["successes"], r["n"])
+            cells.append(text if r["n"] == 50 else f"{text} (`--n {r['n']}`)")  # noqa: PLR2004
+            versions.append({**r["versions"], "seed": r["seed"]})
+        d0 = rows.get((task.name, "D0"))
+        steps = [e["steps"] for e in d0["episodes"] if e["success"]] if d0 else []
+        if any(c != "-" for c in cells):
+            body.append(
+                [_task_label(task), *cells, f"{sum(steps) / len(steps):.0f}" if steps else "-"]
+            )
+    lines = _table(("task", "D0", "D1", "D2", "steps"), body)
+    lines += ["", provenance(f"`{EXPERT_RESULTS}/` (one JSON per cell)", versions)]
+    return "\n".join(lines) + "\n"
+
+
+def expert_table(root: Path) -> str:
+    """The expert table of docs/tasks.md from ``envs/results/experts``."""
+    return expert_markdown(root / EXPERT_RESULTS)
+
+
+def results_summary_table(root: Path) -> str:
+    """README's first results table: on D0, the expert's success and each generator's yield."""
+    from dexmg_bench.envs import TASKS
+
+    experts = _expert_rows(root / EXPERT_RESULTS)
+    gen = {
+        (r["task"], r["generator"], r["variant"]): r
+        for r in map(_read, sorted((root / GENERATION_RESULTS).glob("*.json")))
+    }
+    body, versions = [], []
+    for task in (t for t in TASKS if not t.requires):
+        e = experts.get((task.name, "D0"))
+        cells = ["-" if e is None else _rate(e["successes"], e["n"])]
+        versions += [] if e is None else [e["versions"]]
+        for generator in ("dexmgen", "demo-noise"):
+            g = gen.get((task.name, generator, "D0"))
+            cells.append("-" if g is None else _rate(g["successes"], g["attempts"]))
+            versions += [] if g is None else [g["versions"]]
+        body.append([task.name, *cells])
+    lines = _table(("task", "scripted expert", "DexMimicGen", "Demo-Noise"), body)
+    sources = f"`{EXPERT_RESULTS}/` and `{GENERATION_RESULTS}/`"
+    lines += ["", provenance(sources, versions)]
+    return "\n".join(lines) + "\n"
+
+
 # --- speed tables (``make bench`` -> benchmarks/results/rates.json) ---------------------------
 
 # The env-speed columns and the ratios a table derives from them: (header, numerator, denominator).
@@ -513,6 +584,8 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "table1": table1_table,
     "table1-30k": table1_30k_table,
     "generation": generation_table,
+    "experts": expert_table,
+    "results-summary": results_summary_table,
     "bench-env": bench_env_table,
     "bench-cameras": bench_cameras_table,
     "bench-ik": bench_ik_table,

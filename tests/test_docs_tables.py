@@ -186,3 +186,44 @@ def test_the_generation_table_follows_its_row_files(tmp_path: Path) -> None:
     assert "14/15 bit-exact |" in table
     assert "| Coffee (GR-1) | - | 48/50 (96%), replay 48/48 | - | - |" in table
     assert "Piece Assembly" not in table and "mujoco 3.5.0" in table and "aaaaaaaaaaaa" in table
+
+
+def test_the_expert_table_and_readme_summary_follow_their_row_files(tmp_path: Path) -> None:
+    """Expert and README summary tables are built from their row files, '-' where none.
+
+    An expert cell is success per 50 resets (another n is named), steps the mean of the D0
+    successes; the summary takes D0 of the expert and of both generators.
+    """
+    from dexmg_bench.docs_tables import (
+        EXPERT_RESULTS,
+        GENERATION_RESULTS,
+        expert_table,
+        results_summary_table,
+    )
+
+    assert "Not measured yet" in expert_table(tmp_path)
+    experts = tmp_path / EXPERT_RESULTS
+    experts.mkdir(parents=True)
+    base = {"seed": 0, "versions": {"mujoco": "3.5.0", "dexmg_bench_commit": "b" * 40}}
+    for variant, outcomes in (
+        ("D0", [(True, 200), (True, 210), (False, 400)]),
+        ("D1", [(True, 5)] * 20),
+    ):
+        episodes = [{"seed": k, "success": ok, "steps": n} for k, (ok, n) in enumerate(outcomes)]
+        row = {"task": "Threading", "variant": variant, "n": len(episodes), "episodes": episodes}
+        row["successes"] = sum(ok for ok, _ in outcomes)
+        (experts / f"Threading-{variant}.json").write_text(json.dumps({**base, **row}))
+    table = expert_table(tmp_path)
+    assert "| Threading | 67% (`--n 3`) | 100% (`--n 20`) | - | 205 |" in table
+    assert "Coffee" not in table and "bbbbbbbbbbbb" in table
+
+    gen = tmp_path / GENERATION_RESULTS
+    gen.mkdir(parents=True)
+    for generator, kept in (("dexmgen", 35), ("demo-noise", 15)):
+        row = {"task": "Threading", "variant": "D0", "generator": generator, "successes": kept}
+        (gen / f"Threading-D0-{generator}.json").write_text(
+            json.dumps({**base, **row, "attempts": 50})
+        )
+    summary = results_summary_table(tmp_path)
+    assert "| Threading | 67% | 70% | 30% |" in summary
+    assert "| Coffee | - | - | - |" in summary

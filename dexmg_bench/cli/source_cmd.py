@@ -107,7 +107,13 @@ def replay(file: Path, video: Path | None = None) -> None:
         raise SystemExit(1)
 
 
-def expert_rate(task: str = "Threading", variant: str = "D0", n: int = 50, seed: int = 0) -> None:
+def expert_rate(
+    task: str = "Threading",
+    variant: str = "D0",
+    n: int = 50,
+    seed: int = 0,
+    out: Path | None = None,
+) -> None:
     """Success rate of the scripted expert over ``n`` seeded resets.
 
     Args:
@@ -115,20 +121,19 @@ def expert_rate(task: str = "Threading", variant: str = "D0", n: int = 50, seed:
         variant: reset distribution.
         n: number of episodes (seeds seed..seed+n-1).
         seed: first seed.
+        out: also write the result, per episode and with the versions, to this JSON file.
     """
-    from tqdm import tqdm
-
-    from dexmg_bench.datasets.record import run_expert
+    from dexmg_bench.datasets.record import measure_expert
+    from dexmg_bench.provenance import write_json
 
     check_min("n", n, 1)
     check_min("seed", seed, 0)
     entry = envs.task_entry(task)
-    env = entry.make_env(variant)
-    horizon = entry.horizon
-    ok = 0
-    bar = tqdm(range(seed, seed + n), desc=f"{task}-{variant} expert")
-    for s in bar:
-        _, info = run_expert(env, s, horizon=horizon)
-        ok += bool(info["success"])
-        bar.set_postfix(success=f"{ok}/{s - seed + 1}")
-    print(f"{task}-{variant}: scripted expert success {ok}/{n} = {100 * ok / n:.0f}%")
+    if out is not None and out.is_dir():
+        raise UserInputError(f"--out {out} is a folder; give a .json file")
+    row = measure_expert(entry.name, variant, n=n, seed=seed)
+    ok = row["successes"]
+    print(f"{entry.name}-{variant}: scripted expert success {ok}/{n} = {100 * ok / n:.0f}%")
+    if out is not None:
+        write_json(out, row, indent=2, sort_keys=True, newline=True)
+        print(f"wrote {out}")

@@ -44,6 +44,44 @@ def run_expert(
     return _finish(recorder, success), info
 
 
+def measure_expert(
+    task: str, variant: str, *, n: int, seed: int = 0, progress: bool = True
+) -> dict[str, Any]:
+    """The scripted expert's success over ``n`` seeded resets, per episode, with the versions.
+
+    ``dexmg expert-rate --out`` writes this as one results file; ``examples/expert_table.py``
+    writes one per task and variant for the expert table of docs/tasks.md.
+    """
+    import time
+
+    from tqdm import tqdm
+
+    from dexmg_bench.envs import task_entry
+    from dexmg_bench.provenance import versions
+
+    entry = task_entry(task)
+    env = entry.make_env(variant)
+    episodes = []
+    t0 = time.perf_counter()
+    bar = tqdm(range(seed, seed + n), desc=f"{task}-{variant} expert", disable=not progress)
+    for s in bar:
+        demo, info = run_expert(env, s, horizon=entry.horizon)
+        episodes.append({"seed": s, "success": bool(info["success"]), "steps": demo.num_steps})
+        ok = sum(e["success"] for e in episodes)
+        bar.set_postfix(success=f"{ok}/{len(episodes)}")
+    env.close()
+    return {
+        "task": entry.name,
+        "variant": variant,
+        "seed": seed,
+        "n": n,
+        "successes": sum(e["success"] for e in episodes),
+        "episodes": episodes,
+        "seconds": time.perf_counter() - t0,
+        "versions": versions(),
+    }
+
+
 def _finish(recorder: DemoRecorder, success: bool) -> SourceDemo:
     """Segment by the subtask signals; an episode that skipped one keeps no boundaries.
 

@@ -60,6 +60,17 @@ def test_demo_generates_prints_stats_and_saves_a_video(tmp_path, capsys):
     assert ds.total_episodes == 1 and "dexmg/threading-demo-v0" in printed
 
 
+def test_expert_rate_writes_its_episodes(tmp_path, capsys):
+    """`--out` holds each episode's seed, outcome and length, and the versions measured with."""
+    out = tmp_path / "threading-d0.json"
+    main(["expert-rate", "--task", "Threading", "--n", "2", "--seed", "3", "--out", str(out)])
+    row = json.loads(out.read_text())
+    assert [e["seed"] for e in row["episodes"]] == [3, 4] and row["n"] == 2
+    assert row["successes"] == sum(e["success"] for e in row["episodes"]) == 2
+    assert all(50 < e["steps"] < 400 for e in row["episodes"])
+    assert row["versions"]["mujoco"] and "success 2/2" in capsys.readouterr().out
+
+
 def test_unknown_task_names_close_matches():
     """A typo in --task suggests the right name (an input error: status 2, no traceback)."""
     with pytest.raises(SystemExit, match=r"Did you mean \['Threading'\]") as exc:
