@@ -631,7 +631,7 @@ def package(
         'checkpoint_selection: "every checkpoint; the grader takes the best per seed"',
         "code:",
         "  url: https://github.com/dexmg-bench/dexmg-bench",
-        f"  commit: {commit[:12]}",
+        f'  commit: "{commit[:12]}"',  # quoted: an all-digit hash is a number in YAML
         "license: MIT",
         "contact: maintainers@dexmg-bench.org",
     ]

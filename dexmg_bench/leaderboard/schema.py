@@ -118,7 +118,10 @@ def _get(d: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if kind is float and isinstance(v, int):
         v = float(v)
     if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
-        raise ValueError(f"`{where}{key}` must be a {kind.__name__}; got {v!r}")
+        hint = ""
+        if kind is str and isinstance(v, int | float):  # YAML reads 519371473049 as a number
+            hint = f' (YAML read it as a number; quote it: {key}: "{v}")'
+        raise ValueError(f"`{where}{key}` must be a {kind.__name__}; got {v!r}{hint}")
     return v
 
 

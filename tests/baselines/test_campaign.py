@@ -162,12 +162,17 @@ def test_a_cell_runs_end_to_end_and_a_rerun_reuses_it(tmp_path):
     from dexmg_bench.leaderboard.grade import check_submission
 
     cards = Path(__file__).parents[2] / "datasets" / "cards"
+    # A commit whose first 12 hex digits are all decimal is a number to YAML unless quoted.
+    res = json.loads(out.read_text())
+    res["versions"]["dexmg_bench_commit"] = "519371473049ab"
+    out.write_text(json.dumps(res))
     sub_dir = package(
         c, "Threading", "source", work=kw["work"], results=kw["results"],
         out=tmp_path / "dexmg__bc-rnn-tiny-threading-source", cards=cards,
     )  # fmt: skip
     sub, warnings = check_submission(sub_dir, cards)
     assert warnings == [] and sub.dataset.id == "dexmg/threading-source-v0"
+    assert sub.code.commit == "519371473049"
     assert sorted(p.name for p in (sub_dir / "checkpoints" / "seed0").iterdir()) == [
         "ckpt_epoch00001.npz", "ckpt_epoch00002.npz", "ckpt_epoch00003.npz",
     ]  # fmt: skip

@@ -95,6 +95,17 @@ def test_nested_field_error(make_submission):
         load_submission(folder)
 
 
+def test_an_all_digit_commit_read_as_a_number_says_to_quote_it(make_submission):
+    """YAML reads ``commit: 519371473049`` as an int; the error says how to write it."""
+    folder = make_submission()
+    path = folder / "submission.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["code"]["commit"] = 519371473049
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(SubmissionError, match=r'quote it: commit: "519371473049"'):
+        load_submission(folder)
+
+
 def test_folder_name_must_match(make_submission, tmp_path):
     """The folder name must be <team>__<method>, so ids map to folders."""
     folder = make_submission()
