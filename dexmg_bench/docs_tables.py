@@ -335,6 +335,18 @@ def overfit_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _generation_rows(folder: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The generation table's row files by (task, generator, variant)."""
+    return {
+        (r["task"], r["generator"], r["variant"]): r
+        for r in map(_read, sorted(folder.glob("*.json")))
+    }
+
+
+def _rate(ok: int, n: int) -> str:
+    return f"{100 * ok / n:.0f}%"
+
+
 def generation_markdown(folder: Path) -> str:
     """Kept per attempts of every task and variant (and Demo-Noise), with the kept ones replayed.
 
@@ -343,10 +355,9 @@ def generation_markdown(folder: Path) -> str:
     """
     from dexmg_bench.envs import TASKS
 
-    rows = [_read(p) for p in sorted(folder.glob("*.json"))]
-    if not rows:
+    by_cell = _generation_rows(folder)
+    if not by_cell:
         return f"Not measured yet: `python examples/generation_table.py` writes `{folder}/`.\n"
-    by_cell = {(r["task"], r["generator"], r["variant"]): r for r in rows}
     body, versions = [], []
     for task in TASKS:
         cells = []
@@ -356,9 +367,7 @@ def generation_markdown(folder: Path) -> str:
                 cells.append("-")
                 continue
             kept, n = r["successes"], r["attempts"]
-            text = (
-                f"{kept}/{n} ({100 * kept / n:.0f}%), replay {r['replay_success']}/{r['replayed']}"
-            )
+            text = f"{kept}/{n} ({_rate(kept, n)}), replay {r['replay_success']}/{r['replayed']}"
             if r["replay_exact"] != r["replayed"]:
                 text += f", {r['replay_exact']}/{r['replayed']} bit-exact"
             cells.append(text)
@@ -380,10 +389,6 @@ def generation_table(root: Path) -> str:
 
 def _expert_rows(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["task"], r["variant"]): r for r in map(_read, sorted(folder.glob("*.json")))}
-
-
-def _rate(ok: int, n: int) -> str:
-    return f"{100 * ok / n:.0f}%"
 
 
 def expert_markdown(folder: Path) -> str:
@@ -428,10 +433,7 @@ def results_summary_table(root: Path) -> str:
     from dexmg_bench.envs import TASKS
 
     experts = _expert_rows(root / EXPERT_RESULTS)
-    gen = {
-        (r["task"], r["generator"], r["variant"]): r
-        for r in map(_read, sorted((root / GENERATION_RESULTS).glob("*.json")))
-    }
+    gen = _generation_rows(root / GENERATION_RESULTS)
     body, versions = [], []
     for task in (t for t in TASKS if not t.requires):
         e = experts.get((task.name, "D0"))

@@ -67,9 +67,9 @@ def run_row(task: str, variant: str, generator: str, args: argparse.Namespace) -
     """Measure one row (or return it if it was measured, unless ``--remeasure``)."""
     name = f"{task}-{variant}-{generator}"
     row_path = args.out / f"{name}.json"
-    code = commit()
     if row_path.exists() and not args.remeasure:
         return json.loads(row_path.read_text())
+    code = commit()
     job_dir = args.work / f"{name}-{code}"
     config = GenerateConfig(
         task=task,

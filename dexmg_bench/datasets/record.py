@@ -61,13 +61,13 @@ def measure_expert(
 
     entry = task_entry(task)
     env = entry.make_env(variant)
-    episodes = []
+    episodes, ok = [], 0
     t0 = time.perf_counter()
     bar = tqdm(range(seed, seed + n), desc=f"{task}-{variant} expert", disable=not progress)
     for s in bar:
         demo, info = run_expert(env, s, horizon=entry.horizon)
         episodes.append({"seed": s, "success": bool(info["success"]), "steps": demo.num_steps})
-        ok = sum(e["success"] for e in episodes)
+        ok += episodes[-1]["success"]
         bar.set_postfix(success=f"{ok}/{len(episodes)}")
     env.close()
     return {
@@ -75,7 +75,7 @@ def measure_expert(
         "variant": variant,
         "seed": seed,
         "n": n,
-        "successes": sum(e["success"] for e in episodes),
+        "successes": ok,
         "episodes": episodes,
         "seconds": time.perf_counter() - t0,
         "versions": versions(),
