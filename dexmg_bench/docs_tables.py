@@ -387,6 +387,36 @@ def generation_table(root: Path) -> str:
     return generation_markdown(root / GENERATION_RESULTS)
 
 
+def generation_failures_table(root: Path) -> str:
+    """Why the failed attempts of each generation row failed, most frequent reason first.
+
+    A reason is the subtask (``arm/subtask``) whose termination signal never fired, ``task`` when
+    every subtask ended but the success check failed, or ``horizon``.
+    """
+    from dexmg_bench.envs import TASKS
+
+    folder = root / GENERATION_RESULTS
+    by_cell = _generation_rows(folder)
+    if not by_cell:
+        return f"Not measured yet: `python examples/generation_table.py` writes `{folder}/`.\n"
+    names = {("dexmgen", v): f"DexMimicGen {v}" for v in ("D0", "D1", "D2")}
+    names["demo-noise", "D0"] = "Demo-Noise D0"
+    body, versions = [], []
+    for task in TASKS:
+        for generator, variant in GENERATION_COLUMNS_BY_RUN:
+            r = by_cell.get((task.name, generator, variant))
+            if r is None or r["attempts"] == r["successes"]:
+                continue
+            reasons = sorted(r["failures"].items(), key=lambda kv: (-kv[1], kv[0]))
+            cells = ", ".join(f"`{k}` {n}" for k, n in reasons)
+            failed = r["attempts"] - r["successes"]
+            body.append([_task_label(task), names[generator, variant], str(failed), cells])
+            versions.append({**r["versions"], "seed": r["seed"]})
+    lines = _table(("task", "run", "failed", "reasons (attempts)"), body)
+    lines += ["", provenance(f"`{GENERATION_RESULTS}/` (one JSON per cell)", versions)]
+    return "\n".join(lines) + "\n"
+
+
 def _expert_rows(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["task"], r["variant"]): r for r in map(_read, sorted(folder.glob("*.json")))}
 
@@ -586,6 +616,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "table1": table1_table,
     "table1-30k": table1_30k_table,
     "generation": generation_table,
+    "generation-failures": generation_failures_table,
     "experts": expert_table,
     "results-summary": results_summary_table,
     "bench-env": bench_env_table,

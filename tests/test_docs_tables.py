@@ -188,6 +188,31 @@ def test_the_generation_table_follows_its_row_files(tmp_path: Path) -> None:
     assert "Piece Assembly" not in table and "mujoco 3.5.0" in table and "aaaaaaaaaaaa" in table
 
 
+def test_the_generation_failure_table_lists_each_failing_row_by_reason(tmp_path: Path) -> None:
+    """A row with failures lists them most frequent first; a row without any is left out."""
+    from dexmg_bench.docs_tables import GENERATION_RESULTS, generation_failures_table
+
+    assert "Not measured yet" in generation_failures_table(tmp_path)
+    folder = tmp_path / GENERATION_RESULTS
+    folder.mkdir(parents=True)
+    base = {"seed": 0, "versions": {"mujoco": "3.5.0"}, "attempts": 50, "variant": "D0"}
+    rows = [
+        ("Transport", "demo-noise", 0, {"left/handover": 13, "right/grasp_payload": 37}),
+        ("Transport", "dexmgen", 50, {}),
+        ("Threading", "dexmgen", 35, {"task": 15}),
+    ]
+    for task, generator, kept, failures in rows:
+        row = {"task": task, "generator": generator, "successes": kept, "failures": failures}
+        (folder / f"{task}-D0-{generator}.json").write_text(json.dumps({**base, **row}))
+    table = generation_failures_table(tmp_path)
+    assert "| Threading | DexMimicGen D0 | 15 | `task` 15 |" in table
+    assert (
+        "| Transport | Demo-Noise D0 | 50 | `right/grasp_payload` 37, `left/handover` 13 |" in table
+    )
+    assert "Transport | DexMimicGen" not in table
+    assert table.index("Threading") < table.index("Transport")  # registry order
+
+
 def test_the_expert_table_and_readme_summary_follow_their_row_files(tmp_path: Path) -> None:
     """Expert and README summary tables are built from their row files, '-' where none.
 

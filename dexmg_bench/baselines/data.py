@@ -15,10 +15,12 @@ Two choices here decide whether a policy can fit its data at all:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from dexmg_bench.geometry import quat_to_mat
+from dexmg_bench.baselines.pose_targets import PoseFrame, pose_frame, to_targets
+from dexmg_bench.geometry import mat_to_rot6d, quat_to_mat
 
 # Robot keys a low-dim policy sees, as robomimic's DexMimicGen configs do: end-effector poses and
 # finger positions, not joint angles or velocities.
@@ -56,8 +58,7 @@ def rot6d(quat: np.ndarray) -> np.ndarray:
 
     Equal for ``q`` and ``-q``, and continuous in the rotation (Zhou et al., CVPR 2019).
     """
-    mat = quat_to_mat(np.asarray(quat, dtype=np.float64))
-    return np.concatenate([mat[..., :, 0], mat[..., :, 1]], axis=-1)
+    return mat_to_rot6d(quat_to_mat(np.asarray(quat, dtype=np.float64)))
 
 
 def flatten_obs(
@@ -111,6 +112,7 @@ class Demos:
     images: tuple[np.ndarray, ...] = ()
     features: str = "rot6d"
     time_horizon: int = 0  # > 0: each observation ends with its step index / time_horizon
+    pose_frame: PoseFrame | None = None  # set: ``actions`` are pose targets (``pose_targets.py``)
 
     def normalise_actions(self, actions: np.ndarray) -> np.ndarray:
         """Dataset actions to the network's [-1, 1] range."""
@@ -141,6 +143,7 @@ def load_demos(
     *,
     obs_std_floor: float = 1e-3,
     time_input: bool = False,
+    pose_targets: bool = False,
 ) -> Demos:
     """Read a Minari dataset (checked loader) into ``Demos``; observation t pairs with action t.
 
@@ -149,6 +152,9 @@ def load_demos(
 
     ``time_input=True`` appends ``time_column`` (the step index over the env's horizon) to
     every observation (see ``TrainConfig.time_input``).
+
+    ``pose_targets=True`` turns each arm's delta pose action into the world target it commands
+    (``pose_targets.to_targets``); the env of the dataset must have delta pose actions.
 
     ``images=True`` also loads every ``<camera>_image`` key (a dataset made by ``dexmg datasets
     render``); they are held in memory, which bounds the dataset size on small machines.
@@ -162,6 +168,7 @@ def load_demos(
         horizon = int(spec.max_episode_steps or 0) if spec is not None else 0
         if horizon < 1:
             raise ValueError(f"{dataset}: its env spec names no horizon for the time input")
+    frame = _pose_frame_of(spec, dataset) if pose_targets else None
     obs, actions, frames = [], [], []
     keys, image_keys = obs_keys, ()
     for k, ep in enumerate(ds.iterate_episodes()):
@@ -179,7 +186,11 @@ def load_demos(
         if horizon:
             flat = np.concatenate([flat, time_column(len(flat), horizon)], axis=1)
         obs.append(flat)
-        actions.append(np.asarray(ep.actions, dtype=np.float32))
+        act = np.asarray(ep.actions, dtype=np.float64)
+        if frame is not None:
+            step_obs = {k: np.asarray(v)[:-1] for k, v in ep.observations.items()}
+            act = to_targets(frame, step_obs, act)
+        actions.append(act.astype(np.float32))
         if image_keys:
             frames.append(np.stack([ep.observations[c][:-1] for c in image_keys], axis=1))
     if not obs:
@@ -200,7 +211,26 @@ def load_demos(
         images=tuple(frames),
         features=features,
         time_horizon=horizon,
+        pose_frame=frame,
     )
+
+
+def _pose_frame_of(spec: Any, dataset: str) -> PoseFrame:
+    """The pose frame of a dataset's env (made once to read its action layout and step scale)."""
+    import gymnasium as gym
+
+    import dexmg_bench.envs  # noqa: F401 (registers the ids)
+    from dexmg_bench.errors import UserInputError
+
+    if spec is None:
+        raise UserInputError(f"{dataset} records no env spec, so its action frame is unknown.")
+    env = gym.make(spec.id, disable_env_checker=True, **dict(spec.kwargs or {}))
+    try:
+        return pose_frame(env)
+    except ValueError as e:
+        raise UserInputError(f"--pose-targets on {dataset}: {e}") from None
+    finally:
+        env.close()
 
 
 def time_column(steps: int, horizon: int, start: int = 0) -> np.ndarray:

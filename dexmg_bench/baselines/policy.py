@@ -9,6 +9,7 @@ import torch
 
 from dexmg_bench.baselines.checkpoint import load_checkpoint, model_state
 from dexmg_bench.baselines.data import flatten_obs, time_column
+from dexmg_bench.baselines.pose_targets import PoseFrame, to_actions
 from dexmg_bench.baselines.train import build_model
 
 
@@ -29,6 +30,8 @@ class TrainedPolicy:
         self.action_centre = arrays.get("action_centre", 0 * ones)
         self.action_half_range = arrays.get("action_half_range", ones)
         self.time_horizon = int(meta.get("time_horizon") or 0)  # 0: no time input
+        frame = meta.get("pose_frame")
+        self.pose_frame = PoseFrame.from_json(frame) if frame else None
         self.t = 0
         self.actor = self.model.actor(torch.Generator().manual_seed(seed))
 
@@ -38,7 +41,10 @@ class TrainedPolicy:
         self.t = 0
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        """One action in the env's units (the network's [-1, 1] output scaled back)."""
+        """One action in the env's units (the network's [-1, 1] output scaled back).
+
+        A pose-target policy's output is turned into the delta toward it from ``obs``.
+        """
         x = flatten_obs(obs, self.keys, self.features)
         if self.time_horizon:
             x = np.concatenate([x, time_column(1, self.time_horizon, self.t)[0]])
@@ -48,4 +54,5 @@ class TrainedPolicy:
         if self.image_keys:
             image = torch.from_numpy(np.stack([obs[k] for k in self.image_keys]))
         out = self.actor.step(torch.from_numpy(x), image).numpy()
-        return (out * self.action_half_range + self.action_centre).astype(np.float64)
+        action = (out * self.action_half_range + self.action_centre).astype(np.float64)
+        return action if self.pose_frame is None else to_actions(self.pose_frame, obs, action)

@@ -82,6 +82,7 @@ def _meta(config: TrainConfig, demos: Demos, epoch: int, losses: list[float]) ->
         "obs_keys": list(demos.obs_keys),
         "features": demos.features,
         "time_horizon": demos.time_horizon,
+        "pose_frame": demos.pose_frame.to_json() if demos.pose_frame else None,
         "obs_dim": demos.obs_dim,
         "action_dim": demos.action_dim,
         "env_id": demos.env_id,
@@ -154,6 +155,7 @@ def train(config: TrainConfig, out: Path, *, progress: bool = True) -> Path:
         features=config.features,
         obs_std_floor=config.obs_std_floor,
         time_input=config.time_input,
+        pose_targets=config.pose_targets,
     )
     if not config.normalise_actions:
         ones = np.ones(demos.action_dim, dtype=np.float32)

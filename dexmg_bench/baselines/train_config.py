@@ -43,6 +43,10 @@ class TrainConfig:
             horizon; at rollout the policy counts its own steps since reset), as Gymnasium's
             TimeAwareObservation does. Scripted and generated demos follow a clock (fixed
             pauses, replayed segments), which the observations alone may not reveal.
+        pose_targets: the policy outputs each arm's world end-effector target (position and
+            rot6d) instead of the dataset's delta pose action; at rollout the delta toward it
+            is computed from the observed pose, so a small error is steered back instead of
+            kept (tasks with delta pose actions: the Panda arms).
         lr_schedule: constant, or cosine decay of the learning rate to 0 over the run (a
             function of the step, so a resumed run follows the same curve).
         device: auto picks CUDA when present.
@@ -65,6 +69,7 @@ class TrainConfig:
     obs_noise: float = 0.0
     obs_std_floor: float = 1e-3
     time_input: bool = False
+    pose_targets: bool = False
     lr_schedule: Literal["constant", "cosine"] = "constant"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 1

@@ -193,6 +193,15 @@ class DexMGEnv(gym.Env):
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0).reshape(len(ARMS), -1)
         return self.controller.action_to_target_pose(a)
 
+    @property
+    def delta_pose_scale(self) -> tuple[float, float] | None:
+        """(m, rad) per step at ``|a| = 1`` of a delta pose action; None where poses are absolute.
+
+        With it and the observed end-effector pose, an action and the world target it commands
+        convert into each other without the simulator (``baselines/pose_targets.py``).
+        """
+        return self.controller.delta_pose_scale
+
     def target_pose_to_action(self, target: np.ndarray, hand: np.ndarray) -> np.ndarray:
         """The action that moves toward world targets (n_arms, 4, 4), clipped to the action box."""
         return pose_action(self.controller.target_pose_to_action(target), hand, self.hand_dim)

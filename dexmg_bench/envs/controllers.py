@@ -74,6 +74,9 @@ class Controller:
     # The action layout's names of the per-arm pose parts (``dpos``/``drot`` are what the
     # generator reads for every embodiment).
     pose_keys: ClassVar[tuple[tuple[str, str], ...]] = (("dpos", "drot"),)
+    # (m, rad) per step at |a| = 1 where the pose action is a delta from the current pose; None
+    # where it is an absolute pose.
+    delta_pose_scale: tuple[float, float] | None = None
 
     def __init__(self, physics: Physics, hands: Hands):
         self.physics = physics
@@ -226,6 +229,7 @@ class OSCArms(Controller):
     def __init__(self, physics: Physics, robots: Embodiment):
         super().__init__(physics, robots.hands)
         self.robots = robots
+        self.delta_pose_scale = (robots.max_dpos, robots.max_drot)
         self.osc = OSC(
             physics,
             tuple(

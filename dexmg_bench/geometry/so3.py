@@ -221,6 +221,29 @@ def mat_to_axis_angle(r: npt.ArrayLike) -> FloatArray:
     return quat_to_axis_angle(mat_to_quat(r))
 
 
+def mat_to_rot6d(r: npt.ArrayLike) -> FloatArray:
+    """The first two columns of rotation matrices, ``(..., 3, 3) -> (..., 6)``.
+
+    Continuous over all of SO(3), unlike quaternions (sign) and rotation vectors (wrap at pi),
+    so a network can regress it (Zhou et al., CVPR 2019).
+    """
+    r = _as_rotmat(r)
+    return np.concatenate([r[..., :, 0], r[..., :, 1]], axis=-1)
+
+
+def rot6d_to_mat(v: npt.ArrayLike) -> FloatArray:
+    """The nearest rotation to two (not necessarily orthonormal) columns, by Gram-Schmidt.
+
+    The inverse of ``mat_to_rot6d`` on rotations; any other input with independent columns
+    (a network's output) still maps to a proper rotation.
+    """
+    v = _as_vectors(v, 6, "rot6d vectors")
+    a = v[..., :3] / np.linalg.norm(v[..., :3], axis=-1, keepdims=True)
+    b = v[..., 3:] - np.sum(a * v[..., 3:], axis=-1, keepdims=True) * a
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    return np.stack([a, b, np.cross(a, b)], axis=-1)
+
+
 def _rot_about(axis: int, theta: npt.ArrayLike) -> FloatArray:
     theta = np.asarray(theta, dtype=np.float64)
     c, s = np.cos(theta), np.sin(theta)

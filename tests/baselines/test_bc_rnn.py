@@ -387,3 +387,39 @@ def test_time_input_is_the_step_over_the_horizon_in_training_and_at_rollout(
     rows = (demos.obs[0][:5] - policy.mean) / policy.std
     np.testing.assert_allclose(np.array(seen[:5]), rows, rtol=1e-6)
     np.testing.assert_allclose(np.array(seen[5:]), rows, rtol=1e-6)
+
+
+def test_pose_target_runs_learn_targets_and_act_with_deltas(threading_source, tmp_path):
+    """The network's outputs are world targets; the policy hands the env the delta toward them.
+
+    A target is what the dataset's delta commands from its step's pose, so at that pose the
+    policy's action is the delta the network's target implies (the pure conversions are tested
+    in test_pose_targets.py).
+    """
+    from dexmg_bench.baselines.data import load_demos
+    from dexmg_bench.baselines.pose_targets import to_actions
+    from dexmg_bench.datasets.loader import load
+
+    demos = load_demos(threading_source, pose_targets=True)
+    plain = load_demos(threading_source)
+    assert demos.pose_frame is not None and plain.pose_frame is None
+    assert demos.action_dim == plain.action_dim + 6  # rot6d in place of a rotation vector per arm
+    cfg = TrainConfig(
+        dataset=threading_source,
+        epochs=1,
+        steps_per_epoch=2,
+        ckpt_every=1,
+        bc_rnn=SMALL,
+        pose_targets=True,
+    )
+    policy = TrainedPolicy(train(cfg, tmp_path, progress=False))
+    assert policy.pose_frame == demos.pose_frame
+    target = demos.actions[0][3].astype(np.float64)
+    scaled = (target - policy.action_centre) / policy.action_half_range
+    policy.actor.step = lambda x, image=None: torch.from_numpy(scaled.astype(np.float32))
+    ep = next(load(threading_source).iterate_episodes())
+    obs = {k: v[3] for k, v in ep.observations.items()}
+    action = policy.act(obs)
+    assert action.shape == plain.actions[0][3].shape
+    np.testing.assert_allclose(action, to_actions(demos.pose_frame, obs, target), atol=1e-6)
+    np.testing.assert_allclose(action, ep.actions[3], atol=1e-4)

@@ -13,12 +13,14 @@ from dexmg_bench.geometry import (
     hat,
     mat_to_axis_angle,
     mat_to_quat,
+    mat_to_rot6d,
     quat_conjugate,
     quat_multiply,
     quat_normalize,
     quat_slerp,
     quat_to_axis_angle,
     quat_to_mat,
+    rot6d_to_mat,
     rot_x,
     rot_y,
     rot_z,
@@ -131,6 +133,27 @@ def test_round_trips(seed: int) -> None:
     np.testing.assert_allclose(quat_to_axis_angle(axis_angle_to_quat(v)), v, atol=1e-10)
     np.testing.assert_allclose(mat_to_axis_angle(axis_angle_to_mat(v)), v, atol=1e-10)
     np.testing.assert_allclose(quat_to_mat(axis_angle_to_quat(v)), axis_angle_to_mat(v), atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rot6d_round_trip_and_projection(seed: int) -> None:
+    """rot6d -> matrix inverts matrix -> rot6d, and maps any independent pair to a rotation.
+
+    A perturbed pair lands on the rotation whose first column is the first vector's direction
+    and whose second column lies in the plane of both (Gram-Schmidt).
+    """
+    rng = np.random.default_rng(seed)
+    r = quat_to_mat(_random_quats(rng, N))
+    np.testing.assert_allclose(rot6d_to_mat(mat_to_rot6d(r)), r, atol=1e-12)
+    np.testing.assert_allclose(mat_to_rot6d(r), np.concatenate([r[..., 0], r[..., 1]], -1))
+    v = mat_to_rot6d(r) * rng.uniform(0.5, 2.0, (N, 1)) + 0.05 * rng.standard_normal((N, 6))
+    out = rot6d_to_mat(v)
+    _assert_rotation(out)
+    a = v[:, :3] / np.linalg.norm(v[:, :3], axis=-1, keepdims=True)
+    np.testing.assert_allclose(out[..., 0], a, atol=1e-12)
+    normal = np.cross(v[:, :3], v[:, 3:])
+    np.testing.assert_allclose(np.sum(out[..., 1] * normal, -1), 0.0, atol=1e-9)
+    assert np.all(np.sum(out[..., 1] * v[:, 3:], -1) > 0)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
