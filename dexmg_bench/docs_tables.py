@@ -600,13 +600,34 @@ def bench_generation_table(root: Path) -> str:
     return _bench_lines(data, rows, GENERATION_COLUMNS, "task")
 
 
-def _module_table(root: Path, module: str, first: str) -> str:
-    """Every row and column one benchmark module recorded, as recorded."""
+def _module_table(
+    root: Path, module: str, first: str, columns: tuple[tuple[str, str, str | None], ...]
+) -> str:
+    """The rows one benchmark module recorded, sorted by name, in the given columns."""
     data = _rates(root)
     rows = data["rates"].get(module, {})
-    columns = tuple(sorted({c for r in rows.values() for c in r}))
-    spec = tuple((c, c, None) for c in columns)
-    return _bench_lines(data, sorted(rows.items()), spec, first)
+    return _bench_lines(data, sorted(rows.items()), columns, first)
+
+
+TRAINING_COLUMNS = (
+    ("training samples/s (1 thread)", "samples/s (1 thread)", None),
+    ("evaluation episodes/min, 1 worker", "episodes/min 1w", None),
+    ("2 workers", "episodes/min 2w", None),
+)
+GRADING_COLUMNS = (
+    ("episodes/min", "episodes/min", None),
+    ("ms per action", "ms/action", None),
+    ("episodes per checkpoint in 30 min, 1 checkpoint per seed", "N in 30 min, 1 ckpt", None),
+    ("5 checkpoints per seed", "N in 30 min, 5 ckpt", None),
+)
+WRITE_COLUMNS = (
+    ("wall s", "s", None),
+    ("CPU s", "cpu_s", None),
+    ("peak RSS MiB", "peak_RSS_MiB", None),
+    ("% of 1-worker generation", "write/gen_%", None),
+    ("% of 2-worker generation", "write/gen_2w_%", None),
+    ("recomputing observations, s per episode", "extra_s_per_ep", None),
+)
 
 
 TABLES: dict[str, Callable[[Path], str]] = {
@@ -623,9 +644,9 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "bench-cameras": bench_cameras_table,
     "bench-ik": bench_ik_table,
     "bench-generation": bench_generation_table,
-    "bench-training": lambda root: _module_table(root, "baselines_speed", "run"),
-    "bench-grading": lambda root: _module_table(root, "leaderboard_speed", "run"),
-    "bench-write": lambda root: _module_table(root, "dataset_write", "run"),
+    "bench-training": lambda root: _module_table(root, "baselines_speed", "run", TRAINING_COLUMNS),
+    "bench-grading": lambda root: _module_table(root, "leaderboard_speed", "run", GRADING_COLUMNS),
+    "bench-write": lambda root: _module_table(root, "dataset_write", "run", WRITE_COLUMNS),
 }
 
 

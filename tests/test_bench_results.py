@@ -49,6 +49,26 @@ def test_the_speed_tables_follow_the_file(tmp_path: Path) -> None:
     assert "428" in render(page, tmp_path) and "old" not in render(page, tmp_path)
 
 
+def test_module_tables_name_their_columns_and_skip_rows_without_any(tmp_path: Path) -> None:
+    """Training, grading and write tables take the recorded columns under readable headers."""
+    from dexmg_bench.docs_tables import TABLES
+
+    rates = {
+        ("dataset_write", "write CanSorting N=50", "s"): 9.6,
+        ("dataset_write", "write CanSorting recompute", "extra_s_per_ep"): 0.25,
+        ("dataset_write", "write CanSorting recompute", "unlisted"): 1.0,
+        ("baselines_speed", "train bc-rnn", "samples/s (1 thread)"): 712.0,
+    }
+    bench_results.write(tmp_path / RATES_FILE, rates, RUN_A)
+    write = TABLES["bench-write"](tmp_path)
+    assert "| run | wall s | CPU s |" in write
+    assert "| write CanSorting N=50 | 9.60 | - | - | - | - | - |" in write
+    assert "| write CanSorting recompute | - | - | - | - | - | 0.250 |" in write
+    assert "unlisted" not in write
+    assert "| train bc-rnn | 712 | - | - |" in TABLES["bench-training"](tmp_path)
+    assert "Not measured yet" in TABLES["bench-grading"](tmp_path)
+
+
 def test_no_file_says_how_to_make_one(tmp_path: Path) -> None:
     """A fresh clone of a fork without measurements gets a table that says what to run."""
     assert "make bench" in bench_env_table(tmp_path)
