@@ -43,6 +43,7 @@ OVERFIT_BASE = {
     "obs_noise": 0.0,
     "obs_std_floor": 1e-3,
     "time_input": False,
+    "pose_targets": False,
     "features": "rot6d",
     "normalise_actions": True,
 }

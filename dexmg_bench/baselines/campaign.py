@@ -90,6 +90,9 @@ class Campaign:
     ckpt_every: int = 25
     episodes: int = 50
     generated_n: int = 1000  # demos of each generated set (a ``-n<K>`` cell trains on K of them)
+    # Policies output world end-effector targets where the task's pose actions are deltas (the
+    # Panda tasks; ``TrainConfig.pose_targets``); the GR-1's are absolute poses already.
+    pose_targets: bool = False
     bc_rnn: BCRNNConfig = field(default_factory=BCRNNConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     # Published success (%): ``{task: x}`` compares with the ``generated`` column, ``{task:
@@ -161,6 +164,7 @@ class Campaign:
     def train_config(self, task: str, data: str, seed: int) -> Any:
         """The ``TrainConfig`` of one seed of one cell."""
         from dexmg_bench.baselines.train_config import TrainConfig
+        from dexmg_bench.envs import HUMANOID, task_entry
 
         return TrainConfig(
             dataset=dataset_id(task, data),
@@ -170,6 +174,7 @@ class Campaign:
             epochs=self.epochs,
             steps_per_epoch=self.steps_per_epoch,
             ckpt_every=self.ckpt_every,
+            pose_targets=self.pose_targets and task_entry(task).embodiment != HUMANOID,
             bc_rnn=self.bc_rnn,
             diffusion=self.diffusion,
         )

@@ -50,6 +50,24 @@ def test_table1_30k_is_table1_trained_longer_and_extends_its_runs():
     assert all(getattr(long, k) == getattr(table1, k) for k in same)
 
 
+def test_pose_targets_apply_to_the_panda_tasks_only():
+    """A pose-target campaign leaves the GR-1 tasks (absolute poses already) as they are."""
+    from dexmg_bench.envs import HUMANOID
+
+    table1 = Campaign.from_toml(TABLE1)
+    pt = dataclasses.replace(table1, name="pt", pose_targets=True)
+    for task in TASKS:
+        humanoid = task.embodiment == HUMANOID
+        assert pt.train_config(task.name, "generated", 0).pose_targets is not humanoid
+        assert table1.train_config(task.name, "generated", 0).pose_targets is False
+    shipped = Campaign.from_toml(CONFIGS / "table1-pose-targets.toml")
+    assert set(shipped.tasks) == {t.name for t in TASKS if t.embodiment != HUMANOID}
+    for task in shipped.tasks:  # Table I's recipe but for the pose targets
+        a = shipped.train_config(task, "generated", 0).to_json()
+        b = table1.train_config(task, "generated", 0).to_json()
+        assert {k for k in a if a[k] != b[k]} == {"pose_targets"}
+
+
 def test_gmm_campaign_is_table1_with_the_mixture_head():
     """BC-RNN-GMM runs Table I's network, training length and protocol on three tasks."""
     gmm, table1 = Campaign.from_toml(CONFIGS / "gmm.toml"), Campaign.from_toml(TABLE1)
