@@ -32,6 +32,8 @@ TABLE1_CONFIG = Path("baselines/configs/table1.toml")
 TABLE1_RESULTS = Path("baselines/results/table1")
 TABLE1_30K_CONFIG = Path("baselines/configs/table1-30k.toml")
 TABLE1_30K_RESULTS = Path("baselines/results/table1-30k")
+TABLE1_PT_CONFIG = Path("baselines/configs/table1-pose-targets.toml")
+TABLE1_PT_RESULTS = Path("baselines/results/table1-pose-targets")
 OVERFIT_RESULTS = Path("baselines/results/overfit")
 GENERATION_RESULTS = Path("generators/results/generation")
 EXPERT_RESULTS = Path("envs/results/experts")
@@ -278,6 +280,11 @@ def table1_table(root: Path) -> str:
 def table1_30k_table(root: Path) -> str:
     """Table I's recipe trained to 30k steps."""
     return campaign_table(root, TABLE1_30K_CONFIG, TABLE1_30K_RESULTS)
+
+
+def table1_pose_targets_table(root: Path) -> str:
+    """Table I's recipe with pose targets on the Panda tasks."""
+    return campaign_table(root, TABLE1_PT_CONFIG, TABLE1_PT_RESULTS)
 
 
 def _option(key: str, value: Any, prefix: str = "") -> str:
@@ -637,6 +644,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "leaderboard-by-task": leaderboard_by_task_table,
     "table1": table1_table,
     "table1-30k": table1_30k_table,
+    "table1-pose-targets": table1_pose_targets_table,
     "generation": generation_table,
     "generation-failures": generation_failures_table,
     "experts": expert_table,

@@ -349,6 +349,14 @@ def test_obs_std_floor_bounds_the_scale_of_nearly_constant_features(threading_so
         TrainConfig(dataset="dexmg/x-v0", obs_std_floor=0.0)
 
 
+def _one_epoch_policy(dataset: str, out, **options) -> TrainedPolicy:
+    """The policy of a one-epoch SMALL run with ``options`` (for what it feeds and returns)."""
+    cfg = TrainConfig(
+        dataset=dataset, epochs=1, steps_per_epoch=1, ckpt_every=1, bc_rnn=SMALL, **options
+    )
+    return TrainedPolicy(train(cfg, out, progress=False))
+
+
 def test_time_input_is_the_step_over_the_horizon_in_training_and_at_rollout(
     threading_source, tmp_path
 ):
@@ -368,15 +376,7 @@ def test_time_input_is_the_step_over_the_horizon_in_training_and_at_rollout(
     np.testing.assert_array_equal(demos.obs[0][:, -1], steps)
     np.testing.assert_array_equal(demos.obs[0][:, :-1], plain.obs[0])
 
-    cfg = TrainConfig(
-        dataset=threading_source,
-        epochs=1,
-        steps_per_epoch=1,
-        ckpt_every=1,
-        bc_rnn=SMALL,
-        time_input=True,
-    )
-    policy = TrainedPolicy(train(cfg, tmp_path, progress=False))
+    policy = _one_epoch_policy(threading_source, tmp_path, time_input=True)
     seen = []
     policy.actor.step = lambda x, image=None: seen.append(x.numpy()) or torch.zeros(14)
     ep = next(load(threading_source).iterate_episodes())
@@ -404,15 +404,7 @@ def test_pose_target_runs_learn_targets_and_act_with_deltas(threading_source, tm
     plain = load_demos(threading_source)
     assert demos.pose_frame is not None and plain.pose_frame is None
     assert demos.action_dim == plain.action_dim + 6  # rot6d in place of a rotation vector per arm
-    cfg = TrainConfig(
-        dataset=threading_source,
-        epochs=1,
-        steps_per_epoch=2,
-        ckpt_every=1,
-        bc_rnn=SMALL,
-        pose_targets=True,
-    )
-    policy = TrainedPolicy(train(cfg, tmp_path, progress=False))
+    policy = _one_epoch_policy(threading_source, tmp_path, pose_targets=True)
     assert policy.pose_frame == demos.pose_frame
     target = demos.actions[0][3].astype(np.float64)
     scaled = (target - policy.action_centre) / policy.action_half_range
