@@ -22,13 +22,18 @@ Rates = dict[tuple[str, str, str], float]  # (module, row, column) -> value
 
 
 def run_record(tests: str) -> dict[str, Any]:
-    """Where a run's numbers come from: versions (commit included), time, CPUs, the tests run."""
-    from dexmg_bench.provenance import versions
+    """Where a run's numbers come from: versions (commit included), time, CPUs, the tests run.
+
+    The CPU model is recorded because speeds differ several-fold between the machines a run
+    may land on.
+    """
+    from dexmg_bench.provenance import cpu_model, versions
 
     return {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "tests": tests,
     }
 

@@ -561,7 +561,8 @@ def _bench_lines(
     records = []
     for i in sorted(runs):
         run = data["runs"][i]
-        records.append({**run["versions"], "cpus": run["cpus"], "date": run["measured_at"][:10]})
+        record = {**run["versions"], "cpus": run["cpus"], "date": run["measured_at"][:10]}
+        records.append(record | ({"cpu_model": run["cpu_model"]} if "cpu_model" in run else {}))
     lines = [*_table(head, body), "", provenance(f"`{RATES_FILE}`", records)]
     return "\n".join(lines) + "\n"
 

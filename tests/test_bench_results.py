@@ -69,6 +69,16 @@ def test_module_tables_name_their_columns_and_skip_rows_without_any(tmp_path: Pa
     assert "Not measured yet" in TABLES["bench-grading"](tmp_path)
 
 
+def test_a_run_record_names_the_cpu_model_and_the_tables_show_it(tmp_path: Path) -> None:
+    """Speeds differ between CPUs, so a run says which one measured it."""
+    from dexmg_bench.provenance import cpu_model
+
+    run = bench_results.run_record("benchmarks/test_env_speed.py")
+    assert run["cpu_model"] == cpu_model() and run["cpus"] >= 1
+    bench_results.write(tmp_path / RATES_FILE, {("env_speed", "Threading", "ours"): 400.0}, run)
+    assert f"cpu_model {cpu_model()}" in " ".join(bench_env_table(tmp_path).split())
+
+
 def test_no_file_says_how_to_make_one(tmp_path: Path) -> None:
     """A fresh clone of a fork without measurements gets a table that says what to run."""
     assert "make bench" in bench_env_table(tmp_path)
