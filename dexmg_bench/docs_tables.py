@@ -227,22 +227,34 @@ def leaderboard_by_task_table(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def campaign_table(root: Path, config: Path, results: Path) -> str:
+def campaign_table(
+    root: Path,
+    config: Path,
+    results: Path,
+    beside: tuple[str, Path, Path] | None = None,
+) -> str:
     """A campaign's table from its per-cell results JSONs, through the campaign's own summary.
 
     ``summary`` and ``cell_text`` are the code ``dexmg reference report`` uses, so this table
-    and the campaign's ``<name>.md`` cannot disagree on a cell.
+    and the campaign's ``<name>.md`` cannot disagree on a cell. ``beside`` = (header, config,
+    results) adds another campaign's generated column to compare with (its files are cited
+    where it has them).
     """
     from dexmg_bench.baselines.campaign import Campaign, cell_text, summary
 
     campaign = Campaign.from_toml(root / config)
     table = summary(campaign, root / results)
+    other = {}
+    if beside is not None:
+        rows = summary(Campaign.from_toml(root / beside[1]), root / beside[2])["rows"]
+        other = {r["task"]: r.get("generated") for r in rows}
     head = (
         "task",
         *(
             "source demos only" if d == "source" else f"{campaign.generated_n} generated"
             for d in campaign.data
         ),
+        *((beside[0],) if beside else ()),
         f"paper, {campaign.policy} (image, {campaign.generated_n})",
     )
     rows, not_run, versions, files = [], [], [], []
@@ -259,6 +271,12 @@ def campaign_table(root: Path, config: Path, results: Path) -> str:
             out.append(cell_text(c) + "%")
             versions.append(c["versions"])
             files.append(c["results"])
+        if beside is not None:
+            c = other.get(row["task"])
+            out.append(cell_text(c) + ("%" if c else ""))
+            if c:
+                versions.append(c["versions"])
+                files.append(f"{beside[2].name}/{c['results']}")
         paper = row["paper"].get("generated")
         out.append("" if paper is None else f"{paper:.1f}%")
         rows.append(out)
@@ -284,7 +302,8 @@ def table1_30k_table(root: Path) -> str:
 
 def table1_pose_targets_table(root: Path) -> str:
     """Table I's recipe with pose targets on the Panda tasks."""
-    return campaign_table(root, TABLE1_PT_CONFIG, TABLE1_PT_RESULTS)
+    beside = ("Table I, 1000 generated (deltas)", TABLE1_CONFIG, TABLE1_RESULTS)
+    return campaign_table(root, TABLE1_PT_CONFIG, TABLE1_PT_RESULTS, beside)
 
 
 def _option(key: str, value: Any, prefix: str = "") -> str:

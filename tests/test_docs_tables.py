@@ -109,6 +109,25 @@ def test_the_30k_table_grows_cell_by_cell(tmp_path: Path) -> None:
     assert "Not run yet: PieceAssembly, Transport," in part
 
 
+def test_the_pose_target_table_shows_table1s_generated_cell_beside_its_own(tmp_path: Path) -> None:
+    """Each measured row carries Table I's (delta-action) generated cell for comparison."""
+    root = _copy_repo(tmp_path)
+    shutil.rmtree(root / "baselines/results/table1-pose-targets", ignore_errors=True)
+    cell = root / "baselines/results/table1-pose-targets/Threading_generated.json"
+    cell.parent.mkdir(parents=True)
+    res = json.loads((root / "baselines/results/table1/Threading_generated.json").read_text())
+    cell.write_text(json.dumps({**res, "success_mean": 0.9}))
+    docs(root=root)
+    page = (root / "docs/baselines.md").read_text()
+    part = page[page.index("<!-- table:table1-pose-targets -->") :]
+    part = part[: part.index("<!-- /table -->")]
+    assert (
+        "| task | source demos only | 1000 generated | Table I, 1000 generated (deltas) |" in part
+    )
+    assert "| Threading | not run | 90.0 +- 1.6% | 84.0 +- 1.6% | 55.3% |" in part
+    assert "table1/Threading_generated.json" in " ".join(part.split())
+
+
 def test_the_by_task_board_puts_each_graded_task_in_its_column(tmp_path: Path) -> None:
     """A row graded on a new task shows in that task's column on the README's board."""
     root = _copy_repo(tmp_path)
