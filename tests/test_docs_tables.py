@@ -88,6 +88,21 @@ def test_a_changed_table1_cell_reaches_readme_and_docs(tmp_path: Path) -> None:
         assert "| Threading | 1.3 +- 0.9% | 50.0 +- 1.6% |" in (root / page).read_text()
 
 
+def _one_cell_table(root: Path, campaign: str) -> str:
+    """``campaign``'s table on docs/baselines.md once it holds one cell.
+
+    The cell is Table I's Threading generated result with its mean set to 90%.
+    """
+    cell = root / f"baselines/results/{campaign}/Threading_generated.json"
+    cell.parent.mkdir(parents=True)
+    res = json.loads((root / "baselines/results/table1/Threading_generated.json").read_text())
+    cell.write_text(json.dumps({**res, "success_mean": 0.9}))
+    docs(root=root)
+    page = (root / "docs/baselines.md").read_text()
+    part = page[page.index(f"<!-- table:{campaign} -->") :]
+    return part[: part.index("<!-- /table -->")]
+
+
 def test_the_30k_table_grows_cell_by_cell(tmp_path: Path) -> None:
     """No results: one line naming the config; one cell's JSON: its row, the rest not run."""
     root = _copy_repo(tmp_path)
@@ -97,14 +112,7 @@ def test_the_30k_table_grows_cell_by_cell(tmp_path: Path) -> None:
         "No cell measured yet (`baselines/configs/table1-30k.toml`)"
         in (root / "docs/baselines.md").read_text()
     )
-    cell = root / "baselines/results/table1-30k/Threading_generated.json"
-    cell.parent.mkdir(parents=True)
-    res = json.loads((root / "baselines/results/table1/Threading_generated.json").read_text())
-    cell.write_text(json.dumps({**res, "success_mean": 0.9}))
-    docs(root=root)
-    page = (root / "docs/baselines.md").read_text()
-    part = page[page.index("<!-- table:table1-30k -->") :]
-    part = part[: part.index("<!-- /table -->")]
+    part = _one_cell_table(root, "table1-30k")
     assert "| Threading | not run | 90.0 +- 1.6% | 55.3% |" in part
     assert "Not run yet: PieceAssembly, Transport," in part
 
@@ -113,14 +121,7 @@ def test_the_pose_target_table_shows_table1s_generated_cell_beside_its_own(tmp_p
     """Each measured row carries Table I's (delta-action) generated cell for comparison."""
     root = _copy_repo(tmp_path)
     shutil.rmtree(root / "baselines/results/table1-pose-targets", ignore_errors=True)
-    cell = root / "baselines/results/table1-pose-targets/Threading_generated.json"
-    cell.parent.mkdir(parents=True)
-    res = json.loads((root / "baselines/results/table1/Threading_generated.json").read_text())
-    cell.write_text(json.dumps({**res, "success_mean": 0.9}))
-    docs(root=root)
-    page = (root / "docs/baselines.md").read_text()
-    part = page[page.index("<!-- table:table1-pose-targets -->") :]
-    part = part[: part.index("<!-- /table -->")]
+    part = _one_cell_table(root, "table1-pose-targets")
     assert (
         "| task | source demos only | 1000 generated | Table I, 1000 generated (deltas) |" in part
     )
