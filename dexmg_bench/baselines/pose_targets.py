@@ -18,6 +18,7 @@ dimension that is not a pose delta (the hands), in its original order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -61,9 +62,12 @@ class PoseFrame:
         if not (self.max_dpos > 0 and self.max_drot > 0):
             raise ValueError(f"step scales must be > 0. Got {self.max_dpos}, {self.max_drot}.")
 
-    @property
+    @cached_property
     def rest(self) -> np.ndarray:
-        """Indices of the action dimensions that are not pose deltas (the hands)."""
+        """Indices of the action dimensions that are not pose deltas (the hands).
+
+        Cached: the policy converts an action with it at every rollout step.
+        """
         pose = {o + k for o in self.offsets for k in range(6)}
         return np.array([i for i in range(self.action_dim) if i not in pose], dtype=int)
 
